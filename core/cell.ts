@@ -1,0 +1,91 @@
+// The unit of measurement and the unit of scheduling. Shared by plan (core), the coordinator, the agents,
+// the store and the report. A cell never carries a path or a command line: models are named by sha256
+// (or, before resolution, by manifest file name) and parameters by value.
+
+export type CellKind = "baseline" | "speculative" | "parallel";
+
+/** Engines a manifest or `cell run` can name. */
+export const ENGINE_NAMES = [
+  "llama-server",
+  "llama-speculative",
+  "llama-speculative-simple",
+  "llama-completion",
+  "llama-parallel",
+  "in-process",
+] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/** A model as a cell names it. `sha256` is set once the manifest is resolved (or pinned in the manifest). */
+export interface ModelRef {
+  /** Manifest name, e.g. `llama2-7b`. */
+  name: string;
+  /** File name on the agents' model dirs (never a path). */
+  file?: string;
+  sha256?: string;
+}
+
+/** llama.cpp settings shared by every cell of a sweep (manifest `llama:`). */
+export interface LlamaSettings {
+  gpuLayers: number;
+  ctx: number;
+  threads?: number;
+  flashAttn: "auto" | "on" | "off";
+  /** Batch size (-b); undefined lets the engine choose. */
+  batch?: number;
+}
+
+/** Draft-length policy: a fixed K or the adaptive controller. */
+export type KPolicy =
+  | { kind: "fixed"; k: number }
+  | { kind: "adaptive"; kMin: number; kMax: number; kStart: number; raiseAbove: number; lowerBelow: number };
+
+export interface CellParams {
+  kind: CellKind;
+  engine: EngineName;
+  target: ModelRef;
+  /** Speculative cells, and parallel cells run with a draft. */
+  draft?: ModelRef;
+  /** Draft tokens per step (speculative; parallel with draft). */
+  k?: KPolicy;
+  /** Minimum draft probability to continue drafting (llama.cpp --draft-p-min). */
+  pMin?: number;
+  temperature: number;
+  prompt: string;
+  /** sha256 of the prompt text, hex. */
+  promptHash: string;
+  /** Index of the prompt in the manifest's prompt list (for reports). */
+  promptIndex: number;
+  nPredict: number;
+  seed: number;
+  /** 0-based repeat index. */
+  repeat: number;
+  /** Parallel cells: sequences decoded at once, and total requests. */
+  concurrency?: number;
+  requests?: number;
+  llama: LlamaSettings;
+}
+
+export interface Cell extends CellParams {
+  /** Content hash of the canonical form of everything that defines the run (see core/ids.ts). */
+  cellId: string;
+}
+
+/** What makes cells shareable in one engine session (models loaded once). */
+export interface ShardKey {
+  engine: EngineName;
+  target: ModelRef;
+  draft?: ModelRef;
+  /** Server engines start one process per (pair, K, p_min); other engines leave these undefined. */
+  k?: KPolicy;
+  pMin?: number;
+  concurrency?: number;
+  llama: LlamaSettings;
+}
+
+export interface Shard {
+  shardId: string;
+  key: ShardKey;
+  cells: Cell[];
+  /** Planner's estimate of the shard's run time. */
+  estimatedMs: number;
+}

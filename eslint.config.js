@@ -1,0 +1,53 @@
+// Lint: typescript-eslint with type-checked rules, and the import direction of DESIGN.md:
+//   proto/gen <- core <- {services, agents, cli/store, cli/report} <- cli/commands
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+const restrict = (...groups) => ({
+  "no-restricted-imports": [
+    "error",
+    {
+      patterns: groups.map((g) => ({
+        group: [`**/${g}/**`, `**/${g}`],
+        message: `DESIGN.md import direction: this folder may not import from ${g}/.`,
+      })),
+    },
+  ],
+});
+
+export default tseslint.config(
+  { ignores: ["node_modules/", "dist/", "proto/gen/", "drizzle/", "coverage/", "bin/", "test/fixtures/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ["*.js"] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/restrict-template-expressions": [
+        "error",
+        { allowNumber: true, allowBoolean: true },
+      ],
+    },
+  },
+  { files: ["core/**/*.ts"], rules: restrict("services", "agents", "cli") },
+  { files: ["services/**/*.ts"], rules: restrict("agents", "cli") },
+  { files: ["agents/**/*.ts"], rules: restrict("services", "cli") },
+  { files: ["cli/store/**/*.ts", "cli/report/**/*.ts"], rules: restrict("services", "agents", "commands") },
+  { files: ["proto/gen/**/*.ts"], rules: restrict("core", "services", "agents", "cli") },
+  {
+    files: ["test/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-non-null-assertion": "off",
+      "@typescript-eslint/no-unsafe-assignment": "off",
+      "@typescript-eslint/no-unsafe-member-access": "off",
+    },
+  },
+  { files: ["*.js"], ...tseslint.configs.disableTypeChecked },
+);
