@@ -1,0 +1,64 @@
+// Every NATS name specgrid uses, in one place: streams, subjects, KV buckets, consumer names, message ids.
+// Subjects are dot-separated tokens, so ids placed in them must not contain dots or wildcards.
+import { createHash } from "node:crypto";
+
+export const JOBS_STREAM = "SPECGRID_JOBS";
+export const RESULTS_STREAM = "SPECGRID_RESULTS";
+export const EVENTS_STREAM = "SPECGRID_EVENTS";
+
+export const JOBS_SUBJECTS = "specgrid.jobs.>";
+export const RESULTS_SUBJECTS = "specgrid.results.>";
+export const EVENTS_SUBJECTS = "specgrid.events.>";
+
+export const RESULTS_SUBJECT_PREFIX = "specgrid.results";
+export const EVENTS_SUBJECT_PREFIX = "specgrid.events";
+
+/** KV buckets: sweeps (definition + state), per-sweep progress, agent registry (bucket TTL). */
+export const SWEEPS_BUCKET = "specgrid_sweeps";
+export const PROGRESS_BUCKET = "specgrid_progress";
+export const AGENTS_BUCKET = "specgrid_agents";
+
+/** The coordinator's durable consumer on SPECGRID_RESULTS (progress tracking survives restarts). */
+export const PROGRESS_CONSUMER = "coordinator-progress";
+
+const TOKEN_RE = /^[A-Za-z0-9_-]+$/;
+
+/** Throws when `id` cannot be one subject token (dots or wildcards would change the subject's meaning). */
+export function assertSubjectToken(id: string, what: string): string {
+  if (!TOKEN_RE.test(id))
+    throw new Error(`${what} "${id}" must match ${TOKEN_RE.source} to be used in a NATS subject`);
+  return id;
+}
+
+export function jobsSubject(pool: string): string {
+  return `specgrid.jobs.${assertSubjectToken(pool, "pool")}`;
+}
+
+export function resultsSubject(sweepId: string): string {
+  return `${RESULTS_SUBJECT_PREFIX}.${assertSubjectToken(sweepId, "sweep id")}`;
+}
+
+export function eventsSubject(sweepId: string): string {
+  return `${EVENTS_SUBJECT_PREFIX}.${assertSubjectToken(sweepId, "sweep id")}`;
+}
+
+/** Spread placement: one pool per eligibility requirement (engine + required models by sha256). */
+export function requirementPool(engine: string, modelSha256s: readonly string[]): string {
+  const canonical = [engine, ...[...modelSha256s].sort()].join("\n");
+  return `req-${createHash("sha256").update(canonical).digest("hex").slice(0, 12)}`;
+}
+
+/** every-host / selector placement: one pool per host. */
+export function hostPool(agentId: string): string {
+  return `host-${assertSubjectToken(agentId, "agent id")}`;
+}
+
+/** Shard message id: the same shard for the same host is published once, whoever retries. */
+export function shardMsgId(sweepId: string, shardId: string, hostId: string | undefined): string {
+  return `${sweepId}.${shardId}.${hostId ?? "any"}`;
+}
+
+/** Result message id: one result per (sweep, cell, host) however often the shard is redelivered. */
+export function resultMsgId(sweepId: string, cellId: string, hostId: string): string {
+  return `${sweepId}.${cellId}.${hostId}`;
+}

@@ -1,0 +1,137 @@
+// Cell results as published on SPECGRID_RESULTS. Optional fields stay absent (not zero) across the
+// round trip so the store can tell "not measured" from 0.
+import type { CellMetrics, CellOutcome, CellResult, CellStatus, InvalidReason } from "../metrics.js";
+import { SpecgridError } from "../errors.js";
+import type * as pb from "../../proto/gen/specgrid/v1/types.js";
+
+const STATUSES: readonly CellStatus[] = ["ok", "invalid", "failed"];
+const INVALID_REASONS: readonly InvalidReason[] = [
+  "speculation-not-engaged",
+  "output-truncated",
+  "stopped-early",
+  "greedy-mismatch",
+  "out-of-memory",
+  "vocab-mismatch",
+  "unsupported-flag",
+  "timeout",
+  "crashed",
+  "cancelled",
+  "rejected-parameter",
+  "error",
+];
+
+// Keys of CellMetrics that are optional scalars: copied only when present.
+const OPTIONAL_METRICS = [
+  "nPrompt",
+  "promptMs",
+  "promptTps",
+  "nDrafted",
+  "nAccept",
+  "acceptRate",
+  "targetSteps",
+  "tokensPerStep",
+  "draftMs",
+  "targetMs",
+  "meanK",
+  "loadMs",
+  "aggregateTps",
+  "peakVramMib",
+  "memoryMib",
+  "tokensSha256",
+  "text",
+] as const satisfies readonly (keyof CellMetrics & keyof pb.CellMetrics)[];
+
+export function metricsToProto(m: CellMetrics): pb.CellMetrics {
+  const out: pb.CellMetrics = {
+    nDecoded: m.nDecoded,
+    decodeMs: m.decodeMs,
+    decodeTps: m.decodeTps,
+    wallMs: m.wallMs,
+    acceptByPosition: m.acceptByPosition ?? [],
+    perSequenceTps: m.perSequenceTps ?? [],
+  };
+  for (const key of OPTIONAL_METRICS) {
+    if (m[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = m[key];
+  }
+  return out;
+}
+
+export function metricsFromProto(m: pb.CellMetrics): CellMetrics {
+  const out: CellMetrics = {
+    nDecoded: m.nDecoded,
+    decodeMs: m.decodeMs,
+    decodeTps: m.decodeTps,
+    wallMs: m.wallMs,
+  };
+  if (m.acceptByPosition.length > 0) out.acceptByPosition = m.acceptByPosition;
+  if (m.perSequenceTps.length > 0) out.perSequenceTps = m.perSequenceTps;
+  for (const key of OPTIONAL_METRICS) {
+    if (m[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = m[key];
+  }
+  return out;
+}
+
+export function outcomeToProto(o: CellOutcome): pb.CellOutcome {
+  return {
+    status: o.status,
+    invalidReason: o.invalidReason,
+    message: o.message,
+    metrics: o.metrics === undefined ? undefined : metricsToProto(o.metrics),
+    stderrTail: o.stderrTail,
+    command: o.command ?? [],
+    backend: o.backend,
+  };
+}
+
+export function outcomeFromProto(o: pb.CellOutcome): CellOutcome {
+  if (!(STATUSES as readonly string[]).includes(o.status)) {
+    throw new SpecgridError(
+      "WIRE_INVALID",
+      `wire payload: outcome.status = "${o.status}" is not ok/invalid/failed`,
+    );
+  }
+  const out: CellOutcome = { status: o.status as CellStatus };
+  if (o.invalidReason !== undefined) {
+    // An unknown reason from a newer agent is kept as "error" rather than rejecting the whole result.
+    out.invalidReason = (INVALID_REASONS as readonly string[]).includes(o.invalidReason)
+      ? (o.invalidReason as InvalidReason)
+      : "error";
+  }
+  if (o.message !== undefined) out.message = o.message;
+  if (o.metrics !== undefined) out.metrics = metricsFromProto(o.metrics);
+  if (o.stderrTail !== undefined) out.stderrTail = o.stderrTail;
+  if (o.command.length > 0) out.command = o.command;
+  if (o.backend !== undefined) out.backend = o.backend;
+  return out;
+}
+
+export function cellResultToProto(r: CellResult): pb.CellResult {
+  return {
+    sweepId: r.sweepId,
+    cellId: r.cellId,
+    hostId: r.hostId,
+    shardId: r.shardId,
+    attempt: r.attempt,
+    engine: r.engine,
+    outcome: outcomeToProto(r.outcome),
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+  };
+}
+
+export function cellResultFromProto(r: pb.CellResult): CellResult {
+  if (r.outcome === undefined) {
+    throw new SpecgridError("WIRE_INVALID", `wire payload: result for cell ${r.cellId} has no outcome`);
+  }
+  return {
+    sweepId: r.sweepId,
+    cellId: r.cellId,
+    hostId: r.hostId,
+    shardId: r.shardId,
+    attempt: r.attempt,
+    engine: r.engine,
+    outcome: outcomeFromProto(r.outcome),
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+  };
+}

@@ -1,0 +1,184 @@
+import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { describe, expect, it } from "vitest";
+import type { Cell, Shard } from "../../core/cell.js";
+import { ConfigError, ManifestError, SpecgridError } from "../../core/errors.js";
+import type { CellResult } from "../../core/metrics.js";
+import {
+  decodeCellResult,
+  decodeEvent,
+  decodeShard,
+  encodeCellResult,
+  encodeEvent,
+  encodeShard,
+  fromGrpcError,
+  toGrpcStatus,
+} from "../../core/wire/index.js";
+import { requirementPool, resultMsgId, resultsSubject, shardMsgId } from "../../core/nats-names.js";
+
+const llama = { gpuLayers: 0, ctx: 512, flashAttn: "auto" as const };
+
+const baseline: Cell = {
+  cellId: "c-base",
+  kind: "baseline",
+  engine: "in-process",
+  target: { name: "target", file: "target.gguf", sha256: "a".repeat(64) },
+  temperature: 0,
+  prompt: "Once upon a time",
+  promptHash: "b".repeat(64),
+  promptIndex: 0,
+  nPredict: 8,
+  seed: 42,
+  repeat: 0,
+  llama,
+};
+
+const speculativeAdaptive: Cell = {
+  ...baseline,
+  cellId: "c-spec",
+  kind: "speculative",
+  draft: { name: "draft", sha256: "c".repeat(64) },
+  k: { kind: "adaptive", kMin: 1, kMax: 8, kStart: 4, raiseAbove: 0.8, lowerBelow: 0.4 },
+  pMin: 0.5,
+  temperature: 0.7,
+  llama: { ...llama, threads: 2, batch: 256 },
+};
+
+const parallel: Cell = {
+  ...baseline,
+  cellId: "c-par",
+  kind: "parallel",
+  k: { kind: "fixed", k: 4 },
+  concurrency: 4,
+  requests: 16,
+};
+
+describe("shard round trip", () => {
+  it.each([
+    ["baseline", [baseline], undefined],
+    ["speculative adaptive, pinned host", [speculativeAdaptive], "host-a"],
+    ["mixed", [baseline, speculativeAdaptive, parallel], undefined],
+  ])("%s", (_name, cells, hostId) => {
+    const shard: Shard = {
+      shardId: "s1",
+      key: { engine: "in-process", target: baseline.target, llama },
+      cells,
+      estimatedMs: 1234,
+    };
+    const job = hostId === undefined ? { sweepId: "sw1", shard } : { sweepId: "sw1", shard, hostId };
+    expect(decodeShard(encodeShard(job))).toEqual(job);
+  });
+
+  it("rejects an unknown engine name from the wire", () => {
+    const bad = { ...baseline, engine: "rm -rf" } as unknown as Cell;
+    const shard: Shard = {
+      shardId: "s1",
+      key: { engine: "in-process", target: baseline.target, llama },
+      cells: [bad],
+      estimatedMs: 1,
+    };
+    expect(() => decodeShard(encodeShard({ sweepId: "sw", shard }))).toThrow(/cell.engine/);
+  });
+});
+
+describe("cell result round trip", () => {
+  const ok: CellResult = {
+    sweepId: "sw1",
+    cellId: "c-spec",
+    hostId: "h1",
+    shardId: "s1",
+    attempt: 2,
+    engine: "in-process",
+    outcome: {
+      status: "ok",
+      backend: "cpu",
+      metrics: {
+        nDecoded: 8,
+        decodeMs: 10,
+        decodeTps: 800,
+        wallMs: 20,
+        nDrafted: 0,
+        nAccept: 0,
+        acceptByPosition: [1, 0.5],
+      },
+    },
+    startedAt: "2026-01-01T00:00:00.000Z",
+    finishedAt: "2026-01-01T00:00:01.000Z",
+  };
+  const failed: CellResult = {
+    ...ok,
+    outcome: {
+      status: "failed",
+      invalidReason: "crashed",
+      message: "exit 139",
+      stderrTail: "segfault",
+      command: ["llama-cli", "-m", "x"],
+    },
+  };
+  it.each([
+    ["ok with zero-valued optionals kept", ok],
+    ["failed with command", failed],
+  ])("%s", (_name, result) => {
+    expect(decodeCellResult(encodeCellResult(result))).toEqual(result);
+  });
+});
+
+describe("event round trip", () => {
+  it("keeps every field", () => {
+    const ev = {
+      sweepId: "sw",
+      kind: "cell-done",
+      cellId: "c",
+      hostId: "h",
+      status: "ok",
+      at: "t",
+      cellsDone: 3,
+      cellsTotal: 9,
+    };
+    expect(decodeEvent(encodeEvent(ev))).toEqual(ev);
+  });
+});
+
+describe("grpc status", () => {
+  function asServiceError(s: ReturnType<typeof toGrpcStatus>): ServiceError {
+    return Object.assign(new Error(s.details), { code: s.code!, details: s.details!, metadata: s.metadata! });
+  }
+  it.each([
+    [
+      new ManifestError("m.yaml", [{ path: "sweep.k", message: "bad" }]),
+      status.INVALID_ARGUMENT,
+      "MANIFEST_INVALID",
+    ],
+    [new ConfigError("no"), status.INVALID_ARGUMENT, "CONFIG_INVALID"],
+    [new SpecgridError("NO_ELIGIBLE_AGENT", "no agent"), status.FAILED_PRECONDITION, "NO_ELIGIBLE_AGENT"],
+    [new SpecgridError("UNAUTHENTICATED", "token"), status.UNAUTHENTICATED, "UNAUTHENTICATED"],
+    [new Error("boom"), status.UNAVAILABLE, "INTERNAL"],
+  ])("%s -> status %s and back", (err, grpcCode, code) => {
+    const s = toGrpcStatus(err);
+    expect(s.code).toBe(grpcCode);
+    const back = fromGrpcError(asServiceError(s));
+    expect(back.code).toBe(code);
+    expect(back.message).toBe(err.message);
+  });
+
+  it("maps a bare status without specgrid metadata", () => {
+    const e = Object.assign(new Error("x"), {
+      code: status.UNAUTHENTICATED,
+      details: "nope",
+      metadata: new Metadata(),
+    });
+    expect(fromGrpcError(e).code).toBe("UNAUTHENTICATED");
+  });
+});
+
+describe("nats names", () => {
+  it("pool names ignore model order and differ by engine", () => {
+    expect(requirementPool("in-process", ["b", "a"])).toBe(requirementPool("in-process", ["a", "b"]));
+    expect(requirementPool("in-process", ["a"])).not.toBe(requirementPool("llama-server", ["a"]));
+    expect(requirementPool("in-process", ["a"])).toMatch(/^req-[0-9a-f]{12}$/);
+  });
+  it("ids with dots cannot become subject tokens", () => {
+    expect(() => resultsSubject("a.b")).toThrow(/sweep id/);
+    expect(resultMsgId("sw", "c", "h")).toBe("sw.c.h");
+    expect(shardMsgId("sw", "s", undefined)).toBe("sw.s.any");
+  });
+});
