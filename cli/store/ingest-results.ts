@@ -1,0 +1,130 @@
+// Bulk, idempotent ingest of CellResults. Raw prepared statements in one transaction: this is the hot path
+// of `results pull` (tens of thousands of results per sweep), and drizzle's builder costs ~10x per row.
+import type Database from "better-sqlite3";
+
+import type { CellResult } from "../../core/metrics.js";
+import { decideIngest, type ResultVersion } from "./decide-ingest.js";
+import type { IngestCounts } from "./store-records.js";
+
+const COLUMNS = [
+  "sweep_id",
+  "cell_id",
+  "host_id",
+  "shard_id",
+  "status",
+  "invalid_reason",
+  "message",
+  "attempt",
+  "engine",
+  "backend",
+  "started_at",
+  "finished_at",
+  "decode_tps",
+  "prompt_tps",
+  "n_decoded",
+  "decode_ms",
+  "n_drafted",
+  "n_accept",
+  "accept_rate",
+  "tokens_per_step",
+  "draft_ms",
+  "target_ms",
+  "aggregate_tps",
+  "peak_vram_mib",
+  "memory_mib",
+  "wall_ms",
+  "tokens_sha256",
+  "metrics",
+  "stderr_tail",
+  "command",
+  "ingested_at",
+] as const;
+
+type Row = Record<(typeof COLUMNS)[number], string | number | null>;
+
+function toRow(r: CellResult, ingestedAt: string): Row {
+  const m = r.outcome.metrics;
+  return {
+    sweep_id: r.sweepId,
+    cell_id: r.cellId,
+    host_id: r.hostId,
+    shard_id: r.shardId,
+    status: r.outcome.status,
+    invalid_reason: r.outcome.invalidReason ?? null,
+    message: r.outcome.message ?? null,
+    attempt: r.attempt,
+    engine: r.engine,
+    backend: r.outcome.backend ?? null,
+    started_at: r.startedAt,
+    finished_at: r.finishedAt,
+    decode_tps: m?.decodeTps ?? null,
+    prompt_tps: m?.promptTps ?? null,
+    n_decoded: m?.nDecoded ?? null,
+    decode_ms: m?.decodeMs ?? null,
+    n_drafted: m?.nDrafted ?? null,
+    n_accept: m?.nAccept ?? null,
+    accept_rate: m?.acceptRate ?? null,
+    tokens_per_step: m?.tokensPerStep ?? null,
+    draft_ms: m?.draftMs ?? null,
+    target_ms: m?.targetMs ?? null,
+    aggregate_tps: m?.aggregateTps ?? null,
+    peak_vram_mib: m?.peakVramMib ?? null,
+    memory_mib: m?.memoryMib ?? null,
+    wall_ms: m?.wallMs ?? null,
+    tokens_sha256: m?.tokensSha256 ?? null,
+    metrics: m === undefined ? null : JSON.stringify(m),
+    stderr_tail: r.outcome.stderrTail ?? null,
+    command: r.outcome.command === undefined ? null : JSON.stringify(r.outcome.command),
+    ingested_at: ingestedAt,
+  };
+}
+
+/** Builds the ingest function over an open, migrated database. */
+export function ingestResults(sqlite: Database.Database): (results: CellResult[]) => IngestCounts {
+  const ensureSweep = sqlite.prepare(
+    "INSERT INTO sweeps (sweep_id, state, updated_at) VALUES (?, 'unknown', ?) ON CONFLICT(sweep_id) DO NOTHING",
+  );
+  const find = sqlite.prepare<[string, string, string], ResultVersion>(
+    "SELECT status, attempt, finished_at AS finishedAt FROM results WHERE sweep_id = ? AND cell_id = ? AND host_id = ?",
+  );
+  const insert = sqlite.prepare(
+    `INSERT INTO results (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => `@${c}`).join(", ")})
+     ON CONFLICT (sweep_id, cell_id, host_id) DO NOTHING`,
+  );
+  const keyCols = new Set(["sweep_id", "cell_id", "host_id"]);
+  const update = sqlite.prepare(
+    `UPDATE results SET ${COLUMNS.filter((c) => !keyCols.has(c))
+      .map((c) => `${c} = @${c}`)
+      .join(", ")} WHERE sweep_id = @sweep_id AND cell_id = @cell_id AND host_id = @host_id`,
+  );
+
+  const run = sqlite.transaction((batch: CellResult[]): IngestCounts => {
+    const counts: IngestCounts = { inserted: 0, updated: 0, duplicates: 0 };
+    const now = new Date().toISOString();
+    const seenSweeps = new Set<string>();
+    for (const r of batch) {
+      if (!seenSweeps.has(r.sweepId)) {
+        ensureSweep.run(r.sweepId, now);
+        seenSweeps.add(r.sweepId);
+      }
+      const row = toRow(r, now);
+      // Insert first: new results (the common case) cost one statement, not a lookup and an insert.
+      if (insert.run(row).changes === 1) {
+        counts.inserted++;
+        continue;
+      }
+      const stored = find.get(r.sweepId, r.cellId, r.hostId)!;
+      if (
+        decideIngest(stored, { status: r.outcome.status, attempt: r.attempt, finishedAt: r.finishedAt }) ===
+        "replace"
+      ) {
+        update.run(row);
+        counts.updated++;
+      } else {
+        counts.duplicates++;
+      }
+    }
+    return counts;
+  });
+  return (results) => run(results);
+}

@@ -1,0 +1,168 @@
+// Opening the results database: check that the file is ours (or empty) before touching it, then WAL,
+// foreign keys, busy timeout, and the committed migrations. A file that is not ours is never written.
+import { randomUUID } from "node:crypto";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import Database from "better-sqlite3";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+
+import type { Cell } from "../../core/cell.js";
+import type { CellResult } from "../../core/metrics.js";
+import { ingestResults } from "./ingest-results.js";
+import { readHosts, readModels, readResults, readSweep, readSweepSummaries } from "./read-store.js";
+import * as schema from "./schema.js";
+import { StoreError } from "./store-error.js";
+import type {
+  HostSnapshot,
+  IngestCounts,
+  ModelRecord,
+  StoredResult,
+  SweepRecord,
+  SweepSummary,
+} from "./store-records.js";
+import { writeCells, writeHosts, writeModels, writeSweep } from "./write-records.js";
+
+export interface Store {
+  readonly file: string;
+  /** Random id created with the database; names this database's durable consumer on the results stream. */
+  readonly dbId: string;
+  readonly db: BetterSQLite3Database<typeof schema>;
+  readonly sqlite: Database.Database;
+  upsertSweep(sweep: SweepRecord): void;
+  upsertHosts(sweepId: string, hosts: HostSnapshot[]): void;
+  upsertModels(models: ModelRecord[]): void;
+  upsertCells(sweepId: string, cells: Cell[]): void;
+  /** Idempotent: the same result twice is stored once; a valid result is never replaced by a failed one. */
+  ingestResults(results: CellResult[]): IngestCounts;
+  getSweep(sweepId: string): SweepRecord | undefined;
+  /** Like getSweep, but an unknown id is a StoreError listing the sweeps this database holds. */
+  requireSweep(sweepId: string): SweepRecord;
+  listSweeps(sweepId?: string): SweepSummary[];
+  results(sweepId?: string): StoredResult[];
+  hosts(sweepId: string): HostSnapshot[];
+  models(): ModelRecord[];
+  close(): void;
+}
+
+const SQLITE_MAGIC = "SQLite format 3\0";
+const OUR_TABLES = ["__drizzle_migrations", "store_meta"];
+
+/** The drizzle/ folder sits at the package root; walk up so this works from sources and from dist/. */
+function findMigrationsDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, "drizzle");
+    if (existsSync(path.join(candidate, "meta", "_journal.json"))) return candidate;
+    dir = path.dirname(dir);
+  }
+  throw new Error("drizzle/ migrations folder not found above cli/store: the package is incomplete");
+}
+
+/** Refuses a file that is not SQLite, is corrupt, or is another program's database, without writing to it. */
+function checkOwnership(file: string): void {
+  if (!existsSync(file) || statSync(file).size === 0) return;
+  const header = Buffer.alloc(16);
+  const fd = openSync(file, "r");
+  try {
+    readSync(fd, header, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (header.toString("latin1") !== SQLITE_MAGIC) {
+    throw new StoreError(
+      "STORE_NOT_SQLITE",
+      `${file} is not a SQLite database (its first bytes are not the SQLite header). ` +
+        "Pass --db with a new file name, or the path of a specgrid results database.",
+      { file },
+    );
+  }
+  let tables: string[];
+  try {
+    const ro = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      tables = ro
+        .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .all()
+        .map((r) => r.name);
+      const check = ro.pragma("quick_check", { simple: true });
+      if (check !== "ok") throw new Error(String(check));
+    } finally {
+      ro.close();
+    }
+  } catch (err) {
+    throw new StoreError(
+      "STORE_CORRUPT",
+      `${file} is a damaged SQLite file (${(err as Error).message}). It was left untouched; ` +
+        "restore it from a copy, or pass --db with a new file and pull the results again.",
+      { file },
+      err,
+    );
+  }
+  if (tables.length > 0 && !OUR_TABLES.some((t) => tables.includes(t))) {
+    throw new StoreError(
+      "STORE_FOREIGN",
+      `${file} is a SQLite database of another program (tables: ${tables.slice(0, 5).join(", ")}` +
+        `${tables.length > 5 ? ", ..." : ""}). specgrid did not modify it; pass --db with a new file name.`,
+      { file, tables },
+    );
+  }
+}
+
+export function openStore(file: string): Store {
+  checkOwnership(file);
+  const sqlite = new Database(file);
+  try {
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("synchronous = NORMAL");
+    sqlite.pragma("foreign_keys = ON");
+    // Several CLI processes (pull, report) may share one file.
+    sqlite.pragma("busy_timeout = 5000");
+    const db = drizzle(sqlite, { schema });
+    migrate(db, { migrationsFolder: findMigrationsDir() });
+    sqlite
+      .prepare("INSERT INTO store_meta (key, value) VALUES ('db_id', ?) ON CONFLICT(key) DO NOTHING")
+      .run(randomUUID());
+    const dbId = sqlite
+      .prepare<[], { value: string }>("SELECT value FROM store_meta WHERE key = 'db_id'")
+      .get()!.value;
+    const ingest = ingestResults(sqlite);
+
+    const store: Store = {
+      file,
+      dbId,
+      db,
+      sqlite,
+      upsertSweep: (sweep) => writeSweep(db, sweep),
+      upsertHosts: (sweepId, hosts) => writeHosts(db, sweepId, hosts),
+      upsertModels: (models) => writeModels(db, models),
+      upsertCells: (sweepId, cells) => writeCells(db, sweepId, cells),
+      ingestResults: (results) => ingest(results),
+      getSweep: (sweepId) => readSweep(sqlite, sweepId),
+      requireSweep: (sweepId) => {
+        const sweep = readSweep(sqlite, sweepId);
+        if (sweep !== undefined) return sweep;
+        const known = readSweepSummaries(sqlite).map((s) => s.sweepId);
+        throw new StoreError(
+          "STORE_UNKNOWN_SWEEP",
+          `sweep ${sweepId} is not in ${file}. ` +
+            (known.length === 0
+              ? "The database holds no sweeps yet: run `specgrid results pull` first."
+              : `It holds: ${known.slice(0, 10).join(", ")}${known.length > 10 ? ", ..." : ""}. See \`specgrid results list\`.`),
+          { file, sweepId, known },
+        );
+      },
+      listSweeps: (sweepId) => readSweepSummaries(sqlite, sweepId),
+      results: (sweepId) => readResults(sqlite, sweepId),
+      hosts: (sweepId) => readHosts(sqlite, sweepId),
+      models: () => readModels(sqlite),
+      close: () => sqlite.close(),
+    };
+    return store;
+  } catch (err) {
+    sqlite.close();
+    throw err;
+  }
+}
