@@ -1,0 +1,145 @@
+// `results pull`: reads SPECGRID_RESULTS through a durable pull consumer named after this database, so a
+// second pull resumes where the first stopped and another database pulls the same results independently.
+// Messages are acked only after their batch is committed: a crash mid-pull redelivers, and ingest is
+// idempotent, so nothing is lost or stored twice.
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
+import { connect, nanos } from "@nats-io/transport-node";
+
+import { ConfigError } from "../../core/errors.js";
+import type { CellResult } from "../../core/metrics.js";
+import {
+  RESULTS_STREAM,
+  assertSubjectToken,
+  resultsSubject,
+  RESULTS_SUBJECTS,
+} from "../../core/nats-names.js";
+import { decodeCellResult } from "../../core/wire/index.js";
+import type { Store } from "./open-store.js";
+import type { IngestCounts } from "./store-records.js";
+
+export interface PullOptions {
+  /** NATS server URLs, e.g. `nats://127.0.0.1:4222`. */
+  natsServers: string | string[];
+  store: Store;
+  /** Durable consumer name. @default derived from the database id (and the sweep filter) */
+  durable?: string;
+  /** Only this sweep's results. @default every sweep on the stream */
+  sweepId?: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: PullProgress) => void;
+  /** Stop once no message arrived for this long (the stream is caught up). @default 1500 */
+  idleMs?: number;
+  /** Messages per fetch and per ingest transaction. @default 1000 */
+  batchSize?: number;
+  /** NATS auth token, when the server needs one. */
+  token?: string;
+}
+
+export interface PullProgress extends IngestCounts {
+  received: number;
+  /** Messages that are not CellResults (terminated on the stream so they are not redelivered). */
+  undecodable: number;
+  /** Messages the consumer still has to deliver, as of the last batch. */
+  pending: number;
+}
+
+export interface PullSummary extends PullProgress {
+  durable: string;
+  sweepIds: string[];
+}
+
+/** One durable per (database, filter): a durable's filter cannot change, and databases must not share one. */
+export function pullDurableName(dbId: string, sweepId?: string): string {
+  const base = `specgrid-pull-${dbId.replace(/[^A-Za-z0-9_-]/g, "")}`;
+  return sweepId === undefined ? base : `${base}-${assertSubjectToken(sweepId, "sweep id")}`;
+}
+
+export async function pullResults(opts: PullOptions): Promise<PullSummary> {
+  const idleMs = opts.idleMs ?? 1500;
+  const batchSize = opts.batchSize ?? 1000;
+  const durable = opts.durable ?? pullDurableName(opts.store.dbId, opts.sweepId);
+  const servers = Array.isArray(opts.natsServers) ? opts.natsServers : [opts.natsServers];
+  const nc = await connect({
+    servers,
+    name: `specgrid-pull-${opts.store.dbId.slice(0, 8)}`,
+    ...(opts.token === undefined ? {} : { token: opts.token }),
+  }).catch((err: unknown) => {
+    throw new ConfigError(
+      `cannot reach NATS at ${servers.join(", ")} (${err instanceof Error ? err.message : String(err)}). ` +
+        "Check --nats, and that the coordinator's NATS server is running.",
+      { servers },
+    );
+  });
+  const summary: PullSummary = {
+    durable,
+    sweepIds: [],
+    received: 0,
+    inserted: 0,
+    updated: 0,
+    duplicates: 0,
+    undecodable: 0,
+    pending: 0,
+  };
+  const sweeps = new Set<string>();
+  try {
+    const jsm = await jetstreamManager(nc);
+    try {
+      await jsm.streams.info(RESULTS_STREAM);
+    } catch {
+      throw new ConfigError(
+        `NATS at ${servers.join(", ")} has no ${RESULTS_STREAM} stream: no coordinator has run there yet. ` +
+          "Check --nats points at the coordinator's NATS server.",
+        { servers },
+      );
+    }
+    try {
+      await jsm.consumers.info(RESULTS_STREAM, durable);
+    } catch {
+      await jsm.consumers.add(RESULTS_STREAM, {
+        durable_name: durable,
+        filter_subject: opts.sweepId === undefined ? RESULTS_SUBJECTS : resultsSubject(opts.sweepId),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(60_000),
+        max_ack_pending: Math.max(10_000, batchSize * 2),
+      });
+    }
+    const consumer = await jetstream(nc).consumers.get(RESULTS_STREAM, durable);
+
+    while (opts.signal?.aborted !== true) {
+      // Drain each fetch into an array before the (synchronous) ingest: a slow handler inside the fetch
+      // loop makes the v3 client report missed heartbeats.
+      const msgs: JsMsg[] = [];
+      const iter = await consumer.fetch({ max_messages: batchSize, expires: Math.max(idleMs, 1000) });
+      for await (const m of iter) msgs.push(m);
+      if (msgs.length === 0) break;
+
+      const results: CellResult[] = [];
+      const decoded: JsMsg[] = [];
+      for (const m of msgs) {
+        try {
+          results.push(decodeCellResult(m.data));
+          decoded.push(m);
+        } catch {
+          summary.undecodable++;
+          m.term();
+        }
+      }
+      const counts = opts.store.ingestResults(results);
+      for (const m of decoded) m.ack();
+      for (const r of results) sweeps.add(r.sweepId);
+      summary.received += msgs.length;
+      summary.inserted += counts.inserted;
+      summary.updated += counts.updated;
+      summary.duplicates += counts.duplicates;
+      summary.pending = msgs.at(-1)?.info.pending ?? 0;
+      opts.onProgress?.({ ...summary });
+    }
+    // Acks are fire-and-forget; make sure the server has them before the connection closes.
+    await nc.flush();
+  } finally {
+    await nc.drain().catch(() => nc.close());
+  }
+  summary.sweepIds = [...sweeps].sort();
+  return summary;
+}
