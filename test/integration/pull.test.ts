@@ -87,7 +87,7 @@ describe("pullResults", () => {
       // The same results again without a message id (a producer retry the stream cannot dedupe), plus new ones.
       await publish(first.slice(0, 5), false);
       await publish(second);
-      await nc.publish(resultsSubject("sw-pull"), new TextEncoder().encode("not a protobuf CellResult"));
+      nc.publish(resultsSubject("sw-pull"), new TextEncoder().encode("not a protobuf CellResult"));
       const p2 = await pullResults({ natsServers: nats.url, store: a, idleMs: 300 });
       expect(p2.durable).toBe(p1.durable);
       expect(p2).toMatchObject({ received: 5 + second.length + 1, inserted: second.length, duplicates: 5 });
