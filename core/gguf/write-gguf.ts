@@ -6,18 +6,7 @@ import { open } from "node:fs/promises";
 import { float16Bits } from "./float16-bits.js";
 
 export type GgufValueType =
-  | "u8"
-  | "i8"
-  | "u16"
-  | "i16"
-  | "u32"
-  | "i32"
-  | "u64"
-  | "i64"
-  | "f32"
-  | "f64"
-  | "bool"
-  | "string";
+  "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "u64" | "i64" | "f32" | "f64" | "bool" | "string";
 
 export type GgufScalar = number | bigint | boolean | string;
 
@@ -193,7 +182,8 @@ export function encodeGguf(doc: GgufDocument): Buffer[] {
     throw new RangeError(`alignment must be a positive multiple of 8, got ${alignment}`);
   }
   const metadata: GgufMetadataEntry[] = [...doc.metadata];
-  if (alignment !== DEFAULT_ALIGNMENT) metadata.push({ key: "general.alignment", type: "u32", value: alignment });
+  if (alignment !== DEFAULT_ALIGNMENT)
+    metadata.push({ key: "general.alignment", type: "u32", value: alignment });
   const keys = new Set<string>();
   for (const m of metadata) {
     if (keys.has(m.key)) throw new Error(`duplicate metadata key ${m.key}`);
@@ -224,7 +214,9 @@ export function encodeGguf(doc: GgufDocument): Buffer[] {
     names.add(t.name);
     const elements = t.shape.reduce((a, b) => a * b, 1);
     if (t.shape.length === 0 || elements !== t.data.length) {
-      throw new RangeError(`tensor ${t.name}: shape [${t.shape.join(", ")}] does not match ${t.data.length} values`);
+      throw new RangeError(
+        `tensor ${t.name}: shape [${t.shape.join(", ")}] does not match ${t.data.length} values`,
+      );
     }
     head.string(t.name);
     head.u32(t.shape.length);

@@ -81,7 +81,11 @@ describe("writeGguf", () => {
       const got = md[entry.key];
       expect(got, entry.key).toBeDefined();
       const expected =
-        entry.type === "array" ? entry.value : entry.type === "f32" ? Math.fround(entry.value as number) : entry.value;
+        entry.type === "array"
+          ? entry.value
+          : entry.type === "f32"
+            ? Math.fround(entry.value as number)
+            : entry.value;
       expect(got!.value, entry.key).toEqual(expected);
       const types = EXPECTED_TYPES[entry.key];
       if (types) {
@@ -100,10 +104,13 @@ describe("writeGguf", () => {
     for (const t of parsed.tensorInfos) expect(Number(t.offset) % 32, t.name).toBe(0);
 
     const bytes = await readFile(file);
-    const at = (name: string): number => dataStart + Number(parsed.tensorInfos.find((t) => t.name === name)!.offset);
+    const at = (name: string): number =>
+      dataStart + Number(parsed.tensorInfos.find((t) => t.name === name)!.offset);
     const f32Back = Array.from({ length: f32Data.length }, (_, i) => bytes.readFloatLE(at("a.f32") + i * 4));
     expect(f32Back).toEqual(Array.from(f32Data));
-    const f16Back = Array.from({ length: f16Data.length }, (_, i) => float16Value(bytes.readUInt16LE(at("b.f16") + i * 2)));
+    const f16Back = Array.from({ length: f16Data.length }, (_, i) =>
+      float16Value(bytes.readUInt16LE(at("b.f16") + i * 2)),
+    );
     f16Data.forEach((v, i) => expect(f16Back[i]).toBeCloseTo(v, v > 1000 ? 0 : 3));
     expect(bytes.readFloatLE(at("c.odd"))).toBe(42);
     expect(written.bytes).toBe(bytes.length);
@@ -113,16 +120,28 @@ describe("writeGguf", () => {
     const file = path.join(dir, "align64.gguf");
     await writeGguf(file, { ...DOC, alignment: 64 });
     const parsed = await gguf(file, { allowLocalFile: true });
-    expect(parsed.metadata["general.alignment"]).toBe(64);
+    expect((parsed.metadata as Record<string, unknown>)["general.alignment"]).toBe(64);
     expect(Number(parsed.tensorDataOffset) % 64).toBe(0);
     for (const t of parsed.tensorInfos) expect(Number(t.offset) % 64).toBe(0);
   });
 
   it.each([
     ["u8 out of range", { metadata: [{ key: "k", type: "u8", value: 256 }], tensors: [] }, /does not fit u8/],
-    ["u32 not an integer", { metadata: [{ key: "k", type: "u32", value: 1.5 }], tensors: [] }, /does not fit u32/],
-    ["string given a number", { metadata: [{ key: "k", type: "string", value: 1 }], tensors: [] }, /string expected/],
-    ["bool given a string", { metadata: [{ key: "k", type: "bool", value: "yes" }], tensors: [] }, /boolean expected/],
+    [
+      "u32 not an integer",
+      { metadata: [{ key: "k", type: "u32", value: 1.5 }], tensors: [] },
+      /does not fit u32/,
+    ],
+    [
+      "string given a number",
+      { metadata: [{ key: "k", type: "string", value: 1 }], tensors: [] },
+      /string expected/,
+    ],
+    [
+      "bool given a string",
+      { metadata: [{ key: "k", type: "bool", value: "yes" }], tensors: [] },
+      /boolean expected/,
+    ],
     [
       "duplicate key",
       {
