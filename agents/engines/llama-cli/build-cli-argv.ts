@@ -1,0 +1,93 @@
+// argv for one cell on a llama.cpp CLI tool, spelled the way the probed build accepts. Every value that
+// changes a result is passed explicitly (K, p_min, draft min, seed, temperature) because defaults moved
+// between builds (K 16 → 3, p_min 0.75 → 0.0 in 2026-05): an omitted flag would make two hosts differ.
+import type { Cell } from "../../../core/cell.js";
+import { RejectedParameterError } from "../../../core/errors.js";
+import type { ResolvedModels } from "../engine.js";
+import type { ToolCapabilities } from "../../probe/tool-capabilities.js";
+
+export type LlamaCliTool =
+  "llama-speculative" | "llama-speculative-simple" | "llama-completion" | "llama-parallel";
+
+function need(caps: ToolCapabilities, key: keyof ToolCapabilities, tool: string, what: string): string {
+  const flag = caps[key];
+  if (typeof flag !== "string") {
+    throw new RejectedParameterError(
+      `${tool} in this llama.cpp build has no flag for ${what}; use a build whose --help lists it`,
+      { tool, capability: key },
+    );
+  }
+  return flag;
+}
+
+/** Settings shared by every tool: model, prompt, sampling, context, offload, threads. */
+function commonArgs(tool: string, caps: ToolCapabilities, cell: Cell, models: ResolvedModels): string[] {
+  const argv = ["-m", models.targetPath, "-p", cell.prompt, "-n", String(cell.nPredict)];
+  argv.push("--temp", String(cell.temperature), "-s", String(cell.seed), "-c", String(cell.llama.ctx));
+  argv.push(need(caps, "gpuLayers", tool, "GPU layers (-ngl)"), String(cell.llama.gpuLayers));
+  if (cell.llama.threads !== undefined) argv.push("-t", String(cell.llama.threads));
+  if (cell.llama.batch !== undefined) argv.push("-b", String(cell.llama.batch));
+  const fa = caps.flashAttn;
+  if (fa && cell.llama.flashAttn !== "auto") {
+    if (fa.takesValue) argv.push(fa.flag, cell.llama.flashAttn);
+    else if (cell.llama.flashAttn === "on") argv.push(fa.flag);
+  }
+  return argv;
+}
+
+function draftArgs(tool: string, caps: ToolCapabilities, cell: Cell, models: ResolvedModels): string[] {
+  if (models.draftPath === undefined) {
+    throw new RejectedParameterError(`${tool} needs a draft model, and cell ${cell.cellId} names none`, {
+      cellId: cell.cellId,
+    });
+  }
+  if (cell.k?.kind !== "fixed") {
+    throw new RejectedParameterError(
+      `${tool} drafts a fixed K; the adaptive K policy runs only on the in-process engine`,
+      { cellId: cell.cellId },
+    );
+  }
+  const argv = [need(caps, "draftModel", tool, "the draft model"), models.draftPath];
+  if (caps.specTypeDraftSimple) argv.push("--spec-type", "draft-simple");
+  argv.push(need(caps, "draftMax", tool, "draft max (K)"), String(cell.k.k));
+  if (caps.draftMin) argv.push(caps.draftMin, "0");
+  if (caps.pMin) argv.push(caps.pMin, String(cell.pMin ?? 0));
+  else if (cell.pMin !== undefined && cell.pMin !== 0) {
+    throw new RejectedParameterError(
+      `${tool} in this build has no p-min flag; cell asks for p_min ${cell.pMin}`,
+      {
+        cellId: cell.cellId,
+      },
+    );
+  }
+  if (caps.draftGpuLayers) argv.push(caps.draftGpuLayers, String(cell.llama.gpuLayers));
+  return argv;
+}
+
+/** The full argv (program first) for `cell` on `tool` at `binPath`. Throws RejectedParameterError. */
+export function buildCliArgv(
+  tool: LlamaCliTool,
+  binPath: string,
+  caps: ToolCapabilities,
+  cell: Cell,
+  models: ResolvedModels,
+): string[] {
+  const argv = [binPath, ...commonArgs(tool, caps, cell, models)];
+  switch (tool) {
+    case "llama-speculative":
+    case "llama-speculative-simple":
+      argv.push(...draftArgs(tool, caps, cell, models));
+      break;
+    case "llama-completion":
+      // With a chat template in the model, llama-completion turns interactive and waits on stdin (§5.1).
+      if (caps.noConversation) argv.push(caps.noConversation);
+      break;
+    case "llama-parallel": {
+      const clients = cell.concurrency ?? 1;
+      argv.push(need(caps, "parallel", tool, "clients (-np)"), String(clients));
+      argv.push(need(caps, "sequences", tool, "sequences (-ns)"), String(cell.requests ?? clients));
+      break;
+    }
+  }
+  return argv;
+}

@@ -1,0 +1,117 @@
+// The llama.cpp CLI tools as an engine: one process per cell (llama-speculative, llama-speculative-simple,
+// llama-completion, llama-parallel), argv from the probed capability map, no shell. A run whose log lost
+// its tail at exit is run again a bounded number of times and never counted as it is; failures the tool
+// names (out of memory, vocabulary, removed flag) are final on the first try.
+import type { Cell, EngineName } from "../../../core/cell.js";
+import { ConfigError, RejectedParameterError } from "../../../core/errors.js";
+import type { CellOutcome } from "../../../core/metrics.js";
+import type { LlamaBuildProbe } from "../../probe/probe-llama-build.js";
+import type { ToolCapabilities } from "../../probe/tool-capabilities.js";
+import type { VramSampler } from "../../probe/vram-sampler.js";
+import { runProcess } from "../../process/run-process.js";
+import type { Engine, EngineSession, EngineSessionOptions, ResolvedModels } from "../engine.js";
+import { buildCliArgv, type LlamaCliTool } from "./build-cli-argv.js";
+import { readCliRun } from "./read-cli-run.js";
+
+export interface LlamaCliEngineOptions {
+  tool: LlamaCliTool;
+  /** Probe of the llama.cpp build directory (probeLlamaBuild). */
+  build: LlamaBuildProbe;
+  /** Per-cell wall-clock limit; the process group is killed past it. @default 600000 */
+  timeoutMs?: number;
+  /** Extra runs allowed for a cell whose output was truncated at exit. @default 2 */
+  maxTruncatedReruns?: number;
+  /** Starts a GPU memory sampler around each run; undefined on hosts without a GPU. */
+  startVramSampler?: () => VramSampler;
+  /** Environment of the tool. @default process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
+export const LLAMA_CLI_ENGINES = [
+  "llama-speculative",
+  "llama-speculative-simple",
+  "llama-completion",
+  "llama-parallel",
+] as const satisfies readonly EngineName[];
+
+export class LlamaCliEngine implements Engine {
+  readonly name: LlamaCliTool;
+
+  constructor(private readonly opts: LlamaCliEngineOptions) {
+    this.name = opts.tool;
+  }
+
+  describe(): Promise<string> {
+    const v = this.opts.build.version;
+    const build = v
+      ? `llama.cpp ${v.buildNumber !== undefined ? `b${v.buildNumber}` : v.version}${v.commit ? ` (${v.commit})` : ""}`
+      : "llama.cpp (unknown build)";
+    return Promise.resolve(`${build} ${this.opts.tool}`);
+  }
+
+  openSession(session: EngineSessionOptions): Promise<EngineSession> {
+    const probe = this.opts.build.tools[this.opts.tool];
+    if (!probe) {
+      return Promise.reject(
+        new ConfigError(
+          `${this.opts.tool} is not in the llama.cpp build directory ${this.opts.build.binDir ?? "(none configured)"}; build it or pick another engine`,
+          { tool: this.opts.tool },
+        ),
+      );
+    }
+    return Promise.resolve(
+      new LlamaCliSession(this.opts, probe.path, probe.capabilities, session.models, this.describe()),
+    );
+  }
+
+  dispose(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+class LlamaCliSession implements EngineSession {
+  // Each cell loads its models in its own process; the per-cell load time is in its metrics.
+  readonly loadMs = 0;
+
+  constructor(
+    private readonly opts: LlamaCliEngineOptions,
+    private readonly binPath: string,
+    private readonly caps: ToolCapabilities,
+    private readonly models: ResolvedModels,
+    private readonly backend: Promise<string>,
+  ) {}
+
+  async runCell(cell: Cell, signal?: AbortSignal): Promise<CellOutcome> {
+    const backend = await this.backend;
+    let argv: string[];
+    try {
+      argv = buildCliArgv(this.opts.tool, this.binPath, this.caps, cell, this.models);
+    } catch (err) {
+      if (!(err instanceof RejectedParameterError)) throw err;
+      return { status: "failed", invalidReason: "rejected-parameter", message: err.message, backend };
+    }
+    const reruns = this.opts.maxTruncatedReruns ?? 2;
+    let last: CellOutcome | undefined;
+    for (let attempt = 0; attempt <= reruns; attempt++) {
+      const sampler = this.opts.startVramSampler?.();
+      const run = await runProcess(argv, {
+        timeoutMs: this.opts.timeoutMs ?? 600_000,
+        ...(signal ? { signal } : {}),
+        ...(this.opts.env ? { env: this.opts.env } : {}),
+      });
+      const vram = await sampler?.stop();
+      const verdict = readCliRun(this.opts.tool, cell, run);
+      last = { ...verdict.outcome, backend };
+      if (last.metrics && vram?.peakVramMib !== undefined) last.metrics.peakVramMib = vram.peakVramMib;
+      if (verdict.kind === "done") return last;
+    }
+    return {
+      ...(last as CellOutcome),
+      message: `${(last as CellOutcome).message ?? ""} (still truncated after ${reruns + 1} runs)`,
+    };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
