@@ -1,0 +1,166 @@
+// Rules that span several keys. They run on the raw parsed YAML, not on the schema's output, so they are
+// reported together with schema errors elsewhere in the file: the user sees every problem in one pass.
+import type { DataPath } from "./locate-yaml-path.js";
+import { nearestKey } from "./nearest-key.js";
+
+export interface RawIssue {
+  path: DataPath;
+  message: string;
+  /** Report at the key itself rather than its value. */
+  atKey?: boolean;
+}
+
+/** K range the in-process engine accepts (its sampler verifies at most 16 drafted tokens per step). */
+export const IN_PROCESS_K_MAX = 16;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function field(v: unknown, key: string): unknown {
+  return isRecord(v) ? v[key] : undefined;
+}
+
+function checkPairs(raw: unknown, issues: RawIssue[]): void {
+  const models = field(raw, "models");
+  const names = isRecord(models) ? Object.keys(models) : [];
+  const pairs = field(raw, "pairs");
+  if (!Array.isArray(pairs)) return;
+  const seen = new Map<string, number>();
+  pairs.forEach((pair: unknown, i) => {
+    for (const role of ["target", "draft"] as const) {
+      const name = field(pair, role);
+      if (typeof name !== "string" || names.includes(name)) continue;
+      const guess = nearestKey(name, names);
+      const known = names.length === 0 ? "models: is empty" : `models defines ${names.join(", ")}`;
+      issues.push({
+        path: ["pairs", i, role],
+        message: `unknown model "${name}" (${known})${guess === undefined ? "" : `; did you mean "${guess}"?`}`,
+      });
+    }
+    const id = `${String(field(pair, "target"))}\u0000${String(field(pair, "draft"))}`;
+    const first = seen.get(id);
+    if (first !== undefined) issues.push({ path: ["pairs", i], message: `duplicates pairs[${first}]` });
+    else seen.set(id, i);
+  });
+}
+
+function checkModels(raw: unknown, issues: RawIssue[]): void {
+  const models = field(raw, "models");
+  if (!isRecord(models)) return;
+  for (const [name, model] of Object.entries(models)) {
+    if (isRecord(model) && model.file === undefined && model.sha256 === undefined) {
+      issues.push({
+        path: ["models", name],
+        message: "a model needs file (its name on the agents' model dirs) and/or sha256",
+      });
+    }
+  }
+}
+
+/** Repeated grid values would plan the same cell twice under one id. */
+function checkDistinct(raw: unknown, path: DataPath, issues: RawIssue[]): void {
+  let list: unknown = raw;
+  for (const seg of path) list = field(list, String(seg));
+  if (!Array.isArray(list)) return;
+  const seen = new Map<string, number>();
+  list.forEach((v: unknown, i) => {
+    const key = JSON.stringify(v);
+    const first = seen.get(key);
+    if (first !== undefined)
+      issues.push({ path: [...path, i], message: `${key} repeats item [${first}]; list each value once` });
+    else seen.set(key, i);
+  });
+}
+
+function checkEngineSupport(raw: unknown, issues: RawIssue[]): void {
+  const rawEngine = field(raw, "engine");
+  const engine = typeof rawEngine === "string" ? rawEngine : "llama-server";
+  const ks = field(field(raw, "sweep"), "k");
+  const hasAdaptive = Array.isArray(ks) && ks.includes("adaptive");
+  if (Array.isArray(ks) && engine !== "in-process") {
+    ks.forEach((k: unknown, i) => {
+      if (k === "adaptive") {
+        issues.push({
+          path: ["sweep", "k", i],
+          message: `"adaptive" K needs engine: in-process (engine ${engine} drafts a fixed K per process)`,
+        });
+      }
+    });
+  }
+  const adaptive = field(raw, "adaptive");
+  if (isRecord(adaptive)) {
+    const kMin = typeof adaptive.k_min === "number" ? adaptive.k_min : 1;
+    const kMax = typeof adaptive.k_max === "number" ? adaptive.k_max : 16;
+    const kStart = typeof adaptive.k_start === "number" ? adaptive.k_start : 4;
+    const raise = typeof adaptive.raise_above === "number" ? adaptive.raise_above : 0.8;
+    const lower = typeof adaptive.lower_below === "number" ? adaptive.lower_below : 0.4;
+    if (!(kMin <= kStart && kStart <= kMax)) {
+      issues.push({
+        path: ["adaptive"],
+        message: `need k_min <= k_start <= k_max (got ${kMin}, ${kStart}, ${kMax})`,
+      });
+    }
+    if (kMax > IN_PROCESS_K_MAX) {
+      issues.push({
+        path: ["adaptive", "k_max"],
+        message: `the in-process engine drafts at most ${IN_PROCESS_K_MAX} tokens per step`,
+      });
+    }
+    if (!(lower < raise)) {
+      issues.push({
+        path: ["adaptive"],
+        message: `need lower_below < raise_above (got ${lower} and ${raise})`,
+      });
+    }
+    if (!hasAdaptive)
+      issues.push({
+        path: ["adaptive"],
+        atKey: true,
+        message: 'has no effect: add "adaptive" to sweep.k or drop this block',
+      });
+  }
+}
+
+function checkParallel(raw: unknown, issues: RawIssue[]): void {
+  const parallel = field(raw, "parallel");
+  if (!isRecord(parallel)) return;
+  const draft = parallel.draft ?? [false, true];
+  const ks = field(field(raw, "sweep"), "k");
+  const hasFixedK = Array.isArray(ks) && ks.some((k) => typeof k === "number");
+  if (Array.isArray(draft) && draft.includes(true) && parallel.k === undefined && !hasFixedK) {
+    issues.push({
+      path: ["parallel"],
+      message: "parallel cells with a draft need a K: set parallel.k (sweep.k has no fixed K)",
+    });
+  }
+}
+
+function checkPlacement(raw: unknown, issues: RawIssue[]): void {
+  const placement = field(raw, "placement");
+  if (isRecord(placement) && placement.hosts === undefined && placement.gpu === undefined) {
+    issues.push({
+      path: ["placement"],
+      message: 'a placement selector needs hosts: [names] and/or gpu: "glob"',
+    });
+  }
+}
+
+export function checkManifest(raw: unknown): RawIssue[] {
+  const issues: RawIssue[] = [];
+  checkModels(raw, issues);
+  checkPairs(raw, issues);
+  for (const path of [
+    ["sweep", "k"],
+    ["sweep", "temperature"],
+    ["sweep", "p_min"],
+    ["parallel", "concurrency"],
+    ["parallel", "draft"],
+  ]) {
+    checkDistinct(raw, path, issues);
+  }
+  checkEngineSupport(raw, issues);
+  checkParallel(raw, issues);
+  checkPlacement(raw, issues);
+  return issues;
+}

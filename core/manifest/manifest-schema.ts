@@ -1,0 +1,126 @@
+// The sweep manifest as written in YAML (snake_case keys). Every object is strict, so a typo'd key is an
+// error rather than a silently ignored setting. Defaults live here and are listed in docs/manifest.md.
+// Cross-field rules (pairs naming known models, prompt files, engine support) live in check-manifest.ts,
+// because they must be reported even when other parts of the manifest fail the schema.
+import { z } from "zod";
+
+export const MANIFEST_ENGINES = [
+  "llama-server",
+  "llama-speculative",
+  "llama-speculative-simple",
+  "in-process",
+] as const;
+
+const modelNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "model names use letters, digits, '.', '_' and '-' only");
+
+const modelSchema = z.strictObject({
+  file: z
+    .string()
+    .min(1)
+    .refine((f) => !/[/\\]/.test(f) && f !== "." && f !== "..", {
+      message: "a model file is a file name on the agents' model dirs, not a path (drop the folders)",
+    })
+    .optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "sha256 must be 64 hex characters (run `sha256sum model.gguf`)")
+    .optional(),
+});
+
+const pairSchema = z.strictObject({ target: modelNameSchema, draft: modelNameSchema });
+
+const promptSchema = z.union(
+  [
+    z.string().trim().min(1, "a prompt may not be empty"),
+    z.strictObject({ file: z.string().min(1, "give the prompt file's path, relative to the manifest") }),
+  ],
+  { error: "a prompt is a string or { file: prompts.txt } (one prompt per line)" },
+);
+
+const kValueSchema = z.union(
+  [
+    z
+      .number()
+      .int("K is a whole number of draft tokens")
+      .min(1, "K must be at least 1 (K = 0 drafts nothing; llama-speculative-simple aborts with it)"),
+    z.literal("adaptive"),
+  ],
+  { error: 'K is a whole number >= 1 or "adaptive"' },
+);
+
+const temperatureSchema = z.number().min(0, "temperature must be >= 0 (0 is greedy)");
+
+const probabilitySchema = z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1");
+
+const sweepSchema = z.strictObject({
+  k: z.array(kValueSchema).min(1, "list at least one K, e.g. k: [2, 4, 8]"),
+  temperature: z.array(temperatureSchema).min(1, "list at least one temperature, e.g. temperature: [0]"),
+  p_min: z
+    .array(probabilitySchema)
+    .min(1, "list at least one p_min or drop the key (default [0.0])")
+    .default([0]),
+  n_predict: z.number().int().min(1, "n_predict must be at least 1").max(1_000_000).default(128),
+  repeats: z.number().int().min(1, "repeats must be at least 1").max(1000).default(1),
+  seed: z.number().int().min(0, "seed must be >= 0 (a negative seed means random in llama.cpp)").default(42),
+});
+
+const adaptiveSchema = z.strictObject({
+  k_min: z.number().int().min(1).default(1),
+  k_max: z.number().int().min(1).default(16),
+  k_start: z.number().int().min(1).default(4),
+  raise_above: probabilitySchema.default(0.8),
+  lower_below: probabilitySchema.default(0.4),
+});
+
+const parallelSchema = z.strictObject({
+  concurrency: z.array(z.number().int().min(1, "concurrency must be at least 1").max(256)).min(1),
+  requests: z.number().int().min(1, "requests must be at least 1"),
+  draft: z.array(z.boolean()).min(1).default([false, true]),
+  k: z.number().int().min(1, "K must be at least 1").optional(),
+  temperature: temperatureSchema.optional(),
+});
+
+const placementSchema = z.union(
+  [
+    z.enum(["spread", "every-host"]),
+    z.strictObject({
+      hosts: z.array(z.string().min(1)).min(1).optional(),
+      gpu: z.string().min(1).optional(),
+    }),
+  ],
+  { error: 'placement is "spread", "every-host" or { hosts: [names], gpu: "glob" }' },
+);
+
+const llamaSchema = z.strictObject({
+  gpu_layers: z.number().int().min(0, "gpu_layers must be >= 0 (99 offloads every layer)").default(99),
+  ctx: z.number().int().min(64, "ctx below 64 tokens cannot hold a prompt").default(4096),
+  threads: z.number().int().min(1).optional(),
+  flash_attn: z.enum(["auto", "on", "off"]).default("auto"),
+  batch: z.number().int().min(1).optional(),
+});
+
+const estimateSchema = z.strictObject({
+  decode_tps: z.number().positive("decode_tps must be > 0").default(30),
+  speculative_factor: z.number().positive().default(1),
+  load_ms: z.number().min(0).default(5000),
+});
+
+export const manifestSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "name uses letters, digits, '.', '_' and '-' only"),
+  description: z.string().optional(),
+  models: z.record(modelNameSchema, modelSchema),
+  pairs: z.array(pairSchema).min(1, "list at least one { target, draft } pair"),
+  prompts: z.array(promptSchema).min(1, "list at least one prompt"),
+  sweep: sweepSchema,
+  adaptive: adaptiveSchema.optional(),
+  baseline: z.boolean().default(true),
+  parallel: parallelSchema.optional(),
+  placement: placementSchema.default("spread"),
+  engine: z.enum(MANIFEST_ENGINES).default("llama-server"),
+  llama: llamaSchema.default({ gpu_layers: 99, ctx: 4096, flash_attn: "auto" }),
+  estimate: estimateSchema.default({ decode_tps: 30, speculative_factor: 1, load_ms: 5000 }),
+});
+
+export type ManifestYaml = z.output<typeof manifestSchema>;

@@ -1,0 +1,93 @@
+// The resolved manifest: the YAML's meaning in camelCase, defaults applied, prompt files read. This is what
+// plan, the coordinator and the store work from; the YAML text itself travels beside it as `sourceText`.
+import type { LlamaSettings } from "../cell.js";
+import type { MANIFEST_ENGINES } from "./manifest-schema.js";
+
+export type ManifestEngine = (typeof MANIFEST_ENGINES)[number];
+
+/** A model by file name on the agents' model dirs and/or pinned by sha256 (at least one of the two). */
+export interface ManifestModel {
+  file?: string;
+  sha256?: string;
+}
+
+export interface ManifestPair {
+  /** Names of entries in `models`. */
+  target: string;
+  draft: string;
+}
+
+export interface ManifestPrompt {
+  text: string;
+  /** Where it came from: `inline` or the prompt file's path as written in the manifest. */
+  source: string;
+  /** 1-based line in the prompt file. */
+  line?: number;
+}
+
+/** Draft tokens per step: a fixed K, or the in-process engine's adaptive controller. */
+export type ManifestK = number | "adaptive";
+
+export interface ManifestSweep {
+  k: ManifestK[];
+  temperature: number[];
+  pMin: number[];
+  nPredict: number;
+  repeats: number;
+  /** Base seed; a cell's seed is seed + repeat index. */
+  seed: number;
+}
+
+export interface ManifestAdaptive {
+  kMin: number;
+  kMax: number;
+  kStart: number;
+  /** Raise K after a step whose acceptance is above this. */
+  raiseAbove: number;
+  /** Lower K after a step whose acceptance is below this. */
+  lowerBelow: number;
+}
+
+export interface ManifestParallel {
+  concurrency: number[];
+  /** Total requests per parallel cell. */
+  requests: number;
+  /** Run each concurrency without (false) and with (true) the pair's draft. */
+  draft: boolean[];
+  /** K for parallel cells with a draft; default: the first fixed K of sweep.k. */
+  k: number;
+  /** Default: the first sweep temperature. */
+  temperature: number;
+}
+
+export type ManifestPlacement = "spread" | "every-host" | { hosts?: string[]; gpu?: string };
+
+export interface ManifestEstimate {
+  /** Assumed baseline decode rate for run-time estimates, tokens/s. */
+  decodeTps: number;
+  /** Speculative decode rate = decodeTps × this (1 assumes no speedup, the cautious guess). */
+  speculativeFactor: number;
+  /** Assumed model load time per engine process, ms. */
+  loadMs: number;
+}
+
+export interface Manifest {
+  name: string;
+  description?: string;
+  /** The manifest's path (as given), for messages. */
+  file: string;
+  /** The YAML as submitted, for the record of the sweep. */
+  sourceText: string;
+  models: Record<string, ManifestModel>;
+  pairs: ManifestPair[];
+  prompts: ManifestPrompt[];
+  sweep: ManifestSweep;
+  /** Present when sweep.k contains "adaptive" (defaults filled in). */
+  adaptive?: ManifestAdaptive;
+  baseline: boolean;
+  parallel?: ManifestParallel;
+  placement: ManifestPlacement;
+  engine: ManifestEngine;
+  llama: LlamaSettings;
+  estimate: ManifestEstimate;
+}

@@ -1,0 +1,35 @@
+// Run-time estimates for the plan. They are guesses from the manifest's `estimate:` block (assumed decode
+// rate, model load time), not measurements; plan output says so. Decode only: prompt processing is short
+// next to n_predict tokens of decode at the sizes sweeps use.
+import type { Cell, EngineName } from "../cell.js";
+import type { ManifestEstimate } from "../manifest/manifest.js";
+
+export function estimateCellMs(cell: Cell, estimate: ManifestEstimate): number {
+  const speculative = cell.draft !== undefined;
+  const tps = estimate.decodeTps * (speculative ? estimate.speculativeFactor : 1);
+  // Parallel cells: assume no batching gain (requests decoded at the single-sequence rate), an upper bound.
+  const tokens = cell.nPredict * (cell.kind === "parallel" ? (cell.requests ?? 1) : 1);
+  return (tokens / tps) * 1000;
+}
+
+/** CLI engines start a process (and load the models) for every cell. */
+export function loadsPerCell(engine: EngineName): boolean {
+  return engine !== "in-process" && engine !== "llama-server";
+}
+
+/**
+ * Engine processes (each loads its models) a shard of these cells starts: the CLI tools start one per cell,
+ * llama-server one per distinct (K, p_min, concurrency) plus one without a draft, in-process one per shard.
+ */
+export function estimateLoads(engine: EngineName, cells: readonly Cell[]): number {
+  if (engine === "in-process") return 1;
+  if (engine !== "llama-server") return cells.length;
+  const servers = new Set<string>();
+  for (const c of cells) {
+    const k = c.k === undefined ? "" : c.k.kind === "fixed" ? String(c.k.k) : "adaptive";
+    servers.add(
+      c.draft === undefined ? `base/${c.concurrency ?? 1}` : `${k}/${c.pMin ?? 0}/${c.concurrency ?? 1}`,
+    );
+  }
+  return servers.size;
+}
