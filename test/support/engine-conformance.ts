@@ -1,0 +1,132 @@
+// The shared conformance suite: every Engine implementation runs it against its own fixtures, so the agent
+// can drive any engine the same way. Engine-specific behaviour (acceptance figures, exactness) is tested
+// beside each engine, not here.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Cell, CellKind, CellParams, ShardKey } from "../../core/cell.js";
+import type { CellMetrics, CellOutcome } from "../../core/metrics.js";
+import type { Engine, EngineSession, ResolvedModels } from "../../agents/engines/engine.js";
+
+export interface EngineConformanceFixtures {
+  /** Session with a draft: baseline and speculative cells both run on it. */
+  key: ShardKey;
+  models: ResolvedModels;
+  /** A cell of the given kind for this session, with the overrides applied (ids filled in). */
+  cell(kind: CellKind, overrides?: Partial<CellParams>): Cell;
+  /** A cell long enough (seconds) that an abort lands mid-run. */
+  longCell(): Cell;
+  /** Whether the engine runs parallel cells (with concurrency > 1) in this session. */
+  parallel: boolean;
+}
+
+function expectMeasured(metrics: CellMetrics | undefined, nPredict: number): CellMetrics {
+  expect(metrics).toBeDefined();
+  const m = metrics!;
+  expect(m.nDecoded).toBe(nPredict);
+  expect(m.decodeMs).toBeGreaterThan(0);
+  expect(m.decodeTps).toBeGreaterThan(0);
+  expect(m.wallMs).toBeGreaterThanOrEqual(m.decodeMs);
+  expect(m.tokensSha256).toMatch(/^[0-9a-f]{64}$/);
+  return m;
+}
+
+export function describeEngineConformance(
+  name: string,
+  makeEngine: () => Promise<Engine>,
+  fixtures: () => Promise<EngineConformanceFixtures>,
+): void {
+  describe(`engine conformance: ${name}`, () => {
+    let engine: Engine;
+    let fx: EngineConformanceFixtures;
+    let session: EngineSession;
+
+    beforeAll(async () => {
+      fx = await fixtures();
+      engine = await makeEngine();
+      session = await engine.openSession({ key: fx.key, models: fx.models });
+    });
+    afterAll(async () => {
+      await session?.close();
+      await engine?.dispose();
+    });
+
+    it("describes the backend that runs", async () => {
+      const text = await engine.describe();
+      expect(text.trim().length).toBeGreaterThan(0);
+    });
+
+    it("reports the session's model load time", () => {
+      expect(session.loadMs).toBeGreaterThan(0);
+    });
+
+    it("runs a baseline cell with every decode metric filled", async () => {
+      const cell = fx.cell("baseline");
+      const outcome = await session.runCell(cell);
+      expect(outcome.status, outcome.message).toBe("ok");
+      const m = expectMeasured(outcome.metrics, cell.nPredict);
+      expect(m.promptMs).toBeGreaterThanOrEqual(0);
+      expect(m.nDrafted ?? 0).toBe(0);
+    });
+
+    it("runs a speculative cell with drafted and accepted counts", async () => {
+      const cell = fx.cell("speculative");
+      const outcome = await session.runCell(cell);
+      expect(outcome.status, outcome.message).toBe("ok");
+      const m = expectMeasured(outcome.metrics, cell.nPredict);
+      expect(m.nDrafted).toBeGreaterThan(0);
+      expect(m.nAccept).toBeGreaterThanOrEqual(0);
+      expect(m.nAccept).toBeLessThanOrEqual(m.nDrafted!);
+      expect(m.acceptRate).toBeCloseTo(m.nAccept! / m.nDrafted!, 10);
+      for (const rate of m.acceptByPosition ?? []) {
+        expect(rate).toBeGreaterThanOrEqual(0);
+        expect(rate).toBeLessThanOrEqual(1);
+      }
+    });
+
+    it("repeats a seeded sampled cell exactly", async () => {
+      const cell = fx.cell("speculative", { temperature: 0.8, seed: 1234 });
+      const a = await session.runCell(cell);
+      const b = await session.runCell(cell);
+      expect(a.status).toBe("ok");
+      expect(b.metrics?.tokensSha256).toBe(a.metrics?.tokensSha256);
+    });
+
+    it("runs a parallel cell with aggregate and per-sequence throughput", async (ctx) => {
+      if (!fx.parallel) ctx.skip();
+      const cell = fx.cell("parallel", { concurrency: 2, requests: 2, draft: undefined, k: undefined });
+      const outcome = await session.runCell(cell);
+      expect(outcome.status, outcome.message).toBe("ok");
+      const m = outcome.metrics!;
+      expect(m.nDecoded).toBe(2 * cell.nPredict);
+      expect(m.aggregateTps).toBeGreaterThan(0);
+      expect(m.perSequenceTps).toHaveLength(2);
+    });
+
+    it("returns a cancelled outcome, not a throw, for an already aborted signal", async () => {
+      const controller = new AbortController();
+      controller.abort();
+      const outcome: CellOutcome = await session.runCell(fx.cell("baseline"), controller.signal);
+      expect(outcome.status).not.toBe("ok");
+      expect(outcome.invalidReason).toBe("cancelled");
+    });
+
+    it("stops a running cell when the signal aborts, and the session stays usable", async () => {
+      const controller = new AbortController();
+      const cell = fx.longCell();
+      const running = session.runCell(cell, controller.signal);
+      setTimeout(() => controller.abort(), 100);
+      const outcome = await running;
+      expect(outcome.invalidReason).toBe("cancelled");
+      expect(outcome.metrics?.nDecoded ?? 0).toBeLessThan(cell.nPredict);
+      const after = await session.runCell(fx.cell("baseline"));
+      expect(after.status, after.message).toBe("ok");
+    });
+
+    it("closes idempotently; a closed session refuses cells without throwing", async () => {
+      const extra = await engine.openSession({ key: fx.key, models: fx.models });
+      await extra.close();
+      await extra.close();
+      const outcome = await extra.runCell(fx.cell("baseline"));
+      expect(outcome.status).toBe("failed");
+    });
+  });
+}
