@@ -14,7 +14,7 @@ interface SchemaDef {
 }
 
 function defOf(schema: z.ZodType): SchemaDef {
-  return schema._zod.def as SchemaDef;
+  return schema._zod.def;
 }
 
 /** Objects the schema may be at this path (several when a union allows several shapes). */
