@@ -1,32 +1,50 @@
-// The model family tests run real inference on. Interface is stable; the implementation will be switched to
-// the project's own synthesizer (specgrid models synth) generating into a temp dir once per test file.
+// The model family tests run real inference on: the project's own synthetic models (specgrid models synth),
+// generated once per test process into a temp dir (about half a second) and removed when the process exits.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { synthesizeFamily } from "../../core/gguf/synth-family.js";
 
 export interface ModelFamily {
   dir: string;
   target: string;
-  /** Drafts by noise level: 0 = identical copy. */
+  /** Drafts by noise level: 0 = identical copy; also 0.01, 0.02, 0.05, 0.2 and 1. */
   drafts: Map<number, string>;
-  /** Independent small draft (misaligned pair); may be undefined until the synthesizer provides it. */
-  small?: string;
-  /** A model whose vocabulary cannot pair with the target. */
+  /** Independent small draft (misaligned pair: n_embd 64, 2 layers, F16). */
+  small: string;
+  /** A model whose vocabulary cannot pair with the target (535 tokens against 735). */
   vocabMismatch: string;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+/** Noise levels of the test family's drafts. */
+export const FAMILY_NOISE_LEVELS = [0, 0.01, 0.02, 0.05, 0.2, 1] as const;
+/** Seed of the test family: fixed, so every test process sees byte-identical models. */
+export const FAMILY_SEED = 1;
 
-export function getModelFamily(): Promise<ModelFamily> {
-  const dir = path.resolve(here, "../../../shared/reference/llama-cpp/models");
-  return Promise.resolve({
+let cached: Promise<ModelFamily> | undefined;
+
+async function generate(): Promise<ModelFamily> {
+  const dir = mkdtempSync(path.join(tmpdir(), "specgrid-model-family-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const files = await synthesizeFamily({ outDir: dir, noise: FAMILY_NOISE_LEVELS, seed: FAMILY_SEED });
+  const byRole = (role: string): string => {
+    const f = files.find((x) => x.role === role);
+    if (!f) throw new Error(`synthesized family has no ${role}`);
+    return f.path;
+  };
+  const drafts = new Map<number, string>();
+  for (const f of files) if (f.role === "draft" && f.noise !== undefined) drafts.set(f.noise, f.path);
+  return {
     dir,
-    target: path.join(dir, "target.gguf"),
-    drafts: new Map([
-      [0, path.join(dir, "draft-n0.gguf")],
-      [0.02, path.join(dir, "draft-n02.gguf")],
-      [0.05, path.join(dir, "draft-n05.gguf")],
-      [1, path.join(dir, "draft-n100.gguf")],
-    ]),
-    vocabMismatch: path.join(dir, "vocab-mismatch.gguf"),
-  });
+    target: byRole("target"),
+    drafts,
+    small: byRole("draft-small"),
+    vocabMismatch: byRole("vocab-mismatch"),
+  };
+}
+
+/** The family, generated on first use in this process and shared afterwards. */
+export function getModelFamily(): Promise<ModelFamily> {
+  cached ??= generate();
+  return cached;
 }
