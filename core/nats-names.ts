@@ -13,13 +13,16 @@ export const EVENTS_SUBJECTS = "specgrid.events.>";
 export const RESULTS_SUBJECT_PREFIX = "specgrid.results";
 export const EVENTS_SUBJECT_PREFIX = "specgrid.events";
 
-/** KV buckets: sweeps (definition + state), per-sweep progress, agent registry (bucket TTL). */
+/** KV buckets: sweeps (definition + state), agent registry (bucket TTL). */
 export const SWEEPS_BUCKET = "specgrid_sweeps";
-export const PROGRESS_BUCKET = "specgrid_progress";
 export const AGENTS_BUCKET = "specgrid_agents";
+/** Placements with a valid result, written by agents so a redelivered shard skips them. */
+export const DONE_BUCKET = "specgrid_done";
 
-/** The coordinator's durable consumer on SPECGRID_RESULTS (progress tracking survives restarts). */
-export const PROGRESS_CONSUMER = "coordinator-progress";
+/** Key in DONE_BUCKET: spread placements use host "any" (any host's result counts). */
+export function doneKey(sweepId: string, cellId: string, placementHost: string | undefined): string {
+  return `${sweepId}.${cellId}.${placementHost ?? "any"}`;
+}
 
 const TOKEN_RE = /^[A-Za-z0-9_-]+$/;
 
@@ -58,7 +61,10 @@ export function shardMsgId(sweepId: string, shardId: string, hostId: string | un
   return `${sweepId}.${shardId}.${hostId ?? "any"}`;
 }
 
-/** Result message id: one result per (sweep, cell, host) however often the shard is redelivered. */
-export function resultMsgId(sweepId: string, cellId: string, hostId: string): string {
-  return `${sweepId}.${cellId}.${hostId}`;
+/**
+ * Result message id: one result per placement however often the shard is redelivered. For spread placement
+ * pass `undefined` (host "any"): a second host re-running a cell whose result was published is deduped.
+ */
+export function resultMsgId(sweepId: string, cellId: string, placementHost: string | undefined): string {
+  return `${sweepId}.${cellId}.${placementHost ?? "any"}`;
 }

@@ -4,3 +4,4 @@ export * from "./shard-wire.js";
 export * from "./cell-result-wire.js";
 export * from "./nats-payloads.js";
 export * from "./grpc-status.js";
+export * from "./coordinator-client.js";

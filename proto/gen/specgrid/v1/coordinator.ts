@@ -44,6 +44,8 @@ export interface RegisterResponse {
   jobsStream: string;
   resultsSubjectPrefix: string;
   eventsSubjectPrefix: string;
+  /** NATS server the agent should use when it was not given one (no credentials in it). */
+  natsUrl: string;
 }
 
 export interface HeartbeatRequest {
@@ -329,7 +331,14 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
 };
 
 function createBaseRegisterResponse(): RegisterResponse {
-  return { agentId: "", heartbeatMs: 0, jobsStream: "", resultsSubjectPrefix: "", eventsSubjectPrefix: "" };
+  return {
+    agentId: "",
+    heartbeatMs: 0,
+    jobsStream: "",
+    resultsSubjectPrefix: "",
+    eventsSubjectPrefix: "",
+    natsUrl: "",
+  };
 }
 
 export const RegisterResponse: MessageFns<RegisterResponse> = {
@@ -348,6 +357,9 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
     }
     if (message.eventsSubjectPrefix !== "") {
       writer.uint32(42).string(message.eventsSubjectPrefix);
+    }
+    if (message.natsUrl !== "") {
+      writer.uint32(50).string(message.natsUrl);
     }
     return writer;
   },
@@ -405,6 +417,14 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
             message.eventsSubjectPrefix = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.natsUrl = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -444,6 +464,11 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
         : isSet(object.events_subject_prefix)
         ? globalThis.String(object.events_subject_prefix)
         : "",
+      natsUrl: isSet(object.natsUrl)
+        ? globalThis.String(object.natsUrl)
+        : isSet(object.nats_url)
+        ? globalThis.String(object.nats_url)
+        : "",
     };
   },
 
@@ -464,6 +489,9 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
     if (message.eventsSubjectPrefix !== "") {
       obj.eventsSubjectPrefix = message.eventsSubjectPrefix;
     }
+    if (message.natsUrl !== "") {
+      obj.natsUrl = message.natsUrl;
+    }
     return obj;
   },
 
@@ -477,6 +505,7 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
     message.jobsStream = object.jobsStream ?? "";
     message.resultsSubjectPrefix = object.resultsSubjectPrefix ?? "";
     message.eventsSubjectPrefix = object.eventsSubjectPrefix ?? "";
+    message.natsUrl = object.natsUrl ?? "";
     return message;
   },
 };

@@ -1,0 +1,180 @@
+// One shard from delivery to ack: skip placements already done, open one engine session (models loaded
+// once), run the cells, publish each result as soon as it exists, keep the message in progress meanwhile.
+// Failures are data: a shard that cannot run is retried by redelivery (nak with delay) up to max_deliver,
+// then its cells are recorded failed and the message is terminated so it does not sit in the queue forever.
+import type { JsMsg, JetStreamClient } from "@nats-io/jetstream";
+import type { KV } from "@nats-io/kv";
+import type { Logger } from "pino";
+import type { Cell } from "../../core/cell.js";
+import type { CellOutcome, CellResult } from "../../core/metrics.js";
+import { doneKey, resultMsgId, resultsSubject } from "../../core/nats-names.js";
+import { decodeShard, encodeCellResult } from "../../core/wire/nats-payloads.js";
+import type { ShardJob } from "../../core/wire/shard-wire.js";
+import type { Engine, ResolvedModels } from "../engines/engine.js";
+
+export type ShardEnd = "acked" | "nak" | "term" | "released";
+
+export interface RunShardDeps {
+  js: JetStreamClient;
+  done: KV;
+  engine: Engine;
+  hostId: string;
+  logger: Logger;
+  /** Maps the shard's models (by sha256) onto local files. */
+  resolveModels(job: ShardJob): Promise<ResolvedModels>;
+  /** Whether the sweep was cancelled (checked before each cell). */
+  isCancelled(sweepId: string): boolean;
+  ackWaitMs: number;
+  maxDeliver: number;
+  /** Delay before a failed shard is redelivered. @default 1000 */
+  retryDelayMs?: number;
+}
+
+async function withRetry<T>(
+  what: () => Promise<T>,
+  signal: AbortSignal | undefined,
+  tries = 120,
+): Promise<T> {
+  // NATS may be restarting: keep trying for about a minute before giving up on a publish
+  for (let i = 1; ; i++) {
+    try {
+      return await what();
+    } catch (err) {
+      if (i >= tries || signal?.aborted) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSignal): Promise<ShardEnd> {
+  const attempt = msg.info.deliveryCount;
+  let job: ShardJob;
+  try {
+    job = decodeShard(msg.data);
+  } catch (err) {
+    deps.logger.error({ err: String(err) }, "unreadable shard payload; terminating it");
+    msg.term();
+    return "term";
+  }
+  const { sweepId, shard } = job;
+  const log = deps.logger.child({ sweep: sweepId, shard: shard.shardId, attempt });
+  if (job.hostId !== undefined && job.hostId !== deps.hostId) {
+    log.warn({ for: job.hostId }, "shard pinned to another host; releasing it");
+    msg.nak();
+    return "nak";
+  }
+  if (deps.isCancelled(sweepId)) {
+    log.info("sweep cancelled; dropping shard");
+    msg.term();
+    return "term";
+  }
+  // working() well inside ack_wait keeps a long shard from being redelivered while it runs
+  const keepAlive = setInterval(() => msg.working(), Math.max(100, Math.floor(deps.ackWaitMs / 3)));
+  const publish = async (cell: Cell, outcome: CellOutcome, startedAt: string): Promise<void> => {
+    const result: CellResult = {
+      sweepId,
+      cellId: cell.cellId,
+      hostId: deps.hostId,
+      shardId: shard.shardId,
+      attempt,
+      engine: cell.engine,
+      outcome,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+    };
+    const base = resultMsgId(sweepId, cell.cellId, job.hostId);
+    // a failed result may be followed by a successful retry: give it its own id so dedupe keeps both
+    const msgID = outcome.status === "failed" ? `${base}.failed-${attempt}` : base;
+    await withRetry(
+      () => deps.js.publish(resultsSubject(sweepId), encodeCellResult(result), { msgID }),
+      undefined,
+    );
+    if (outcome.status !== "failed") {
+      await withRetry(() => deps.done.put(doneKey(sweepId, cell.cellId, job.hostId), deps.hostId), undefined);
+    }
+    published.add(cell.cellId);
+    log.info({ cell: cell.cellId, status: outcome.status, reason: outcome.invalidReason }, "cell done");
+  };
+
+  const published = new Set<string>();
+  const pending: Cell[] = [];
+  try {
+    for (const cell of shard.cells) {
+      const entry = await withRetry(() => deps.done.get(doneKey(sweepId, cell.cellId, job.hostId)), signal);
+      if (entry && entry.length > 0) continue;
+      pending.push(cell);
+    }
+    if (pending.length < shard.cells.length)
+      log.info({ skipped: shard.cells.length - pending.length }, "redelivered: skipping done cells");
+    if (pending.length > 0) {
+      let session;
+      try {
+        session = await deps.engine.openSession({
+          key: shard.key,
+          models: await deps.resolveModels(job),
+          signal,
+        });
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (signal.aborted) throw err;
+        if (attempt < deps.maxDeliver) {
+          log.warn({ err: message }, "could not open an engine session; retrying later");
+          msg.nak(deps.retryDelayMs ?? 1_000);
+          return "nak";
+        }
+        log.error({ err: message }, "shard failed on every delivery; recording its cells as failed");
+        const now = new Date().toISOString();
+        for (const cell of pending)
+          await publish(cell, { status: "failed", invalidReason: "error", message }, now);
+        msg.term();
+        return "term";
+      }
+      try {
+        for (const cell of pending) {
+          if (signal.aborted || deps.isCancelled(sweepId)) break;
+          const startedAt = new Date().toISOString();
+          const outcome = await session.runCell(cell, signal);
+          if (signal.aborted) break;
+          await publish(cell, outcome, startedAt);
+        }
+      } finally {
+        await session.close();
+      }
+    }
+    if (deps.isCancelled(sweepId)) {
+      log.info("sweep cancelled while running; terminating shard");
+      msg.term();
+      return "term";
+    }
+    if (signal.aborted) {
+      // draining: hand the rest to another agent now rather than after ack_wait
+      log.info("released (agent draining)");
+      msg.nak();
+      return "released";
+    }
+    await withRetry(() => msg.ackAck(), undefined, 20);
+    log.info({ cells: shard.cells.length }, "shard done");
+    return "acked";
+  } catch (err) {
+    if (signal.aborted) {
+      msg.nak();
+      return "released";
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    if (attempt < deps.maxDeliver) {
+      log.error({ err: message }, "shard crashed; retrying later");
+      msg.nak(deps.retryDelayMs ?? 1_000);
+      return "nak";
+    }
+    log.error({ err: message }, "shard crashed on its last delivery; recording the rest as failed");
+    const now = new Date().toISOString();
+    for (const cell of pending) {
+      if (!published.has(cell.cellId))
+        await publish(cell, { status: "failed", invalidReason: "crashed", message }, now);
+    }
+    msg.term();
+    return "term";
+  } finally {
+    clearInterval(keepAlive);
+  }
+}

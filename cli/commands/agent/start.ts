@@ -1,0 +1,86 @@
+import os from "node:os";
+import { Command, Flags } from "@oclif/core";
+import { ENGINE_NAMES, type EngineName } from "../../../core/cell.js";
+import { startAgent } from "../../../agents/daemon/agent-daemon.js";
+import { createEngine } from "../../../agents/engines/create-engine.js";
+import { clientFlags, clientFromFlags } from "../../runtime/client-flags.js";
+import { createLogger } from "../../runtime/create-logger.js";
+
+export interface AgentStartResult {
+  agent_id: string;
+}
+
+export default class AgentStart extends Command {
+  static override description =
+    "Run the agent daemon on this host: probe it, register with the coordinator, pull shards from the pools " +
+    "the coordinator names, run them with the engine, publish one result per cell. SIGTERM drains.";
+
+  static override examples = [
+    "<%= config.bin %> <%= command.id %> --coordinator coord:7400 --token $SPECGRID_TOKEN --models /srv/models --engine in-process",
+    "<%= config.bin %> <%= command.id %> --coordinator coord:7400 --models /a --models /b --label rack=3 --name gpu-box-1",
+  ];
+
+  static override enableJsonFlag = true;
+
+  static override flags = {
+    ...clientFlags,
+    models: Flags.string({ description: "model directory (repeatable)", multiple: true, default: [] }),
+    "llama-bin": Flags.string({ description: "directory of llama.cpp binaries (CLI and server engines)" }),
+    engine: Flags.string({
+      description: "engine to run cells with",
+      options: [...ENGINE_NAMES],
+      default: "in-process",
+    }),
+    label: Flags.string({
+      description: "label k=v for placement selectors (repeatable)",
+      multiple: true,
+      default: [],
+    }),
+    name: Flags.string({ description: "agent name (its id on the coordinator)", default: os.hostname() }),
+    nats: Flags.string({ description: "NATS URL (default: the one the coordinator hands out)" }),
+    slots: Flags.integer({
+      description: "shards run at once (default: one per GPU, 1 on CPU hosts)",
+      min: 1,
+    }),
+    "drain-ms": Flags.integer({
+      description: "on SIGTERM, how long running shards may finish before release",
+      default: 30000,
+    }),
+    "no-gpu-probe": Flags.boolean({ description: "skip nvidia-smi (CPU hosts, tests)" }),
+  };
+
+  async run(): Promise<AgentStartResult> {
+    const { flags } = await this.parse(AgentStart);
+    const labels: Record<string, string> = {};
+    for (const l of flags.label) {
+      const eq = l.indexOf("=");
+      if (eq <= 0) this.error(`--label ${l}: write labels as key=value, e.g. --label rack=3`, { exit: 2 });
+      labels[l.slice(0, eq)] = l.slice(eq + 1);
+    }
+    if (flags.models.length === 0) this.error("no model dirs: pass --models DIR (repeatable)", { exit: 2 });
+    const coordinator = clientFromFlags(flags, (m) => this.error(m, { exit: 2 }));
+    const logger = createLogger({ name: "agent" });
+    const engine = await createEngine(flags.engine as EngineName);
+    const agent = await startAgent({
+      coordinator,
+      name: flags.name,
+      modelDirs: flags.models,
+      engineName: flags.engine as EngineName,
+      engine,
+      labels,
+      slots: flags.slots,
+      natsUrl: flags.nats,
+      logger,
+      drainTimeoutMs: flags["drain-ms"],
+      skipGpuProbe: flags["no-gpu-probe"],
+    });
+    this.log(`agent ${agent.agentId} registered with ${flags.coordinator}`);
+    await new Promise<void>((resolve) => {
+      process.once("SIGTERM", resolve);
+      process.once("SIGINT", resolve);
+    });
+    await agent.stop();
+    coordinator.close();
+    return { agent_id: agent.agentId };
+  }
+}

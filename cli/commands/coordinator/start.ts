@@ -1,0 +1,87 @@
+import { Command, Flags } from "@oclif/core";
+import { startCoordinator } from "../../../services/coordinator/start-coordinator.js";
+import { coordinatorPlanning } from "../../runtime/coordinator-planning.js";
+import { createLogger } from "../../runtime/create-logger.js";
+
+export interface CoordinatorStartResult {
+  address: string;
+  nats: string;
+}
+
+export default class CoordinatorStart extends Command {
+  static override description =
+    "Run the coordinator daemon: agents register with it over gRPC, sweeps are submitted to it, and it shards " +
+    "them to the agents through NATS JetStream. Runs until SIGTERM/SIGINT. Logs JSON lines on stderr.";
+
+  static override examples = [
+    "<%= config.bin %> <%= command.id %> --listen 0.0.0.0:7400 --nats nats://127.0.0.1:4222 --token $SPECGRID_TOKEN",
+    "<%= config.bin %> <%= command.id %> --tls-cert server.pem --tls-key server.key --token s3cret",
+  ];
+
+  static override enableJsonFlag = true;
+
+  static override flags = {
+    listen: Flags.string({
+      description: "gRPC listen address HOST:PORT (port 0 picks one)",
+      default: "127.0.0.1:7400",
+    }),
+    nats: Flags.string({
+      description: "NATS server URL (JetStream enabled)",
+      env: "NATS_URL",
+      default: "nats://127.0.0.1:4222",
+    }),
+    "advertise-nats": Flags.string({ description: "NATS URL given to agents (default: --nats)" }),
+    token: Flags.string({ description: "bearer token every RPC must carry", env: "SPECGRID_TOKEN" }),
+    "tls-cert": Flags.string({ description: "server certificate (PEM); enables TLS with --tls-key" }),
+    "tls-key": Flags.string({ description: "server private key (PEM)" }),
+    "tls-ca": Flags.string({ description: "CA (PEM) that client certificates must chain to (mutual TLS)" }),
+    "heartbeat-ms": Flags.integer({ description: "agent heartbeat interval", default: 5000, min: 50 }),
+    "liveness-ms": Flags.integer({
+      description: "silence after which an agent counts as dead (default 3 × heartbeat)",
+    }),
+    "ack-wait-ms": Flags.integer({
+      description: "JetStream ack wait of the job pools",
+      default: 30000,
+      min: 100,
+    }),
+    "max-deliver": Flags.integer({
+      description: "deliveries of a shard before its cells are recorded failed",
+      default: 5,
+      min: 1,
+    }),
+    "target-shard-ms": Flags.integer({ description: "planned duration of one shard", min: 1 }),
+  };
+
+  async run(): Promise<CoordinatorStartResult> {
+    const { flags } = await this.parse(CoordinatorStart);
+    if (!flags.token)
+      this.error("no token: pass --token T or set SPECGRID_TOKEN; every RPC must carry it", { exit: 2 });
+    if ((flags["tls-cert"] === undefined) !== (flags["tls-key"] === undefined)) {
+      this.error("TLS needs both --tls-cert and --tls-key", { exit: 2 });
+    }
+    const logger = createLogger({ name: "coordinator" });
+    const running = await startCoordinator({
+      listen: flags.listen,
+      natsUrl: flags.nats,
+      advertisedNatsUrl: flags["advertise-nats"],
+      token: flags.token,
+      tls:
+        flags["tls-cert"] && flags["tls-key"]
+          ? { certFile: flags["tls-cert"], keyFile: flags["tls-key"], caFile: flags["tls-ca"] }
+          : undefined,
+      heartbeatMs: flags["heartbeat-ms"],
+      livenessMs: flags["liveness-ms"],
+      ackWaitMs: flags["ack-wait-ms"],
+      maxDeliver: flags["max-deliver"],
+      logger,
+      ...coordinatorPlanning({ targetShardMs: flags["target-shard-ms"] }),
+    });
+    this.log(`coordinator listening on ${running.address} (NATS ${flags.nats})`);
+    await new Promise<void>((resolve) => {
+      process.once("SIGTERM", resolve);
+      process.once("SIGINT", resolve);
+    });
+    await running.stop();
+    return { address: running.address, nats: flags.nats };
+  }
+}

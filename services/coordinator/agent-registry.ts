@@ -1,0 +1,94 @@
+// Live agents: what each holds (models by sha256, engines, GPUs, labels) and when it was last heard from.
+// Kept in memory for fast heartbeats and mirrored to the KV bucket (TTL) so a restarted coordinator knows
+// the fleet before the next heartbeats arrive.
+import type { KV } from "@nats-io/kv";
+import type { AgentInfo, RegisterRequest } from "../../proto/gen/specgrid/v1/coordinator.js";
+import { AgentInfo as PbAgentInfo } from "../../proto/gen/specgrid/v1/coordinator.js";
+import { assertSubjectToken } from "../../core/nats-names.js";
+
+export interface AgentRecord {
+  info: AgentInfo;
+  lastSeenMs: number;
+}
+
+/** Agent ids are subject tokens (they name host pools): letters, digits, '-' and '_'. */
+export function agentIdOf(name: string): string {
+  const id = name.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
+  return assertSubjectToken(id || "agent", "agent id");
+}
+
+export class AgentRegistry {
+  private readonly agents = new Map<string, AgentRecord>();
+
+  constructor(
+    private readonly kv: KV,
+    private readonly livenessMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Reload what the bucket still holds (entries of dead agents expired with the bucket TTL). */
+  async load(): Promise<void> {
+    for await (const key of await this.kv.keys()) {
+      const entry = await this.kv.get(key);
+      if (!entry || entry.length === 0) continue;
+      const info = PbAgentInfo.decode(entry.value);
+      this.agents.set(info.agentId, { info, lastSeenMs: Date.parse(info.lastSeen) || this.now() });
+    }
+  }
+
+  async register(req: RegisterRequest): Promise<AgentInfo> {
+    const agentId = agentIdOf(req.name || req.host?.hostname || "agent");
+    const info: AgentInfo = {
+      agentId,
+      name: req.name,
+      host: req.host,
+      inventory: req.inventory,
+      alive: true,
+      lastSeen: new Date(this.now()).toISOString(),
+      runningShards: [],
+      slots: req.slots,
+    };
+    this.agents.set(agentId, { info, lastSeenMs: this.now() });
+    await this.persist(info);
+    return info;
+  }
+
+  /** Returns false when the agent is unknown (it must register again). */
+  async heartbeat(agentId: string, runningShards: string[]): Promise<boolean> {
+    const rec = this.agents.get(agentId);
+    if (!rec) return false;
+    rec.lastSeenMs = this.now();
+    rec.info.lastSeen = new Date(rec.lastSeenMs).toISOString();
+    rec.info.runningShards = runningShards;
+    await this.persist(rec.info);
+    return true;
+  }
+
+  isAlive(rec: AgentRecord): boolean {
+    return this.now() - rec.lastSeenMs <= this.livenessMs;
+  }
+
+  get(agentId: string): AgentRecord | undefined {
+    return this.agents.get(agentId);
+  }
+
+  live(): AgentRecord[] {
+    return [...this.agents.values()].filter((r) => this.isAlive(r));
+  }
+
+  all(): AgentInfo[] {
+    return [...this.agents.values()].map((r) => ({ ...r.info, alive: this.isAlive(r) }));
+  }
+
+  private async persist(info: AgentInfo): Promise<void> {
+    await this.kv.put(info.agentId, PbAgentInfo.encode(info).finish());
+  }
+}
+
+/** Whether the agent can run cells of this engine on these models (by sha256). */
+export function agentCanRun(info: AgentInfo, engine: string, sha256s: readonly string[]): boolean {
+  const engines = info.host?.engines ?? [];
+  if (!engines.includes(engine)) return false;
+  const held = new Set((info.inventory?.models ?? []).map((m) => m.sha256.toLowerCase()));
+  return sha256s.every((s) => held.has(s.toLowerCase()));
+}

@@ -1,0 +1,235 @@
+// The coordinator's behaviour behind the RPCs: registry, submit (resolve → plan → place → publish),
+// progress, cancel. Transport-free: grpc-server.ts adapts it to gRPC; state lives in JetStream.
+import { randomBytes } from "node:crypto";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { Logger } from "pino";
+import { SpecgridError } from "../../core/errors.js";
+import { eventsSubject, jobsSubject, hostPool, shardMsgId } from "../../core/nats-names.js";
+import { encodeEvent, encodeShard, type SweepEvent } from "../../core/wire/nats-payloads.js";
+import { shardToProto } from "../../core/wire/shard-wire.js";
+import type {
+  AgentInfo,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  RegisterRequest,
+  SubmitSweepRequest,
+  SubmitSweepResponse,
+  SweepStatus,
+} from "../../proto/gen/specgrid/v1/coordinator.js";
+import { AgentRegistry, agentCanRun } from "./agent-registry.js";
+import type { ParseManifestFn, PlanSweepFn, ResolvedTimeouts } from "./coordinator-options.js";
+import { ensurePoolConsumer } from "./jetstream-setup.js";
+import { placeShards } from "./place-shards.js";
+import type { ProgressCounts, ProgressTracker } from "./progress-tracker.js";
+import { resolveModels } from "./resolve-models.js";
+import type { SweepRecord, SweepRecords } from "./sweep-record.js";
+
+export interface CoordinatorDeps {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  registry: AgentRegistry;
+  sweeps: SweepRecords;
+  progress: ProgressTracker;
+  parseManifest: ParseManifestFn;
+  planSweep: PlanSweepFn;
+  timeouts: ResolvedTimeouts;
+  logger: Logger;
+}
+
+function newSweepId(name: string): string {
+  const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
+  return `${name.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 40)}-${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+export class Coordinator {
+  constructor(private readonly d: CoordinatorDeps) {}
+
+  async register(req: RegisterRequest): Promise<AgentInfo> {
+    const info = await this.d.registry.register(req);
+    // the host pool exists before any every-host sweep so the agent can start pulling from it at once
+    await ensurePoolConsumer(
+      this.d.jsm,
+      hostPool(info.agentId),
+      this.d.timeouts.ackWaitMs,
+      this.d.timeouts.maxDeliver,
+    );
+    this.d.logger.info(
+      { agentId: info.agentId, models: info.inventory?.models.length ?? 0 },
+      "agent registered",
+    );
+    return info;
+  }
+
+  async heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse> {
+    const known = await this.d.registry.heartbeat(req.agentId, req.runningShards);
+    if (!known) return { pools: [], cancelledSweeps: [], reregister: true };
+    const rec = this.d.registry.get(req.agentId);
+    const pools = new Set<string>([hostPool(req.agentId)]);
+    const cancelledSweeps: string[] = [];
+    for (const sweep of this.d.sweeps.all()) {
+      if (sweep.state === "cancelled") cancelledSweeps.push(sweep.sweepId);
+      if (sweep.state !== "running" || !rec) continue;
+      for (const r of sweep.requirements) {
+        if (agentCanRun(rec.info, r.engine, r.sha256s)) pools.add(r.pool);
+      }
+    }
+    return { pools: [...pools].sort(), cancelledSweeps, reregister: false };
+  }
+
+  async submit(req: SubmitSweepRequest): Promise<SubmitSweepResponse> {
+    const manifest = this.d.parseManifest(req.manifestYaml, req.manifestName || "manifest.yaml");
+    const live = this.d.registry.live().map((r) => r.info);
+    const resolved = resolveModels(manifest, live);
+    const plan = this.d.planSweep(resolved);
+    const placed = placeShards(plan.shards, resolved.placement, live);
+    const sweepId = newSweepId(resolved.name);
+    const rec: SweepRecord = {
+      sweepId,
+      name: resolved.name,
+      state: "running",
+      submittedAt: new Date().toISOString(),
+      manifestYaml: req.manifestYaml,
+      manifestResolvedJson: JSON.stringify({ ...resolved, sourceText: undefined }),
+      spread: resolved.placement === "spread",
+      shards: plan.shards,
+      placements: placed.placements,
+      placementsTotal: placed.placementsTotal,
+      published: false,
+      requirements: placed.requirements,
+    };
+    await this.d.sweeps.save(rec);
+    await this.d.progress.track(rec);
+    await this.publish(rec);
+    this.d.logger.info(
+      {
+        sweep: sweepId,
+        cells: plan.cells.length,
+        shards: plan.shards.length,
+        placements: placed.placementsTotal,
+      },
+      "sweep submitted",
+    );
+    return {
+      sweepId,
+      cells: plan.cells.length,
+      shards: plan.shards.length,
+      placements: placed.placementsTotal,
+      warnings: plan.warnings,
+    };
+  }
+
+  /** Publishes every placement of a sweep; safe to repeat (message ids dedupe within the window). */
+  async publish(rec: SweepRecord): Promise<void> {
+    const byId = new Map(rec.shards.map((s) => [s.shardId, s]));
+    for (const p of rec.placements) {
+      const shard = byId.get(p.shardId);
+      if (!shard) continue;
+      await ensurePoolConsumer(this.d.jsm, p.pool, this.d.timeouts.ackWaitMs, this.d.timeouts.maxDeliver);
+      const job =
+        p.hostId === undefined
+          ? { sweepId: rec.sweepId, shard }
+          : { sweepId: rec.sweepId, shard, hostId: p.hostId };
+      await this.d.js.publish(jobsSubject(p.pool), encodeShard(job), {
+        msgID: shardMsgId(rec.sweepId, shard.shardId, p.hostId),
+      });
+    }
+    rec.published = true;
+    await this.d.sweeps.save(rec);
+    await this.emit({ sweepId: rec.sweepId, kind: "submitted", cellsTotal: rec.placementsTotal });
+  }
+
+  status(sweepId: string, withDetail = true): SweepStatus {
+    const rec = this.d.sweeps.get(sweepId);
+    if (!rec) {
+      throw new SpecgridError(
+        "NOT_FOUND",
+        `no sweep "${sweepId}" on this coordinator; \`specgrid sweep list\` shows them`,
+      );
+    }
+    const counts = this.d.progress.counts(sweepId);
+    const running = new Map<string, string>();
+    const names = new Map<string, string>();
+    for (const a of this.d.registry.all()) {
+      names.set(a.agentId, a.name);
+      const current = a.runningShards.find((s) => s.startsWith(`${sweepId}/`));
+      if (current) running.set(a.agentId, current.slice(sweepId.length + 1));
+    }
+    const hostIds = new Set([...counts.perHost.keys(), ...running.keys()]);
+    return {
+      sweepId,
+      name: rec.name,
+      state: rec.state,
+      placementsTotal: rec.placementsTotal,
+      done: counts.done,
+      valid: counts.valid,
+      invalid: counts.invalid,
+      failed: counts.failed,
+      submittedAt: rec.submittedAt,
+      finishedAt: rec.finishedAt,
+      hosts: [...hostIds].sort().map((h) => ({
+        hostId: h,
+        name: names.get(h) ?? h,
+        done: counts.perHost.get(h)?.done ?? 0,
+        valid: counts.perHost.get(h)?.valid ?? 0,
+        failed: counts.perHost.get(h)?.failed ?? 0,
+        currentShard: running.get(h),
+      })),
+      manifestResolvedJson: withDetail ? rec.manifestResolvedJson : "",
+      manifestYaml: withDetail ? rec.manifestYaml : "",
+      shards: withDetail ? rec.shards.map((shard) => shardToProto({ sweepId, shard })) : [],
+    };
+  }
+
+  agents(): AgentInfo[] {
+    return this.d.registry.all();
+  }
+
+  list(): SweepStatus[] {
+    return this.d.sweeps.all().map((r) => this.status(r.sweepId, false));
+  }
+
+  async cancel(sweepId: string): Promise<SweepStatus> {
+    const rec = this.d.sweeps.get(sweepId);
+    if (!rec) throw new SpecgridError("NOT_FOUND", `no sweep "${sweepId}" on this coordinator`);
+    if (rec.state === "running") {
+      rec.state = "cancelled";
+      rec.finishedAt = new Date().toISOString();
+      await this.d.sweeps.save(rec);
+      await this.emit({ sweepId, kind: "cancelled", cellsTotal: rec.placementsTotal });
+      this.d.logger.info({ sweep: sweepId }, "sweep cancelled");
+    }
+    return this.status(sweepId, false);
+  }
+
+  /** Called by the progress tracker when every placement has a result. */
+  async complete(rec: SweepRecord, counts: ProgressCounts): Promise<void> {
+    rec.state = counts.valid + counts.invalid === 0 && counts.failed > 0 ? "failed" : "done";
+    rec.finishedAt = new Date().toISOString();
+    await this.d.sweeps.save(rec);
+    await this.emit({
+      sweepId: rec.sweepId,
+      kind: "sweep-done",
+      status: rec.state,
+      cellsTotal: rec.placementsTotal,
+    });
+    this.d.logger.info(
+      { sweep: rec.sweepId, state: rec.state, ...counts, perHost: undefined },
+      "sweep finished",
+    );
+  }
+
+  private async emit(e: Omit<SweepEvent, "at" | "cellsDone">): Promise<void> {
+    const event: SweepEvent = {
+      ...e,
+      at: new Date().toISOString(),
+      cellsDone: this.d.progress.counts(e.sweepId).done,
+    };
+    this.d.progress.events.emit("event", event);
+    try {
+      await this.d.js.publish(eventsSubject(e.sweepId), encodeEvent(event));
+    } catch (err) {
+      // events are informational; losing one must not fail the RPC that caused it
+      this.d.logger.warn({ sweep: e.sweepId, err: String(err) }, "could not publish event");
+    }
+  }
+}

@@ -1,0 +1,137 @@
+// gRPC adapter: bearer-token check on every call, errors through toGrpcStatus, nothing else.
+import { timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as grpc from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import { SpecgridError } from "../../core/errors.js";
+import { toGrpcStatus } from "../../core/wire/grpc-status.js";
+import { CoordinatorService, type CoordinatorServer } from "../../proto/gen/specgrid/v1/coordinator.js";
+import type { SweepEvent } from "../../core/wire/nats-payloads.js";
+import { RESULTS_SUBJECT_PREFIX, EVENTS_SUBJECT_PREFIX, JOBS_STREAM } from "../../core/nats-names.js";
+import type { Coordinator } from "./coordinator.js";
+import type { ProgressTracker } from "./progress-tracker.js";
+import type { TlsFiles } from "./coordinator-options.js";
+
+function authorized(metadata: grpc.Metadata, token: string): boolean {
+  const value = metadata.get("authorization")[0];
+  if (typeof value !== "string" || !value.startsWith("Bearer ")) return false;
+  const given = Buffer.from(value.slice("Bearer ".length));
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+const UNAUTHENTICATED = new SpecgridError(
+  "UNAUTHENTICATED",
+  "missing or wrong bearer token: pass --token or set SPECGRID_TOKEN to the coordinator's token",
+);
+
+type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
+
+function unary<Req, Res>(
+  token: string,
+  logger: Logger,
+  name: string,
+  fn: (req: Req) => Promise<Res> | Res,
+): Unary<Req, Res> {
+  return (call, callback) => {
+    if (!authorized(call.metadata, token)) {
+      logger.warn({ rpc: name, peer: call.getPeer() }, "rejected: unauthenticated");
+      callback(toGrpcStatus(UNAUTHENTICATED), null);
+      return;
+    }
+    Promise.resolve()
+      .then(() => fn(call.request))
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => {
+          logger.info({ rpc: name, err: err instanceof Error ? err.message : String(err) }, "rpc failed");
+          callback(toGrpcStatus(err), null);
+        },
+      );
+  };
+}
+
+export interface GrpcServerOptions {
+  listen: string;
+  token: string;
+  tls?: TlsFiles;
+  natsUrl: string;
+  heartbeatMs: number;
+  coordinator: Coordinator;
+  progress: ProgressTracker;
+  logger: Logger;
+}
+
+export async function startGrpcServer(o: GrpcServerOptions): Promise<{ server: grpc.Server; port: number }> {
+  const { coordinator: c, token, logger } = o;
+  const impl: CoordinatorServer = {
+    register: unary(token, logger, "Register", async (req) => {
+      const info = await c.register(req);
+      return {
+        agentId: info.agentId,
+        heartbeatMs: o.heartbeatMs,
+        jobsStream: JOBS_STREAM,
+        resultsSubjectPrefix: RESULTS_SUBJECT_PREFIX,
+        eventsSubjectPrefix: EVENTS_SUBJECT_PREFIX,
+        natsUrl: o.natsUrl,
+      };
+    }),
+    heartbeat: unary(token, logger, "Heartbeat", (req) => c.heartbeat(req)),
+    submitSweep: unary(token, logger, "SubmitSweep", (req) => c.submit(req)),
+    getSweep: unary(token, logger, "GetSweep", (req) => c.status(req.sweepId)),
+    listSweeps: unary(token, logger, "ListSweeps", () => ({ sweeps: c.list() })),
+    cancelSweep: unary(token, logger, "CancelSweep", (req) => c.cancel(req.sweepId)),
+    listAgents: unary(token, logger, "ListAgents", () => ({ agents: c.agents() })),
+    watchSweep: (call) => {
+      if (!authorized(call.metadata, token)) {
+        call.destroy(Object.assign(new Error(UNAUTHENTICATED.message), toGrpcStatus(UNAUTHENTICATED)));
+        return;
+      }
+      const sweepId = call.request.sweepId;
+      let status;
+      try {
+        status = c.status(sweepId, false);
+      } catch (err) {
+        call.destroy(Object.assign(new Error(String(err)), toGrpcStatus(err)));
+        return;
+      }
+      const first: SweepEvent = {
+        sweepId,
+        kind: "status",
+        status: status.state,
+        at: new Date().toISOString(),
+        cellsDone: status.done,
+        cellsTotal: status.placementsTotal,
+      };
+      call.write(first);
+      if (status.state !== "running") {
+        call.end();
+        return;
+      }
+      const onEvent = (e: SweepEvent): void => {
+        if (e.sweepId !== sweepId) return;
+        call.write(e);
+        if (e.kind === "sweep-done" || e.kind === "cancelled") finish();
+      };
+      const finish = (): void => {
+        o.progress.events.off("event", onEvent);
+        call.end();
+      };
+      o.progress.events.on("event", onEvent);
+      call.on("cancelled", () => o.progress.events.off("event", onEvent));
+    },
+  };
+  const server = new grpc.Server();
+  server.addService(CoordinatorService, impl);
+  const creds = o.tls
+    ? grpc.ServerCredentials.createSsl(
+        o.tls.caFile ? readFileSync(o.tls.caFile) : null,
+        [{ cert_chain: readFileSync(o.tls.certFile), private_key: readFileSync(o.tls.keyFile) }],
+        o.tls.caFile !== undefined,
+      )
+    : grpc.ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(o.listen, creds, (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return { server, port };
+}

@@ -1,0 +1,104 @@
+// Counts results per placement from SPECGRID_RESULTS. The stream is the source of truth: a (re)started
+// coordinator replays it from the start, so progress survives restarts without a second copy. A placement
+// counts once; a later valid result replaces an earlier failed one (a redelivered shard that succeeded).
+import { EventEmitter } from "node:events";
+import type { CellResult } from "../../core/metrics.js";
+import type { SweepEvent } from "../../core/wire/nats-payloads.js";
+import type { SweepRecord } from "./sweep-record.js";
+
+interface PlacementResult {
+  status: CellResult["outcome"]["status"];
+  hostId: string;
+}
+
+interface SweepProgress {
+  results: Map<string, PlacementResult>;
+  /** Results that arrived before the sweep record was known (replay order), applied on track(). */
+  early: CellResult[];
+}
+
+export interface ProgressCounts {
+  done: number;
+  valid: number;
+  invalid: number;
+  failed: number;
+  perHost: Map<string, { done: number; valid: number; failed: number }>;
+}
+
+export class ProgressTracker {
+  private readonly sweeps = new Map<string, SweepProgress>();
+  private readonly records = new Map<string, SweepRecord>();
+  /** Emits `event` (SweepEvent) for every counted result; watchers filter by sweep. */
+  readonly events = new EventEmitter();
+
+  constructor(private readonly onComplete: (rec: SweepRecord, counts: ProgressCounts) => Promise<void>) {
+    this.events.setMaxListeners(0);
+  }
+
+  private progress(sweepId: string): SweepProgress {
+    let p = this.sweeps.get(sweepId);
+    if (!p) {
+      p = { results: new Map(), early: [] };
+      this.sweeps.set(sweepId, p);
+    }
+    return p;
+  }
+
+  /** Start counting a sweep (at submit, or at load after a restart). */
+  async track(rec: SweepRecord): Promise<void> {
+    this.records.set(rec.sweepId, rec);
+    const p = this.progress(rec.sweepId);
+    const early = p.early.splice(0);
+    for (const r of early) await this.add(r);
+    await this.checkComplete(rec);
+  }
+
+  async add(result: CellResult): Promise<void> {
+    const p = this.progress(result.sweepId);
+    const rec = this.records.get(result.sweepId);
+    if (!rec) {
+      p.early.push(result);
+      return;
+    }
+    const key = `${result.cellId}|${rec.spread ? "any" : result.hostId}`;
+    const prev = p.results.get(key);
+    if (prev && (prev.status !== "failed" || result.outcome.status === "failed")) return;
+    p.results.set(key, { status: result.outcome.status, hostId: result.hostId });
+    const counts = this.counts(result.sweepId);
+    const event: SweepEvent = {
+      sweepId: result.sweepId,
+      kind: "cell-done",
+      shardId: result.shardId,
+      cellId: result.cellId,
+      hostId: result.hostId,
+      status: result.outcome.status,
+      at: result.finishedAt,
+      cellsDone: counts.done,
+      cellsTotal: rec.placementsTotal,
+    };
+    this.events.emit("event", event);
+    await this.checkComplete(rec);
+  }
+
+  counts(sweepId: string): ProgressCounts {
+    const counts: ProgressCounts = { done: 0, valid: 0, invalid: 0, failed: 0, perHost: new Map() };
+    for (const r of this.sweeps.get(sweepId)?.results.values() ?? []) {
+      counts.done++;
+      if (r.status === "ok") counts.valid++;
+      else if (r.status === "invalid") counts.invalid++;
+      else counts.failed++;
+      const h = counts.perHost.get(r.hostId) ?? { done: 0, valid: 0, failed: 0 };
+      h.done++;
+      if (r.status === "ok") h.valid++;
+      if (r.status === "failed") h.failed++;
+      counts.perHost.set(r.hostId, h);
+    }
+    return counts;
+  }
+
+  private async checkComplete(rec: SweepRecord): Promise<void> {
+    if (rec.state !== "running") return;
+    const counts = this.counts(rec.sweepId);
+    if (counts.done >= rec.placementsTotal) await this.onComplete(rec, counts);
+  }
+}

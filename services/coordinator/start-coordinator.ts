@@ -1,0 +1,118 @@
+// The coordinator daemon's main: connect NATS, make sure streams and buckets exist, reload state from
+// JetStream (sweeps, agents, results replayed for progress), then serve gRPC.
+import { setTimeout as sleep } from "node:timers/promises";
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { RESULTS_STREAM } from "../../core/nats-names.js";
+import { decodeCellResult } from "../../core/wire/nats-payloads.js";
+import { AgentRegistry } from "./agent-registry.js";
+import { Coordinator } from "./coordinator.js";
+import { resolveTimeouts, type CoordinatorOptions } from "./coordinator-options.js";
+import { startGrpcServer } from "./grpc-server.js";
+import { setupJetStream } from "./jetstream-setup.js";
+import { ProgressTracker } from "./progress-tracker.js";
+import { SweepRecords } from "./sweep-record.js";
+
+export interface RunningCoordinator {
+  /** host:port the gRPC server listens on (the port resolved when 0 was asked for). */
+  address: string;
+  port: number;
+  coordinator: Coordinator;
+  stop(): Promise<void>;
+}
+
+export async function startCoordinator(opts: CoordinatorOptions): Promise<RunningCoordinator> {
+  const timeouts = resolveTimeouts(opts);
+  const logger = opts.logger.child({ component: "coordinator" });
+  const nc = await connect({ servers: opts.natsUrl, name: "specgrid-coordinator", maxReconnectAttempts: -1 });
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  // the bucket TTL is generous: liveness is judged by livenessMs, the TTL only sweeps out long-gone agents
+  const { sweeps: sweepsKv, agents: agentsKv } = await setupJetStream(
+    nc,
+    jsm,
+    Math.max(timeouts.livenessMs * 20, 60_000),
+  );
+  const registry = new AgentRegistry(agentsKv, timeouts.livenessMs);
+  await registry.load();
+  const sweeps = new SweepRecords(sweepsKv);
+  // the tracker reports completion to the coordinator, which is built after it
+  const completion: { coordinator?: Coordinator } = {};
+  const progress = new ProgressTracker(async (rec, counts) => completion.coordinator?.complete(rec, counts));
+  const coordinator = new Coordinator({
+    js,
+    jsm,
+    registry,
+    sweeps,
+    progress,
+    parseManifest: opts.parseManifest,
+    planSweep: opts.planSweep,
+    timeouts,
+    logger,
+  });
+  completion.coordinator = coordinator;
+  for (const rec of await sweeps.load()) await progress.track(rec);
+  for (const rec of sweeps.all()) {
+    if (rec.state === "running" && !rec.published) await coordinator.publish(rec);
+  }
+
+  let stopped = false;
+  let messages: ConsumerMessages | undefined;
+  const consumeResults = async (): Promise<void> => {
+    let lastSeq = 0;
+    while (!stopped) {
+      try {
+        const consumer = await js.consumers.get(
+          RESULTS_STREAM,
+          lastSeq === 0
+            ? { deliver_policy: DeliverPolicy.All }
+            : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 },
+        );
+        messages = await consumer.consume();
+        for await (const m of messages) {
+          lastSeq = m.seq;
+          try {
+            await progress.add(decodeCellResult(m.data));
+          } catch (err) {
+            logger.warn({ seq: m.seq, err: String(err) }, "skipping an unreadable result message");
+          }
+        }
+      } catch (err) {
+        if (!stopped) logger.warn({ err: String(err) }, "results consumer interrupted; resuming");
+      }
+      if (!stopped) await sleep(250);
+    }
+  };
+  const consuming = consumeResults();
+
+  const listen = opts.listen ?? "127.0.0.1:7400";
+  const { server, port } = await startGrpcServer({
+    listen,
+    token: opts.token,
+    tls: opts.tls,
+    natsUrl: opts.advertisedNatsUrl ?? opts.natsUrl,
+    heartbeatMs: timeouts.heartbeatMs,
+    coordinator,
+    progress,
+    logger,
+  });
+  const host = listen.slice(0, listen.lastIndexOf(":")) || "127.0.0.1";
+  logger.info(
+    { listen: `${host}:${port}`, nats: opts.natsUrl, tls: opts.tls !== undefined },
+    "coordinator listening",
+  );
+
+  return {
+    address: `${host}:${port}`,
+    port,
+    coordinator,
+    async stop() {
+      stopped = true;
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      server.forceShutdown();
+      messages?.stop();
+      await nc.drain().catch(() => undefined);
+      await consuming;
+    },
+  };
+}

@@ -1,0 +1,228 @@
+// A real cluster for runtime tests: nats-server from the harness, the coordinator in this process on
+// 127.0.0.1:0 (or a given port, for restarts), agents as real child processes (`bin/dev.js agent start`),
+// each with its own model dir holding copies of the reference models it is meant to have.
+import { spawn, type ChildProcess } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { pino } from "pino";
+import { RESULTS_STREAM, resultsSubject } from "../../core/nats-names.js";
+import type { CellResult } from "../../core/metrics.js";
+import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire/coordinator-client.js";
+import { decodeCellResult } from "../../core/wire/nats-payloads.js";
+import type { SweepStatus } from "../../proto/gen/specgrid/v1/coordinator.js";
+import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
+import { coordinatorPlanning } from "../../cli/runtime/coordinator-planning.js";
+import { getModelFamily } from "../support/model-family.js";
+import { startTestNats, type TestNats } from "../support/nats-server.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export const TOKEN = "test-token-123";
+
+/** Fast timeouts: a dead agent's shard comes back in ~2 s. */
+export const FAST = { heartbeatMs: 300, livenessMs: 1500, ackWaitMs: 2000, maxDeliver: 4 };
+
+export interface AgentProcess {
+  name: string;
+  child: ChildProcess;
+  log: () => string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export class RuntimeCluster {
+  nats!: TestNats;
+  coordinator?: RunningCoordinator;
+  client!: CoordinatorClient;
+  dir!: string;
+  port = 0;
+  readonly agents: AgentProcess[] = [];
+
+  static async start(opts: { native?: boolean } = {}): Promise<RuntimeCluster> {
+    const c = new RuntimeCluster();
+    c.dir = await mkdtemp(path.join(os.tmpdir(), "specgrid-rt-"));
+    c.nats = await startTestNats({ native: opts.native });
+    await c.startCoordinator();
+    c.client = createCoordinatorClient({ address: `127.0.0.1:${c.port}`, token: TOKEN, callTimeoutMs: 5000 });
+    return c;
+  }
+
+  async startCoordinator(): Promise<void> {
+    this.coordinator = await startCoordinator({
+      listen: `127.0.0.1:${this.port}`,
+      natsUrl: this.nats.url,
+      token: TOKEN,
+      logger: pino({ level: process.env.SPECGRID_TEST_LOG ?? "silent" }),
+      ...FAST,
+      ...coordinatorPlanning({ targetShardMs: 1 }),
+    });
+    this.port = this.coordinator.port;
+  }
+
+  async stopCoordinator(): Promise<void> {
+    await this.coordinator?.stop();
+    this.coordinator = undefined;
+  }
+
+  /** A model dir with copies of the named reference models (target, draft-n0, draft-n02, ...). */
+  async modelDir(name: string, files: string[]): Promise<string> {
+    const family = await getModelFamily();
+    const dir = path.join(this.dir, `models-${name}`);
+    await mkdir(dir, { recursive: true });
+    for (const f of files) await copyFile(path.join(family.dir, `${f}.gguf`), path.join(dir, `${f}.gguf`));
+    return dir;
+  }
+
+  async startAgent(name: string, models: string[], extra: string[] = []): Promise<AgentProcess> {
+    const dir = await this.modelDir(name, models);
+    const argv = [
+      path.join(repoRoot, "bin/dev.js"),
+      "agent",
+      "start",
+      "--coordinator",
+      `127.0.0.1:${this.port}`,
+      "--models",
+      dir,
+      "--name",
+      name,
+      "--engine",
+      "in-process",
+      "--no-gpu-probe",
+      "--drain-ms",
+      "5000",
+      ...extra,
+    ];
+    const child = spawn(process.execPath, argv, {
+      cwd: repoRoot,
+      detached: true,
+      env: { ...process.env, SPECGRID_TOKEN: TOKEN, SPECGRID_LOG_LEVEL: "info", NODE_ENV: "development" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    const agent: AgentProcess = {
+      name,
+      child,
+      log: () => out,
+      async kill(signal = "SIGKILL") {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          // gone
+        }
+        await exited;
+      },
+    };
+    this.agents.push(agent);
+    await waitFor(
+      async () => (await this.client.listAgents()).some((a) => a.name === name && a.alive),
+      60_000,
+      () => `agent ${name} did not register:\n${out}`,
+    );
+    return agent;
+  }
+
+  async writeManifest(name: string, body: Record<string, unknown>): Promise<string> {
+    const file = path.join(this.dir, `${name}.json`);
+    const manifest = {
+      name,
+      models: {
+        target: { file: "target.gguf" },
+        "draft-n0": { file: "draft-n0.gguf" },
+        "draft-n0.02": { file: "draft-n0.02.gguf" },
+      },
+      pairs: [{ target: "target", draft: "draft-n0" }],
+      prompts: ["Once upon a time"],
+      sweep: { k: [2], temperature: [0], n_predict: 8, repeats: 1, seed: 1 },
+      baseline: true,
+      placement: "spread",
+      engine: "in-process",
+      llama: { gpu_layers: 0, ctx: 256, threads: 1 },
+      ...body,
+    };
+    // JSON is YAML: no serializer needed
+    await writeFile(file, JSON.stringify(manifest, null, 2));
+    return file;
+  }
+
+  async waitForSweep(sweepId: string, timeoutMs = 90_000): Promise<SweepStatus> {
+    let last: SweepStatus | undefined;
+    await waitFor(
+      async () => {
+        try {
+          last = await this.client.getSweep(sweepId);
+        } catch {
+          return false; // coordinator restarting
+        }
+        return last.state !== "running";
+      },
+      timeoutMs,
+      () =>
+        `sweep ${sweepId} still ${last?.state} (${last?.done}/${last?.placementsTotal})\n${this.agents.map((a) => `--- ${a.name}\n${a.log().slice(-3000)}`).join("\n")}`,
+    );
+    return last!;
+  }
+
+  /** Every result message of a sweep, straight from the stream (duplicates included). */
+  async results(sweepId: string): Promise<CellResult[]> {
+    const nc = await connect({ servers: this.nats.url });
+    try {
+      const js = jetstream(nc);
+      const jsm = await js.jetstreamManager();
+      const info = await jsm.streams.info(RESULTS_STREAM);
+      const out: CellResult[] = [];
+      if (info.state.messages === 0) return out;
+      const consumer = await js.consumers.get(RESULTS_STREAM, {
+        deliver_policy: DeliverPolicy.All,
+        filter_subjects: resultsSubject(sweepId),
+      });
+      const msgs = await consumer.consume();
+      const timer = setTimeout(() => msgs.stop(), 5_000); // no message at all for this sweep
+      for await (const m of msgs) {
+        clearTimeout(timer);
+        if (m.subject === resultsSubject(sweepId)) out.push(decodeCellResult(m.data));
+        if (m.info.pending === 0) break;
+      }
+      return out;
+    } finally {
+      await nc.close();
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const a of this.agents) await a.kill("SIGKILL");
+    this.client?.close();
+    await this.stopCoordinator();
+    await this.nats?.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  why: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms: ${why()}`);
+}
+
+/** Placement key → results: spread placements are per cell, every-host per (cell, host). */
+export function byPlacement(results: CellResult[], spread: boolean): Map<string, CellResult[]> {
+  const map = new Map<string, CellResult[]>();
+  for (const r of results) {
+    const key = spread ? r.cellId : `${r.cellId}|${r.hostId}`;
+    map.set(key, [...(map.get(key) ?? []), r]);
+  }
+  return map;
+}
