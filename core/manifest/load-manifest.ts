@@ -171,12 +171,12 @@ export function parseManifest(
     throw new ManifestError(
       file,
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
+        const pos = lineCounter.linePos(e.pos[0]);
         return {
           path: "",
           message: `YAML: ${e.message.split("\n")[0] ?? e.message}`,
-          line: pos?.line,
-          column: pos?.col,
+          line: pos.line,
+          column: pos.col,
         };
       }),
     );

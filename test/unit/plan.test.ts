@@ -1,0 +1,206 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Cell } from "../../core/cell.js";
+import { loadManifest, parseManifest } from "../../core/manifest/load-manifest.js";
+import type { Manifest } from "../../core/manifest/manifest.js";
+import { planSweep } from "../../core/plan/plan-sweep.js";
+
+const examples = path.resolve(import.meta.dirname, "../../examples");
+
+/** The issue's formula, from the manifest's own lists. */
+function formulaCounts(m: Manifest): { baseline: number; speculative: number; parallel: number } {
+  const s = m.sweep;
+  const targets = new Set(m.pairs.map((p) => p.target)).size;
+  const perPair = s.temperature.length * m.prompts.length * s.repeats;
+  return {
+    speculative: m.pairs.length * s.k.length * s.pMin.length * perPair,
+    baseline: m.baseline ? targets * perPair : 0,
+    parallel:
+      m.parallel === undefined ? 0 : m.pairs.length * m.parallel.concurrency.length * m.parallel.draft.length,
+  };
+}
+
+function kindCount(cells: readonly Cell[], kind: Cell["kind"]): number {
+  return cells.filter((c) => c.kind === kind).length;
+}
+
+const groupOf = (c: Cell): string => `${c.temperature}/${c.promptHash}/${c.repeat}`;
+
+describe("planSweep on examples/lab1.yaml", () => {
+  it("counts follow pairs × k × p_min × temperature × prompts × repeats (and the baseline and parallel formulas)", async () => {
+    const m = await loadManifest(path.join(examples, "lab1.yaml"));
+    const plan = planSweep(m);
+    const expected = formulaCounts(m);
+    expect(plan.counts).toEqual({
+      ...expected,
+      total: expected.baseline + expected.speculative + expected.parallel,
+    });
+    expect(kindCount(plan.cells, "speculative")).toBe(expected.speculative);
+    expect(kindCount(plan.cells, "baseline")).toBe(expected.baseline);
+    expect(kindCount(plan.cells, "parallel")).toBe(expected.parallel);
+    expect(new Set(plan.cells.map((c) => c.cellId)).size).toBe(plan.cells.length);
+  });
+
+  it("puts every cell in exactly one shard, keyed by engine, target, draft and llama settings", async () => {
+    const m = await loadManifest(path.join(examples, "lab1.yaml"));
+    const plan = planSweep(m, { targetShardMs: 60_000 });
+    expect(plan.shards.length).toBeGreaterThan(3);
+    expect(plan.shards.flatMap((s) => s.cells)).toEqual(plan.cells);
+    for (const shard of plan.shards) {
+      expect(shard.key.k).toBeUndefined();
+      expect(shard.key.pMin).toBeUndefined();
+      for (const cell of shard.cells) {
+        expect(cell.engine).toBe(shard.key.engine);
+        expect(cell.target).toEqual(shard.key.target);
+        if (cell.kind !== "baseline") expect(cell.draft).toEqual(shard.key.draft);
+        expect(cell.llama).toEqual(shard.key.llama);
+      }
+      expect(shard.estimatedMs).toBeGreaterThan(0);
+    }
+    expect(plan.estimatedMs).toBe(plan.shards.reduce((a, s) => a + s.estimatedMs, 0));
+  });
+
+  it("keeps each (temperature, prompt, repeat) group whole, baseline first, when shards are cut small", async () => {
+    const m = await loadManifest(path.join(examples, "lab1.yaml"));
+    const plan = planSweep(m, { targetShardMs: 1 });
+    const shardOfGroup = new Map<string, string>();
+    for (const shard of plan.shards) {
+      const specOrBase = shard.cells.filter((c) => c.kind !== "parallel");
+      for (const c of specOrBase) {
+        const g = groupOf(c);
+        const seen = shardOfGroup.get(g);
+        if (seen !== undefined) expect(seen).toBe(shard.shardId);
+        shardOfGroup.set(g, shard.shardId);
+      }
+      if (specOrBase.length > 0) {
+        expect(specOrBase[0]?.kind).toBe("baseline");
+        expect(specOrBase).toHaveLength(1 + m.sweep.k.length * m.sweep.pMin.length);
+      }
+    }
+  });
+
+  it("plans identical cellIds and shardIds twice", async () => {
+    const a = planSweep(await loadManifest(path.join(examples, "lab1.yaml")));
+    const b = planSweep(await loadManifest(path.join(examples, "lab1.yaml")));
+    expect(b.cells.map((c) => c.cellId)).toEqual(a.cells.map((c) => c.cellId));
+    expect(b.shards.map((s) => s.shardId)).toEqual(a.shards.map((s) => s.shardId));
+  });
+});
+
+describe("planSweep: changing one parameter changes only the affected cellIds", () => {
+  const lab1 = path.join(examples, "lab1.yaml");
+  const variant = async (edit: (text: string) => string): Promise<Set<string>> => {
+    const { readFile } = await import("node:fs/promises");
+    const text = edit(await readFile(lab1, "utf8"));
+    return new Set(planSweep(parseManifest(text, lab1, examples)).cells.map((c) => c.cellId));
+  };
+  const ids = (cells: readonly Cell[], keep: (c: Cell) => boolean): Set<string> =>
+    new Set(cells.filter(keep).map((c) => c.cellId));
+
+  it("K 8 → 10 changes exactly the K = 8 speculative cells", async () => {
+    const before = planSweep(await loadManifest(lab1)).cells;
+    const after = await variant((t) => t.replace("k: [2, 4, 6, 8]", "k: [2, 4, 6, 10]"));
+    const isK8 = (c: Cell): boolean => c.kind === "speculative" && c.k?.kind === "fixed" && c.k.k === 8;
+    const unchanged = ids(before, (c) => !isK8(c));
+    const changed = ids(before, isK8);
+    for (const id of unchanged) expect(after.has(id)).toBe(true);
+    for (const id of changed) expect(after.has(id)).toBe(false);
+    expect(after.size).toBe(before.length);
+  });
+
+  it("adding a temperature adds cells and keeps every existing id", async () => {
+    const before = planSweep(await loadManifest(lab1)).cells;
+    const after = await variant((t) =>
+      t.replace("temperature: [0.1, 0.5, 0.7, 1.0, 1.5]", "temperature: [0.1, 0.5, 0.7, 1.0, 1.5, 2.0]"),
+    );
+    for (const c of before) if (c.kind !== "parallel") expect(after.has(c.cellId)).toBe(true);
+    expect(after.size).toBeGreaterThan(before.length);
+  });
+
+  it("renaming a model alias keeps every id", async () => {
+    const before = planSweep(await loadManifest(lab1)).cells;
+    const after = await variant((t) => t.replaceAll("llama2-7b", "seven-b"));
+    expect(after).toEqual(new Set(before.map((c) => c.cellId)));
+  });
+
+  it("n_predict changes every id", async () => {
+    const before = planSweep(await loadManifest(lab1)).cells;
+    const after = await variant((t) => t.replace("n_predict: 100", "n_predict: 101"));
+    for (const c of before) expect(after.has(c.cellId)).toBe(false);
+  });
+});
+
+describe("planSweep on other manifests", () => {
+  it("plans a shared target's baseline once, in the first pair's shards (misaligned.yaml)", async () => {
+    const m = await loadManifest(path.join(examples, "misaligned.yaml"));
+    const plan = planSweep(m);
+    expect(plan.counts.baseline).toBe(formulaCounts(m).baseline);
+    expect(plan.counts.speculative).toBe(formulaCounts(m).speculative);
+    const firstDraft = m.pairs[0]?.draft;
+    for (const shard of plan.shards) {
+      if (shard.cells.some((c) => c.kind === "baseline")) expect(shard.key.draft?.name).toBe(firstDraft);
+    }
+  });
+
+  it("plans a parallel cell without a draft once when pairs share the target (demo-cpu.yaml)", async () => {
+    const m = await loadManifest(path.join(examples, "demo-cpu.yaml"));
+    const plan = planSweep(m);
+    const p = m.parallel!;
+    const withDraft = m.pairs.length * p.concurrency.length * p.draft.filter(Boolean).length;
+    const withoutDraft = new Set(m.pairs.map((x) => x.target)).size * p.concurrency.length;
+    expect(plan.counts.parallel).toBe(withDraft + withoutDraft);
+    expect(plan.warnings.join("\n")).toMatch(/planned once/);
+    expect(new Set(plan.cells.map((c) => c.cellId)).size).toBe(plan.cells.length);
+  });
+
+  it("gives each repeat its own seed, shared by baseline and speculative cells of the group", async () => {
+    const m = await loadManifest(path.join(examples, "lab1.yaml"));
+    for (const c of planSweep(m).cells)
+      if (c.kind !== "parallel") expect(c.seed).toBe(m.sweep.seed + c.repeat);
+  });
+});
+
+describe("plan warnings", () => {
+  const text = (over: string): string => `name: w
+models: { t: { file: t.gguf }, d: { file: d.gguf } }
+pairs: [{ target: t, draft: d }]
+prompts: [hello]
+sweep: { k: [4, 24], temperature: [0, 0.7], n_predict: 64, repeats: 2 }
+${over}`;
+  const warningsOf = (over: string): string =>
+    planSweep(parseManifest(text(over), "w.yaml", "/")).warnings.join("\n");
+
+  it.each([
+    [
+      "greedy drafting of llama-speculative-simple at temperature > 0",
+      "engine: llama-speculative-simple\n",
+      /drafts greedily/,
+    ],
+    ["greedy drafting of llama-server at temperature > 0", "engine: llama-server\n", /drafts greedily/],
+    [
+      "K above the in-process engine's 16",
+      "engine: in-process\n",
+      /K 24 is above what engine in-process supports/,
+    ],
+    ["K + 1 above llama.batch", "llama: { batch: 8 }\n", /raise llama.batch/],
+    ["n_predict beyond the context", "llama: { ctx: 64 }\n", /exceeds llama.ctx 64/],
+    [
+      "llama-parallel cannot load a draft",
+      "engine: llama-speculative\nparallel: { concurrency: [1], requests: 2 }\n",
+      /llama-parallel/,
+    ],
+    [
+      "requests below concurrency",
+      "parallel: { concurrency: [8], requests: 4, draft: [false] }\n",
+      /never full/,
+    ],
+    ["no baseline, no speedup", "baseline: false\n", /speedup .* cannot be computed/],
+    ["seed reuse across baseline and speculative", "", /seed 42 \+ r/],
+  ])("%s", (_name, over, pattern) => {
+    expect(warningsOf(over)).toMatch(pattern);
+  });
+
+  it("stays quiet about greedy drafting on llama-speculative", () => {
+    expect(warningsOf("engine: llama-speculative\n")).not.toMatch(/greedily/);
+  });
+});
