@@ -5,6 +5,7 @@ import { gguf } from "@huggingface/gguf";
 import { runCommand } from "@oclif/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelsInspectResult } from "../../cli/commands/models/inspect.js";
+import type { ModelsPairResult } from "../../cli/commands/models/pair.js";
 import type { ModelsSynthResult } from "../../cli/commands/models/synth.js";
 import { IncompatibleModelsError } from "../../core/errors.js";
 import { checkDraftCompatibility } from "../../core/gguf/check-pair.js";
@@ -218,12 +219,37 @@ describe("specgrid models synth / inspect", () => {
     });
   });
 
+  it("pair --json accepts a draft and reports the pair's memory against the target alone", async () => {
+    const { result, error } = await runCommand<ModelsPairResult>([
+      "models",
+      "pair",
+      byFile("target.gguf").path,
+      byFile("draft-small.gguf").path,
+      "--ctx",
+      "1024",
+      "--json",
+    ]);
+    expect(error).toBeUndefined();
+    const m = result!.memory;
+    expect(result!.compatible).toBe(true);
+    expect(m.ctx).toBe(1024);
+    expect(m.target.kv_cache_mib).toBe(2); // 4 layers × 1024 × 256 × 2 bytes
+    expect(m.draft.kv_cache_mib).toBe(0.5); // 2 layers × 1024 × 128 × 2 bytes
+    expect(m.with_draft_mib).toBeCloseTo(m.target_alone_mib + m.overhead_mib, 1);
+    expect(m.overhead_mib).toBeCloseTo(m.draft.total_mib, 1);
+  });
+
   it.each([
     [["models", "synth", "--out", "x", "--noise", "0,abc"], /--noise: "abc" is not a level >= 0/],
     [["models", "synth", "--out", "x", "--noise", "0.1,0.1"], /levels repeat/],
     [["models", "inspect", "/definitely/missing.gguf"], /missing\.gguf: not a readable GGUF file/],
+    [
+      ["models", "pair", "TARGET", "MISMATCH"],
+      /draft vocab-mismatch\.gguf cannot be paired with target target\.gguf: vocabulary sizes differ by 200/,
+    ],
   ])("%j fails with exit 2 and says what to fix", async (argv, message) => {
-    const { error } = await runCommand(argv);
+    const real = { TARGET: byFile("target.gguf").path, MISMATCH: byFile("vocab-mismatch.gguf").path };
+    const { error } = await runCommand(argv.map((a) => real[a as keyof typeof real] ?? a));
     expect(error?.message).toMatch(message);
     expect(error?.oclif?.exit).toBe(2);
   });
