@@ -41,6 +41,7 @@ const CLI_TIMINGS = new RegExp(String.raw`\[ Prompt: ${NUM} t/s \| Generation: $
 const SIMPLE_DECODED = new RegExp(
   String.raw`^main: decoded (\d+) tokens in\s+${NUM} s, speed:\s+${NUM} t/s$`,
 );
+const TERMINAL = /^(?:common_perf_print|llama_perf_context_print):\s+graphs reused =/;
 const REQUIRED: Record<CompletionTool, readonly Extract<keyof CompletionMetrics, string>[]> = {
   "llama-completion": ["nPrompt", "promptMs", "promptTps", "nDecoded", "decodeMs", "decodeTps", "loadMs"],
   "llama-simple": ["nPrompt", "promptMs", "promptTps", "nDecoded", "decodeMs", "decodeTps", "loadMs"],
@@ -54,9 +55,7 @@ export function parseCompletion(stdout: string, stderr: string): ParseResult<Com
     .map((l) => l.trimEnd());
   const errors = detectErrors(stderr);
 
-  const common = parsePerfPrint(errLines, "common_perf_print");
-  if (common) return fromPerf("llama-completion", common, undefined, errLines, errors);
-
+  // llama-cli's timings line is on stdout; a llama-completion stdout never holds it
   const cli = CLI_TIMINGS.exec(cleanLog(stdout));
   if (cli) {
     const metrics: CompletionMetrics = dropUndefined({
@@ -67,10 +66,13 @@ export function parseCompletion(stdout: string, stderr: string): ParseResult<Com
     return { metrics, truncated: false, missing: listMissing(metrics, REQUIRED["llama-cli"]), errors };
   }
 
-  const simplePerf = parsePerfPrint(errLines, "llama_perf_context_print");
   const simpleDecoded = errLines.map((l) => SIMPLE_DECODED.exec(l)).find((m) => m !== null);
-  if (simplePerf ?? simpleDecoded)
-    return fromPerf("llama-simple", simplePerf ?? {}, simpleDecoded, errLines, errors);
+  // builds before common_perf_print existed print the same block with libllama's own prefix
+  const perf =
+    parsePerfPrint(errLines, "common_perf_print") ?? parsePerfPrint(errLines, "llama_perf_context_print");
+  if (perf && !simpleDecoded) return fromPerf("llama-completion", perf, undefined, errLines, errors);
+
+  if (simpleDecoded) return fromPerf("llama-simple", perf ?? {}, simpleDecoded, errLines, errors);
 
   return {
     metrics: {},
@@ -107,11 +109,7 @@ function fromPerf(
     totalMs: perf.totalMs,
     perf,
   });
-  const marker =
-    tool === "llama-simple"
-      ? /^llama_perf_context_print:\s+graphs reused =/
-      : /^common_perf_print:\s+graphs reused =/;
-  const terminal = lines.some((l) => marker.test(l));
+  const terminal = lines.some((l) => TERMINAL.test(l));
   return {
     metrics,
     truncated: !terminal && errors.length === 0,

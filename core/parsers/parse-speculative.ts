@@ -77,7 +77,8 @@ const ACCEPT = new RegExp(String.raw`^accept\s+=\s+${NUM}%$`);
 const STATS = new RegExp(
   String.raw`statistics\s+(\S+): #calls\(b,g,a\) =\s+(\d+)\s+(\d+)\s+(\d+), #gen drafts =\s+(\d+), #acc drafts =\s+(\d+), #gen tokens =\s+(\d+), #acc tokens =\s+(\d+)(?:, #mean acc len = ${NUM}, #acc rate/pos = \(([^)]*)\))?(?:, dur\(b,g,a\) = ${NUM}, ${NUM}, ${NUM} ms)?`,
 );
-const TERMINAL = /^common_perf_print:\s+graphs reused =/;
+// Builds before common_perf_print existed print the target block with libllama's own prefix.
+const TERMINAL = /^(?:common_perf_print|llama_perf_context_print):\s+graphs reused =/;
 
 const REQUIRED = [
   "nPrompt",
@@ -106,7 +107,7 @@ export function parseSpeculative(_stdout: string, stderr: string): ParseResult<S
   const targetLines: string[] = [];
 
   for (const line of lines) {
-    if (TERMINAL.test(line)) terminal = true;
+    if (section === "target" && TERMINAL.test(line)) terminal = true;
     if (line === "draft:") section = "draft";
     else if (line === "target:") section = "target";
     else if (section === "draft") draftLines.push(line);
@@ -145,7 +146,9 @@ export function parseSpeculative(_stdout: string, stderr: string): ParseResult<S
     if (stats) metrics.drafterStats = drafterStats(stats);
   }
 
-  const target = parsePerfPrint(targetLines, "common_perf_print");
+  const target =
+    parsePerfPrint(targetLines, "common_perf_print") ??
+    parsePerfPrint(targetLines, "llama_perf_context_print");
   const draft = parsePerfPrint(draftLines, "llama_perf_context_print");
   if (target) {
     metrics.target = target;

@@ -333,3 +333,35 @@ describe("format recognition", () => {
     expect(detectBenchFormat(stdout)).toBe(format);
   });
 });
+
+describe("older builds", () => {
+  // before common_perf_print, the target's perf block carried libllama's own prefix
+  const oldTarget = [
+    "encoded   46 tokens in    0.049 seconds, speed:  947.633 t/s",
+    "decoded   66 tokens in    0.569 seconds, speed:  115.995 t/s",
+    "n_draft   = 16",
+    "n_predict = 66",
+    "n_drafted = 81",
+    "n_accept  = 45",
+    "accept    = 55.556%",
+    "draft:",
+    "llama_perf_context_print:        load time =     173.75 ms",
+    "llama_perf_context_print:    graphs reused =         95",
+    "target:",
+    "llama_perf_context_print:        load time =      20.62 ms",
+    "llama_perf_context_print: prompt eval time =     343.01 ms /   149 tokens (    2.30 ms per token,   434.39 tokens per second)",
+    "llama_perf_context_print:    graphs reused =         19",
+  ];
+
+  it("reads a target block printed by llama_perf_context_print", () => {
+    const r = parseSpeculative("", oldTarget.join("\n"));
+    expect(r.truncated).toBe(false);
+    expect(r.metrics.loadMs).toBe(20.62);
+    expect(r.metrics.draft?.loadMs).toBe(173.75);
+  });
+
+  it("does not take the draft block's closing line for the target's", () => {
+    const r = parseSpeculative("", oldTarget.slice(0, -1).join("\n"));
+    expect(r.truncated).toBe(true);
+  });
+});
