@@ -1,0 +1,279 @@
+// Groups a sweep's stored results and computes every figure the report shows: summaries over repeats,
+// paired speedups with bootstrap intervals, the fitted theory per (host, pair, temperature), batching,
+// memory and the greedy-equivalence check.
+import type { Cell } from "../../core/cell.js";
+import type { CellMetrics } from "../../core/metrics.js";
+import { estimatePairMemory } from "../../core/memory/estimate-memory.js";
+import { bootstrapRatioCi } from "../../core/stats/bootstrap-ratio-ci.js";
+import { summarize } from "../../core/stats/summarize.js";
+import { expectedSpeedup } from "../../core/theory/expected-speedup.js";
+import { fitAlphaC } from "../../core/theory/fit-alpha-c.js";
+import type { ModelRecord, StoredResult } from "../store/store-records.js";
+import type {
+  BaselineGroup,
+  FitGroup,
+  GreedyMismatch,
+  InvalidEntry,
+  MemoryGroup,
+  ParallelGroup,
+  SpeculativeGroup,
+  SweepAnalysis,
+} from "./sweep-analysis.js";
+
+type Valid = StoredResult & { cell: Cell; metrics: CellMetrics };
+
+const BOOTSTRAP_ITERATIONS = 2000;
+
+function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const list = out.get(k);
+    if (list === undefined) out.set(k, [x]);
+    else list.push(x);
+  }
+  return out;
+}
+
+const nums = (xs: Array<number | undefined>): number[] =>
+  xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+
+export const pairName = (cell: Pick<Cell, "target" | "draft">): string =>
+  `${cell.target.name}+${cell.draft?.name ?? "none"}`;
+
+/** Same prompt, seed and repeat on the same host: the unit of pairing between baseline and speculative. */
+const pairingKey = (r: Valid): string =>
+  [r.hostId, r.cell.target.name, r.cell.temperature, r.cell.promptIndex, r.cell.seed, r.cell.repeat].join(
+    "|",
+  );
+
+/** Stable seed for the bootstrap, from the group's identity: reports are reproducible byte for byte. */
+function seedOf(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+export function analyzeSweep(
+  sweepId: string,
+  results: StoredResult[],
+  models: ModelRecord[] = [],
+): SweepAnalysis {
+  const invalid: InvalidEntry[] = [];
+  const valid: Valid[] = [];
+  let withoutCell = 0;
+  for (const r of results) {
+    if (r.cell === undefined) withoutCell++;
+    if (r.status !== "ok") {
+      invalid.push({
+        hostId: r.hostId,
+        cellId: r.cellId,
+        kind: r.cell?.kind ?? "unknown",
+        status: r.status,
+        reason: r.invalidReason ?? r.status,
+        ...(r.message === undefined ? {} : { message: r.message }),
+      });
+    } else if (r.cell !== undefined && r.metrics !== undefined) {
+      valid.push(r as Valid);
+    }
+  }
+  const invalidByReason: Record<string, number> = {};
+  for (const e of invalid) invalidByReason[e.reason] = (invalidByReason[e.reason] ?? 0) + 1;
+
+  const baselineCells = valid.filter((r) => r.cell.kind === "baseline");
+  const specCells = valid.filter((r) => r.cell.kind === "speculative");
+  const parallelCells = valid.filter((r) => r.cell.kind === "parallel");
+
+  const baselines: BaselineGroup[] = [];
+  const baselineByGroup = new Map<string, Valid[]>();
+  for (const [key, rs] of groupBy(baselineCells, (r) =>
+    [r.hostId, r.cell.target.name, r.cell.temperature].join("|"),
+  )) {
+    const first = rs[0]!;
+    baselineByGroup.set(key, rs);
+    baselines.push({
+      hostId: first.hostId,
+      target: first.cell.target.name,
+      temperature: first.cell.temperature,
+      decodeTps: summarize(rs.map((r) => r.metrics.decodeTps)),
+      promptTps: summarize(nums(rs.map((r) => r.metrics.promptTps))),
+    });
+  }
+  const baselineByPairing = new Map(baselineCells.map((r) => [pairingKey(r), r]));
+
+  const speculative: SpeculativeGroup[] = [];
+  const specGroups = groupBy(specCells, (r) =>
+    [
+      r.hostId,
+      pairName(r.cell),
+      r.cell.temperature,
+      r.cell.k?.kind ?? "fixed",
+      r.cell.k === undefined ? 0 : r.cell.k.kind === "fixed" ? r.cell.k.k : r.cell.k.kMax,
+      r.cell.pMin ?? "",
+    ].join("|"),
+  );
+  for (const [key, rs] of specGroups) {
+    const first = rs[0]!;
+    const k =
+      first.cell.k === undefined ? 0 : first.cell.k.kind === "fixed" ? first.cell.k.k : first.cell.k.kMax;
+    const spec = rs.map((r) => r.metrics.decodeTps);
+    const group: SpeculativeGroup = {
+      hostId: first.hostId,
+      pair: pairName(first.cell),
+      target: first.cell.target.name,
+      draft: first.cell.draft?.name ?? "none",
+      temperature: first.cell.temperature,
+      k,
+      adaptive: first.cell.k?.kind === "adaptive",
+      ...(first.cell.pMin === undefined ? {} : { pMin: first.cell.pMin }),
+      decodeTps: summarize(spec),
+      decodeMs: summarize(rs.map((r) => r.metrics.decodeMs)),
+      acceptRate: summarize(nums(rs.map((r) => r.metrics.acceptRate))),
+      tokensPerStep: summarize(nums(rs.map((r) => r.metrics.tokensPerStep))),
+    };
+    const base = baselineByGroup.get(
+      [first.hostId, first.cell.target.name, first.cell.temperature].join("|"),
+    );
+    if (base !== undefined && base.length > 0) {
+      const paired = rs.map((r) => baselineByPairing.get(pairingKey(r)));
+      const complete = paired.every((b) => b !== undefined);
+      const baseTps = complete
+        ? paired.map((b) => b.metrics.decodeTps)
+        : base.map((b) => b.metrics.decodeTps);
+      const baseMean = summarize(baseTps).mean;
+      group.speedup = group.decodeTps.mean / baseMean;
+      group.speedupCi95 = bootstrapRatioCi(spec, baseTps, {
+        seed: seedOf(key),
+        iterations: BOOTSTRAP_ITERATIONS,
+        paired: complete,
+      });
+    }
+    speculative.push(group);
+  }
+
+  const fits: FitGroup[] = [];
+  for (const gs of groupBy(
+    speculative.filter((g) => !g.adaptive),
+    (g) => [g.hostId, g.pair, g.temperature].join("|"),
+  ).values()) {
+    const first = gs[0]!;
+    const fit = fitAlphaC(
+      gs.map((g) => ({
+        k: g.k,
+        ...(g.tokensPerStep.n > 0 ? { tokensPerStep: g.tokensPerStep.mean } : {}),
+        ...(g.acceptRate.n > 0 ? { acceptRate: g.acceptRate.mean } : {}),
+        ...(g.speedup === undefined ? {} : { speedup: g.speedup }),
+      })),
+    );
+    fits.push({ hostId: first.hostId, pair: first.pair, temperature: first.temperature, fit });
+    if (fit.alpha !== undefined && fit.c !== undefined) {
+      for (const g of gs) if (g.k >= 1) g.theorySpeedup = expectedSpeedup(fit.alpha, fit.c, g.k);
+    }
+  }
+
+  const parallel: ParallelGroup[] = [];
+  for (const rs of groupBy(parallelCells, (r) =>
+    [r.hostId, r.cell.target.name, r.cell.draft?.name ?? "", r.cell.concurrency ?? 1].join("|"),
+  ).values()) {
+    const first = rs[0]!;
+    parallel.push({
+      hostId: first.hostId,
+      target: first.cell.target.name,
+      ...(first.cell.draft === undefined ? {} : { draft: first.cell.draft.name }),
+      concurrency: first.cell.concurrency ?? 1,
+      aggregateTps: summarize(rs.map((r) => r.metrics.aggregateTps ?? r.metrics.decodeTps)),
+    });
+  }
+
+  const memory: MemoryGroup[] = [];
+  for (const rs of groupBy(
+    [...baselineCells, ...specCells],
+    (r) => `${r.cell.target.name}|${r.cell.kind === "speculative" ? (r.cell.draft?.name ?? "") : ""}`,
+  ).values()) {
+    const first = rs[0]!;
+    const draftName = first.cell.kind === "speculative" ? first.cell.draft?.name : undefined;
+    const group: MemoryGroup = {
+      target: first.cell.target.name,
+      ...(draftName === undefined ? {} : { draft: draftName }),
+      memoryMib: summarize(nums(rs.map((r) => r.metrics.memoryMib))),
+      peakVramMib: summarize(nums(rs.map((r) => r.metrics.peakVramMib))),
+    };
+    const estimated = estimateMemory(first.cell, draftName !== undefined, models);
+    if (estimated !== undefined) group.estimatedMib = estimated;
+    memory.push(group);
+  }
+
+  const greedyMismatches: GreedyMismatch[] = [];
+  let greedyChecked = 0;
+  for (const r of specCells) {
+    if (r.cell.temperature !== 0 || r.metrics.tokensSha256 === undefined) continue;
+    const base = baselineByPairing.get(pairingKey(r));
+    if (base?.metrics.tokensSha256 === undefined) continue;
+    greedyChecked++;
+    if (base.metrics.tokensSha256 !== r.metrics.tokensSha256) {
+      greedyMismatches.push({
+        hostId: r.hostId,
+        cellId: r.cellId,
+        pair: pairName(r.cell),
+        k: r.cell.k === undefined ? 0 : r.cell.k.kind === "fixed" ? r.cell.k.k : r.cell.k.kMax,
+        promptIndex: r.cell.promptIndex,
+        seed: r.cell.seed,
+      });
+    }
+  }
+
+  return {
+    sweepId,
+    hostIds: [...new Set(results.map((r) => r.hostId))].sort(),
+    counts: {
+      results: results.length,
+      ok: results.filter((r) => r.status === "ok").length,
+      invalid: results.filter((r) => r.status === "invalid").length,
+      failed: results.filter((r) => r.status === "failed").length,
+      withoutCell,
+    },
+    invalid,
+    invalidByReason,
+    baselines: baselines.sort(byKeys("hostId", "target", "temperature")),
+    speculative: speculative.sort(byKeys("hostId", "pair", "temperature", "k")),
+    fits: fits.sort(byKeys("hostId", "pair", "temperature")),
+    parallel: parallel.sort(byKeys("hostId", "target", "draft", "concurrency")),
+    memory,
+    greedyMismatches,
+    greedyChecked,
+  };
+}
+
+function byKeys<T>(...keys: Array<keyof T>): (a: T, b: T) => number {
+  return (a, b) => {
+    for (const k of keys) {
+      const x = a[k] as string | number | undefined;
+      const y = b[k] as string | number | undefined;
+      if (x === y) continue;
+      if (x === undefined) return -1;
+      if (y === undefined) return 1;
+      return x < y ? -1 : 1;
+    }
+    return 0;
+  };
+}
+
+/** GGUF facts as the models table stores them (core/gguf's shape), when complete enough for core/memory. */
+function estimateMemory(cell: Cell, withDraft: boolean, models: ModelRecord[]): number | undefined {
+  const facts = (sha?: string): Parameters<typeof estimatePairMemory>[0] | undefined => {
+    const f = models.find((m) => m.sha256 === sha)?.facts as Record<string, unknown> | undefined;
+    if (f === undefined || typeof f.tensorDataBytes !== "number" || typeof f.blockCount !== "number")
+      return undefined;
+    return f as unknown as Parameters<typeof estimatePairMemory>[0];
+  };
+  const target = facts(cell.target.sha256);
+  if (target === undefined) return undefined;
+  const draft = withDraft ? facts(cell.draft?.sha256) : target;
+  if (draft === undefined) return undefined;
+  try {
+    const est = estimatePairMemory(target, draft, { ctx: cell.llama.ctx, parallel: cell.concurrency ?? 1 });
+    return withDraft ? est.withDraftMib : est.targetAloneMib;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,136 @@
+// Assembles the report's sections in reading order: what ran, the answers and recommendations, then the
+// charts and tables they come from, then what was not counted and why.
+import type { HostSnapshot, SweepRecord } from "../store/store-records.js";
+import type { Answer } from "./answer-questions.js";
+import type { ChartSpec } from "./chart-specs.js";
+import type { Block, ReportDocument } from "./report-document.js";
+import {
+  baselineTable,
+  greedyTable,
+  hostsTable,
+  invalidTables,
+  kTable,
+  memoryTable,
+  temperatureTable,
+  type Table,
+} from "./report-tables.js";
+import type { SweepAnalysis } from "./sweep-analysis.js";
+
+export interface ReportInput {
+  sweep: SweepRecord;
+  hosts: HostSnapshot[];
+  analysis: SweepAnalysis;
+  answers: Answer[];
+  recommendations: string[];
+  charts: ChartSpec[];
+  missingCharts: string[];
+}
+
+const MISSING_CHART_REASON: Record<string, string> = {
+  "k-throughput": "no valid speculative results at a fixed K",
+  "temperature-acceptance": "no speculative results with acceptance figures",
+  speedup: "no speculative results with a baseline on the same host to compare with",
+  batching: "no parallel cells in this sweep",
+};
+
+export function buildReportDocument(input: ReportInput): ReportDocument {
+  const { sweep, hosts, analysis: a, answers, recommendations, charts, missingCharts } = input;
+  const blocks: Block[] = [];
+  const table = (t: Table, empty: string): void => {
+    if (t.rows.length === 0) blocks.push({ kind: "paragraph", text: empty });
+    else blocks.push({ kind: "table", headers: t.headers, rows: t.rows });
+  };
+  const chart = (name: string): void => {
+    const c = charts.find((x) => x.name === name);
+    if (c !== undefined) blocks.push({ kind: "chart", name: c.name, title: c.title });
+    else if (missingCharts.includes(name))
+      blocks.push({
+        kind: "paragraph",
+        text: `No ${name} chart: ${MISSING_CHART_REASON[name] ?? "no data"}.`,
+      });
+  };
+
+  blocks.push({
+    kind: "paragraph",
+    text:
+      `Sweep ${sweep.sweepId}${sweep.name === undefined ? "" : ` (${sweep.name})`}, state ${sweep.state}` +
+      `${sweep.submittedAt === undefined ? "" : `, submitted ${sweep.submittedAt}`}. ` +
+      `${a.counts.results} results from ${a.hostIds.length} host(s): ${a.counts.ok} valid, ${a.counts.invalid} invalid, ` +
+      `${a.counts.failed} failed. Means are over valid results only and carry n, sd and a 95% interval; ` +
+      `speedup intervals are bootstrap intervals over paired runs.`,
+  });
+  if (a.counts.withoutCell > 0) {
+    blocks.push({
+      kind: "paragraph",
+      text: `${a.counts.withoutCell} result(s) have no stored cell parameters and are left out of the analysis; pull the sweep definition from its coordinator to include them.`,
+    });
+  }
+
+  blocks.push({ kind: "heading", level: 1, text: "Answers" });
+  for (const ans of answers) {
+    blocks.push({ kind: "heading", level: 2, text: ans.question });
+    blocks.push({ kind: "list", items: ans.lines });
+  }
+  blocks.push({ kind: "heading", level: 1, text: "Recommendations for production" });
+  blocks.push(
+    recommendations.length > 0
+      ? { kind: "list", items: recommendations }
+      : { kind: "paragraph", text: "The sweep holds no figures a recommendation could rest on." },
+  );
+
+  blocks.push({ kind: "heading", level: 1, text: "Charts" });
+  for (const name of ["k-throughput", "temperature-acceptance", "speedup", "batching"]) chart(name);
+
+  blocks.push({ kind: "heading", level: 1, text: "Tables" });
+  blocks.push({ kind: "heading", level: 2, text: "Hosts" });
+  table(hostsTable(hosts), "No host snapshots stored for this sweep.");
+  blocks.push({ kind: "heading", level: 2, text: "Baseline throughput" });
+  table(baselineTable(a), "No valid baseline results.");
+  for (const hostId of a.hostIds) {
+    blocks.push({ kind: "heading", level: 2, text: `K table: ${hostId}` });
+    table(kTable(a, hostId), `No valid speculative results on ${hostId}.`);
+    blocks.push({ kind: "heading", level: 2, text: `Temperature table: ${hostId}` });
+    table(temperatureTable(a, hostId), `No valid speculative results on ${hostId}.`);
+  }
+  blocks.push({ kind: "heading", level: 2, text: "Memory: target alone vs with draft" });
+  table(memoryTable(a), "No memory figures.");
+
+  blocks.push({ kind: "heading", level: 1, text: "Greedy output check" });
+  if (a.greedyChecked === 0) {
+    blocks.push({
+      kind: "paragraph",
+      text: "No temperature-0 speculative result had a baseline with a token hash to compare with: not checked.",
+    });
+  } else if (a.greedyMismatches.length === 0) {
+    blocks.push({
+      kind: "paragraph",
+      text: `All ${a.greedyChecked} greedy speculative outputs match their baseline's tokens.`,
+    });
+  } else {
+    blocks.push({
+      kind: "paragraph",
+      text: `FLAGGED: ${a.greedyMismatches.length} of ${a.greedyChecked} greedy (temperature 0) speculative outputs differ from the baseline output of the same prompt and seed. Greedy speculative decoding must reproduce the target's output; these runs point at a sampler or numerics problem.`,
+    });
+    table(greedyTable(a), "");
+  }
+
+  blocks.push({ kind: "heading", level: 1, text: "Invalid and failed results" });
+  if (a.invalid.length === 0) {
+    blocks.push({ kind: "paragraph", text: "None: every result was valid." });
+  } else {
+    const inv = invalidTables(a);
+    blocks.push({
+      kind: "paragraph",
+      text: `${a.invalid.length} result(s) were not counted in any mean. By reason:`,
+    });
+    table(inv.byReason, "");
+    table(inv.listed, "");
+    if (inv.notListed > 0) {
+      blocks.push({
+        kind: "paragraph",
+        text: `... and ${inv.notListed} more (see \`specgrid results export\`).`,
+      });
+    }
+  }
+  return { title: `specgrid report: ${sweep.name ?? sweep.sweepId}`, blocks };
+}

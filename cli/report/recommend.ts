@@ -1,0 +1,64 @@
+// Production recommendations, each derived from a measured figure and citing it. No fixed advice: a
+// recommendation appears only when the numbers behind it are in the sweep.
+import { bestGroup, type Answer } from "./answer-questions.js";
+import { formatCi, formatNumber } from "./format-number.js";
+import type { SweepAnalysis } from "./sweep-analysis.js";
+
+export function recommend(a: SweepAnalysis, answers: Answer[]): string[] {
+  const out: string[] = [];
+  const hostPairs = [...new Set(a.speculative.map((g) => `${g.hostId}\u0000${g.pair}`))];
+  for (const key of hostPairs) {
+    const [hostId = "", pair = ""] = key.split("\u0000");
+    const groups = a.speculative.filter((g) => g.hostId === hostId && g.pair === pair);
+    const temps = [...new Set(groups.map((g) => g.temperature))].sort((x, y) => x - y);
+    const paying = temps
+      .map((t) => ({ t, best: bestGroup(groups.filter((g) => g.temperature === t)) }))
+      .filter((b) => b.best?.speedupCi95 !== undefined && b.best.speedupCi95[0] > 1);
+    if (paying.length === 0) {
+      const overall = bestGroup(groups);
+      out.push(
+        `${hostId}, ${pair}: do not enable speculative decoding: no setting's 95% interval lies above 1 ` +
+          `(best K=${overall?.k ?? "n/a"}, ${formatNumber(overall?.speedup)}x, CI ${formatCi(overall?.speedupCi95)}).`,
+      );
+      continue;
+    }
+    const first = paying[0]!;
+    const last = paying[paying.length - 1]!;
+    const ks = [...new Set(paying.map((p) => p.best!.k))];
+    out.push(
+      `${hostId}, ${pair}: enable speculation with K=${ks.length === 1 ? ks[0] : ks.join("/")} ` +
+        `(per temperature: ${paying.map((p) => `T=${p.t} K=${p.best!.k} ${formatNumber(p.best!.speedup)}x`).join(", ")}) ` +
+        `for temperatures ${first.t === last.t ? `of ${first.t}` : `from ${first.t} to ${last.t}`}` +
+        (last.t < temps[temps.length - 1]!
+          ? `; turn it off above T=${last.t}, where the gain is no longer clear.`
+          : "."),
+    );
+  }
+  const batching = answers.find((x) => x.id === "batching");
+  for (const hostId of [...new Set(batching?.numbers.map((n) => String(n.hostId)) ?? [])]) {
+    const gains = batching!.numbers.filter((n) => n.hostId === hostId);
+    const losing = gains.filter((g) => typeof g.gain === "number" && g.gain < 1);
+    if (losing.length > 0) {
+      out.push(
+        `${hostId}: under batching, run without the draft from ${String(losing[0]!.concurrency)} concurrent sequences ` +
+          `(the draft gives ${formatNumber(losing[0]!.gain as number)}x there).`,
+      );
+    } else if (gains.length > 0) {
+      const last = gains[gains.length - 1]!;
+      out.push(
+        `${hostId}: keep the draft under batching up to ${String(last.concurrency)} sequences (still ${formatNumber(last.gain as number)}x).`,
+      );
+    }
+  }
+  for (const m of answers.find((x) => x.id === "memory")?.numbers ?? []) {
+    const mib = (m.measuredOverheadMib ?? m.peakOverheadMib ?? m.estimatedOverheadMib) as number | null;
+    if (mib !== null)
+      out.push(`${String(m.pair)}: budget ${formatNumber(mib, 0)} MiB per instance for the draft.`);
+  }
+  if (a.greedyMismatches.length > 0) {
+    out.push(
+      `Investigate ${a.greedyMismatches.length} greedy speculative run(s) whose output differs from the baseline before trusting their pairs in production (listed below).`,
+    );
+  }
+  return out;
+}

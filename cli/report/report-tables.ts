@@ -1,0 +1,171 @@
+// The report's tables, from the analysis: baseline throughput, the K and temperature tables of the classic
+// study per host, memory, hosts, invalid cells and greedy mismatches.
+import type { HostSnapshot } from "../store/store-records.js";
+import { ALIGNED_ACCEPTANCE, bestGroup } from "./answer-questions.js";
+import { formatCi, formatNumber, formatPct } from "./format-number.js";
+import type { SweepAnalysis } from "./sweep-analysis.js";
+
+export interface Table {
+  headers: string[];
+  rows: string[][];
+}
+
+/** Invalid-cell rows beyond this are summarised as a count (the reason totals are always complete). */
+export const MAX_LISTED_INVALID = 200;
+
+export function hostsTable(hosts: HostSnapshot[]): Table {
+  return {
+    headers: ["host", "GPUs", "driver", "CUDA", "llama.cpp build", "commit", "agent", "backend"],
+    rows: hosts.map((h) => [
+      h.hostId,
+      h.gpus.length === 0 ? "none" : h.gpus.map((g) => g.name).join(", "),
+      h.driver ?? "",
+      h.cudaVersion ?? "",
+      h.llamaVersion ?? "",
+      h.llamaCommit ?? "",
+      h.agentVersion ?? "",
+      h.engineBackend ?? "",
+    ]),
+  };
+}
+
+export function baselineTable(a: SweepAnalysis): Table {
+  return {
+    headers: ["host", "target", "temperature", "decode t/s", "sd", "n", "95% CI", "prompt t/s"],
+    rows: a.baselines.map((b) => [
+      b.hostId,
+      b.target,
+      String(b.temperature),
+      formatNumber(b.decodeTps.mean),
+      formatNumber(b.decodeTps.sd),
+      String(b.decodeTps.n),
+      formatCi(b.decodeTps.ci95),
+      formatNumber(b.promptTps.mean, 1),
+    ]),
+  };
+}
+
+export function kTable(a: SweepAnalysis, hostId: string): Table {
+  return {
+    headers: [
+      "pair",
+      "T",
+      "K",
+      "decode time ms",
+      "t/s",
+      "t/s 95% CI",
+      "n",
+      "speedup",
+      "speedup 95% CI",
+      "theory",
+      "acceptance",
+      "tokens/step",
+    ],
+    rows: a.speculative
+      .filter((g) => g.hostId === hostId)
+      .map((g) => [
+        g.pair,
+        String(g.temperature),
+        g.adaptive ? `adaptive ≤${g.k}` : String(g.k) + (g.pMin === undefined ? "" : ` (p_min ${g.pMin})`),
+        formatNumber(g.decodeMs.mean, 0),
+        formatNumber(g.decodeTps.mean),
+        formatCi(g.decodeTps.ci95),
+        String(g.decodeTps.n),
+        formatNumber(g.speedup),
+        formatCi(g.speedupCi95),
+        formatNumber(g.theorySpeedup),
+        formatPct(g.acceptRate.mean),
+        formatNumber(g.tokensPerStep.mean),
+      ]),
+  };
+}
+
+export function temperatureTable(a: SweepAnalysis, hostId: string): Table {
+  const rows: string[][] = [];
+  const mine = a.speculative.filter((g) => g.hostId === hostId);
+  for (const pair of [...new Set(mine.map((g) => g.pair))]) {
+    for (const t of [...new Set(mine.filter((g) => g.pair === pair).map((g) => g.temperature))].sort(
+      (x, y) => x - y,
+    )) {
+      const gs = mine.filter((g) => g.pair === pair && g.temperature === t);
+      const n = gs.reduce((s, g) => s + g.acceptRate.n, 0);
+      const acc = n === 0 ? undefined : gs.reduce((s, g) => s + g.acceptRate.mean * g.acceptRate.n, 0) / n;
+      const best = bestGroup(gs);
+      const fit = a.fits.find((f) => f.hostId === hostId && f.pair === pair && f.temperature === t)?.fit;
+      rows.push([
+        pair,
+        String(t),
+        formatPct(acc),
+        String(n),
+        formatNumber(fit?.alpha, 3),
+        best === undefined ? "n/a" : String(best.k),
+        formatNumber(best?.decodeTps.mean),
+        formatNumber(best?.speedup),
+        formatCi(best?.speedupCi95),
+        acc === undefined ? "" : acc >= ALIGNED_ACCEPTANCE ? "aligned" : "misaligned",
+      ]);
+    }
+  }
+  return {
+    headers: [
+      "pair",
+      "T",
+      "acceptance",
+      "n",
+      "fitted α",
+      "best K",
+      "t/s at best K",
+      "speedup",
+      "speedup 95% CI",
+      "class",
+    ],
+    rows,
+  };
+}
+
+export function memoryTable(a: SweepAnalysis): Table {
+  return {
+    headers: ["target", "draft", "engine memory MiB", "n", "peak GPU MiB", "n", "estimated MiB"],
+    rows: a.memory.map((m) => [
+      m.target,
+      m.draft ?? "(target alone)",
+      formatNumber(m.memoryMib.mean, 0),
+      String(m.memoryMib.n),
+      formatNumber(m.peakVramMib.mean, 0),
+      String(m.peakVramMib.n),
+      formatNumber(m.estimatedMib, 0),
+    ]),
+  };
+}
+
+export function invalidTables(a: SweepAnalysis): { byReason: Table; listed: Table; notListed: number } {
+  return {
+    byReason: {
+      headers: ["reason", "results"],
+      rows: Object.entries(a.invalidByReason)
+        .sort((x, y) => y[1] - x[1])
+        .map(([reason, n]) => [reason, String(n)]),
+    },
+    listed: {
+      headers: ["host", "cell", "kind", "status", "reason", "message"],
+      rows: a.invalid
+        .slice(0, MAX_LISTED_INVALID)
+        .map((e) => [e.hostId, e.cellId, e.kind, e.status, e.reason, e.message ?? ""]),
+    },
+    notListed: Math.max(0, a.invalid.length - MAX_LISTED_INVALID),
+  };
+}
+
+export function greedyTable(a: SweepAnalysis): Table {
+  return {
+    headers: ["host", "cell", "pair", "K", "prompt", "seed"],
+    rows: a.greedyMismatches.map((g) => [
+      g.hostId,
+      g.cellId,
+      g.pair,
+      String(g.k),
+      String(g.promptIndex),
+      String(g.seed),
+    ]),
+  };
+}

@@ -1,0 +1,96 @@
+// The numbers a report, a hardware comparison and a reproduction verdict are built from, computed once
+// from the stored results. Only valid (status ok) results are averaged; everything else is counted and
+// listed with its reason.
+import type { Summary } from "../../core/stats/summarize.js";
+import type { AlphaCFit } from "../../core/theory/fit-alpha-c.js";
+
+export interface InvalidEntry {
+  hostId: string;
+  cellId: string;
+  kind: string;
+  status: string;
+  reason: string;
+  message?: string;
+}
+
+export interface BaselineGroup {
+  hostId: string;
+  target: string;
+  temperature: number;
+  decodeTps: Summary;
+  promptTps: Summary;
+}
+
+export interface SpeculativeGroup {
+  hostId: string;
+  /** `target+draft` by model name. */
+  pair: string;
+  target: string;
+  draft: string;
+  temperature: number;
+  /** Fixed K, or the adaptive policy's kMax. */
+  k: number;
+  adaptive: boolean;
+  pMin?: number;
+  decodeTps: Summary;
+  decodeMs: Summary;
+  acceptRate: Summary;
+  tokensPerStep: Summary;
+  /** Mean speculative / mean baseline decode t/s on the same host, target and temperature. */
+  speedup?: number;
+  /** Bootstrap 95% interval of the speedup (paired by prompt and repeat where every pair is complete). */
+  speedupCi95?: [number, number];
+  /** The theory's speedup at the fitted α and c of this (host, pair, temperature). */
+  theorySpeedup?: number;
+}
+
+export interface FitGroup {
+  hostId: string;
+  pair: string;
+  temperature: number;
+  fit: AlphaCFit;
+}
+
+export interface ParallelGroup {
+  hostId: string;
+  target: string;
+  draft?: string;
+  concurrency: number;
+  aggregateTps: Summary;
+}
+
+export interface MemoryGroup {
+  target: string;
+  draft?: string;
+  /** Memory the engine reported for the cell (contexts, KV), MiB. */
+  memoryMib: Summary;
+  /** Peak GPU memory during the cell, MiB. */
+  peakVramMib: Summary;
+  /** From the GGUF facts (core/memory), when the models' facts are stored. */
+  estimatedMib?: number;
+}
+
+export interface GreedyMismatch {
+  hostId: string;
+  cellId: string;
+  pair: string;
+  k: number;
+  promptIndex: number;
+  seed: number;
+}
+
+export interface SweepAnalysis {
+  sweepId: string;
+  hostIds: string[];
+  counts: { results: number; ok: number; invalid: number; failed: number; withoutCell: number };
+  invalid: InvalidEntry[];
+  invalidByReason: Record<string, number>;
+  baselines: BaselineGroup[];
+  speculative: SpeculativeGroup[];
+  fits: FitGroup[];
+  parallel: ParallelGroup[];
+  memory: MemoryGroup[];
+  greedyMismatches: GreedyMismatch[];
+  /** Greedy speculative results that had a baseline to compare with. */
+  greedyChecked: number;
+}

@@ -1,0 +1,101 @@
+// `specgrid report`: reads a sweep from the store, analyses it, renders the charts and writes report.md,
+// a self-contained report.html and chart-*.svg / chart-*.png into outDir.
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import type { Store } from "../store/open-store.js";
+import { StoreError } from "../store/store-error.js";
+import { analyzeSweep } from "./analyze-sweep.js";
+import { answerQuestions, type Answer } from "./answer-questions.js";
+import { buildReportDocument } from "./build-report-document.js";
+import { chartSpecs } from "./chart-specs.js";
+import { recommend } from "./recommend.js";
+import { renderChart } from "./render-chart.js";
+import { renderHtml, renderMarkdown } from "./report-document.js";
+import type { SweepAnalysis } from "./sweep-analysis.js";
+
+export interface WriteReportOptions {
+  store: Store;
+  sweepId: string;
+  outDir: string;
+}
+
+export interface ReportResult {
+  /** Absolute paths of the files written. */
+  files: string[];
+  answers: Answer[];
+  recommendations: string[];
+  analysis: SweepAnalysis;
+  /** Charts not drawn for lack of data. */
+  missingCharts: string[];
+}
+
+/** Refuses a sweep with no results or only invalid ones, saying why (the reasons are the useful part). */
+export function loadValidSweep(store: Store, sweepId: string): ReturnType<Store["results"]> {
+  store.requireSweep(sweepId);
+  const results = store.results(sweepId);
+  if (results.length === 0) {
+    throw new StoreError(
+      "STORE_NO_VALID",
+      `sweep ${sweepId} has no results in ${store.file} yet. Run \`specgrid results pull --sweep ${sweepId}\` first.`,
+      { sweepId },
+    );
+  }
+  if (!results.some((r) => r.status === "ok")) {
+    const reasons = new Map<string, number>();
+    for (const r of results) {
+      const reason = r.invalidReason ?? r.status;
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+    throw new StoreError(
+      "STORE_NO_VALID",
+      `sweep ${sweepId} has ${results.length} result(s) and none is valid (${[...reasons]
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(
+          ", ",
+        )}). Nothing can be averaged; see \`specgrid results list --sweep ${sweepId}\` for the messages.`,
+      { sweepId, reasons: Object.fromEntries(reasons) },
+    );
+  }
+  return results;
+}
+
+export async function writeReport(opts: WriteReportOptions): Promise<ReportResult> {
+  const { store, sweepId } = opts;
+  const sweep = store.requireSweep(sweepId);
+  const results = loadValidSweep(store, sweepId);
+  const hosts = store.hosts(sweepId);
+  const analysis = analyzeSweep(sweepId, results, store.models());
+  const answers = answerQuestions(analysis);
+  const recommendations = recommend(analysis, answers);
+  const { charts, missing } = chartSpecs(analysis);
+
+  const outDir = path.resolve(opts.outDir);
+  await mkdir(outDir, { recursive: true });
+  const files: string[] = [];
+  const svgs = new Map<string, string>();
+  for (const c of charts) {
+    const { svg, png } = await renderChart(c.spec);
+    svgs.set(c.name, svg);
+    const svgFile = path.join(outDir, `chart-${c.name}.svg`);
+    const pngFile = path.join(outDir, `chart-${c.name}.png`);
+    await writeFile(svgFile, svg);
+    await writeFile(pngFile, png);
+    files.push(svgFile, pngFile);
+  }
+  const doc = buildReportDocument({
+    sweep,
+    hosts,
+    analysis,
+    answers,
+    recommendations,
+    charts,
+    missingCharts: missing,
+  });
+  const md = path.join(outDir, "report.md");
+  const html = path.join(outDir, "report.html");
+  await writeFile(md, renderMarkdown(doc));
+  await writeFile(html, renderHtml(doc, svgs));
+  files.unshift(md, html);
+  return { files, answers, recommendations, analysis, missingCharts: missing };
+}

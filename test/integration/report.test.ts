@@ -1,0 +1,181 @@
+// The report over a fake sweep stored in a real SQLite file: every chart, table and answer is written, and
+// a few figures recomputed straight from the database appear in the report as printed.
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { summarize } from "../../core/stats/summarize.js";
+import { openStore, type Store } from "../../cli/store/open-store.js";
+import { formatNumber, formatSummary } from "../../cli/report/format-number.js";
+import { writeReport, type ReportResult } from "../../cli/report/write-report.js";
+import { fakeSweep, type FakeSweep } from "../support/fake-results.js";
+
+let dir: string;
+let store: Store;
+let report: ReportResult;
+let md: string;
+let data: FakeSweep;
+
+function load(s: Store, d: FakeSweep): void {
+  s.upsertSweep(d.sweep);
+  s.upsertHosts(d.sweep.sweepId, d.hosts);
+  s.upsertModels(d.models);
+  s.upsertCells(d.sweep.sweepId, d.cells);
+  s.ingestResults(d.results);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "specgrid-report-"));
+  store = openStore(path.join(dir, "results.sqlite"));
+  data = fakeSweep({ seed: 11, invalidFraction: 0.05, greedyMismatches: 2 });
+  load(store, data);
+  report = await writeReport({ store, sweepId: data.sweep.sweepId, outDir: path.join(dir, "out") });
+  md = readFileSync(path.join(dir, "out", "report.md"), "utf8");
+});
+
+afterAll(() => {
+  store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("writeReport", () => {
+  it("writes report.md, report.html and every chart as non-empty SVG and PNG", () => {
+    const names = report.files.map((f) => path.basename(f)).sort();
+    expect(names).toEqual(
+      [
+        "report.md",
+        "report.html",
+        ...["k-throughput", "temperature-acceptance", "speedup", "batching"].flatMap((c) => [
+          `chart-${c}.svg`,
+          `chart-${c}.png`,
+        ]),
+      ].sort(),
+    );
+    for (const f of report.files) expect(statSync(f).size).toBeGreaterThan(500);
+    const png = readFileSync(path.join(dir, "out", "chart-speedup.png"));
+    expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
+    const html = readFileSync(path.join(dir, "out", "report.html"), "utf8");
+    expect(html.match(/<svg/g)?.length).toBe(4);
+    expect(html).not.toMatch(/<script|src="http|href="http/);
+  });
+
+  it("answers every question and lists tables, invalid results and flagged greedy outputs", () => {
+    expect(report.answers.map((a) => a.id)).toEqual([
+      "baseline-tps",
+      "speedup-vs-theory",
+      "acceptance",
+      "best-k",
+      "next-k",
+      "temperature-acceptance",
+      "temperature-stops-paying",
+      "break-even",
+      "aligned-vs-misaligned",
+      "batching",
+      "memory",
+    ]);
+    for (const a of report.answers) expect(a.numbers.length, a.id).toBeGreaterThan(0);
+    for (const heading of [
+      "## Recommendations for production",
+      "### Baseline throughput",
+      "### K table: host-a100",
+      "### Temperature table: host-l4",
+      "### Memory: target alone vs with draft",
+      "## Greedy output check",
+      "## Invalid and failed results",
+    ]) {
+      expect(md).toContain(heading);
+    }
+    expect(report.recommendations.length).toBeGreaterThan(0);
+    expect(md).toContain("FLAGGED: 2 of");
+    const invalid = data.results.filter((r) => r.outcome.status !== "ok").length;
+    expect(invalid).toBeGreaterThan(0);
+    expect(md).toContain(`${invalid} result(s) were not counted in any mean`);
+  });
+
+  it("prints figures that match the database", () => {
+    // Baseline decode t/s of one host at T=0, straight from SQL.
+    const rows = store.sqlite
+      .prepare<[], { decode_tps: number }>(
+        `SELECT r.decode_tps FROM results r JOIN cells c USING (sweep_id, cell_id)
+          WHERE r.host_id = 'host-l4' AND c.kind = 'baseline' AND c.temperature = 0 AND r.status = 'ok'`,
+      )
+      .all()
+      .map((r) => r.decode_tps);
+    expect(rows.length).toBeGreaterThan(1);
+    expect(md).toContain(`T=0: ${formatSummary(summarize(rows), 1)}`);
+
+    // Mean acceptance of each pair over valid results, pooled.
+    const acc = store.sqlite
+      .prepare<[], { pair: string; mean: number }>(
+        `SELECT c.target_name || '+' || c.draft_name AS pair, AVG(r.accept_rate) AS mean
+           FROM results r JOIN cells c USING (sweep_id, cell_id)
+          WHERE c.kind = 'speculative' AND r.status = 'ok' GROUP BY pair`,
+      )
+      .all();
+    for (const a of acc)
+      expect(md).toContain(`${a.pair}: ${(a.mean * 100).toFixed(1)}% of drafted tokens accepted`);
+
+    // Speedup of one K-table row: mean speculative / mean baseline decode t/s.
+    const spec = store.sqlite
+      .prepare<[], { m: number }>(
+        `SELECT AVG(r.decode_tps) AS m FROM results r JOIN cells c USING (sweep_id, cell_id)
+          WHERE r.host_id = 'host-a100' AND c.kind = 'speculative' AND c.draft_name = 'tinyllama-1.1b'
+            AND c.k = 4 AND c.temperature = 0.5 AND r.status = 'ok'`,
+      )
+      .get()!.m;
+    const base = store.sqlite
+      .prepare<[], { m: number }>(
+        `SELECT AVG(r.decode_tps) AS m FROM results r JOIN cells c USING (sweep_id, cell_id)
+          WHERE r.host_id = 'host-a100' AND c.kind = 'baseline' AND c.temperature = 0.5 AND r.status = 'ok'`,
+      )
+      .get()!.m;
+    const row = md
+      .split("\n")
+      .find((l) => l.startsWith("| llama2-7b+tinyllama-1.1b | 0.5 | 4 |") && l.includes(formatNumber(spec)));
+    expect(row, "K-table row for host-a100, T=0.5, K=4").toBeDefined();
+    // The row's speedup uses paired baselines, which equal the pooled ones when every run is paired.
+    expect(row).toContain(`| ${formatNumber(spec / base)} |`);
+  });
+});
+
+describe("writeReport refusals and gaps", () => {
+  it("refuses an unknown sweep and a sweep with only invalid results, and says what to do", async () => {
+    const s = openStore(path.join(dir, "refuse.sqlite"));
+    try {
+      await expect(writeReport({ store: s, sweepId: "nope", outDir: dir })).rejects.toThrow(
+        /not in .*results pull/,
+      );
+      const bad = fakeSweep({ seed: 2, sweepId: "sw-bad", repeats: 1, concurrency: [] });
+      s.upsertSweep(bad.sweep);
+      s.ingestResults(
+        bad.results.map((r) => ({
+          ...r,
+          outcome: { status: "failed" as const, invalidReason: "crashed" as const, message: "exit 139" },
+        })),
+      );
+      await expect(writeReport({ store: s, sweepId: "sw-bad", outDir: dir })).rejects.toThrow(
+        new RegExp(`none is valid \\(crashed: ${bad.results.length}\\)`),
+      );
+    } finally {
+      s.close();
+    }
+  });
+
+  it("says so when a section has no data instead of printing numbers", async () => {
+    const s = openStore(path.join(dir, "gaps.sqlite"));
+    try {
+      const d = fakeSweep({ seed: 5, sweepId: "sw-nobatch", repeats: 2, concurrency: [], temperatures: [0] });
+      load(s, d);
+      const r = await writeReport({ store: s, sweepId: "sw-nobatch", outDir: path.join(dir, "gaps") });
+      expect(r.missingCharts).toEqual(["batching"]);
+      const text = readFileSync(path.join(dir, "gaps", "report.md"), "utf8");
+      expect(text).toContain("No batching chart: no parallel cells in this sweep.");
+      expect(text).toContain("batching was not measured");
+      expect(text).toContain("Fewer than two temperatures measured");
+    } finally {
+      s.close();
+    }
+  });
+});
