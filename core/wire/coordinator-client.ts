@@ -50,7 +50,11 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
       : o.tls
         ? grpc.credentials.createSsl()
         : grpc.credentials.createInsecure();
-  const client = new PbCoordinatorClient(o.address, creds);
+  // a restarted coordinator should be found again within seconds, not grpc's default minutes of backoff
+  const client = new PbCoordinatorClient(o.address, creds, {
+    "grpc.initial_reconnect_backoff_ms": 200,
+    "grpc.max_reconnect_backoff_ms": 2_000,
+  });
   const metadata = (): grpc.Metadata => {
     const md = new grpc.Metadata();
     md.set("authorization", `Bearer ${o.token}`);

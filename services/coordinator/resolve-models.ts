@@ -13,8 +13,11 @@ function describeFleet(agents: AgentInfo[]): string {
 
 /** Returns a copy of the manifest with every model pinned by sha256. */
 export function resolveModels(manifest: Manifest, agents: AgentInfo[]): Manifest {
-  const models: Manifest["models"] = {};
+  const models: Manifest["models"] = { ...manifest.models };
+  // only models a pair uses must exist somewhere; a spare entry in `models` is not an error
+  const used = new Set(manifest.pairs.flatMap((p) => [p.target, p.draft]));
   for (const [name, model] of Object.entries(manifest.models)) {
+    if (!used.has(name)) continue;
     if (model.sha256 !== undefined) {
       const sha = model.sha256.toLowerCase();
       const holders = agents.filter((a) =>

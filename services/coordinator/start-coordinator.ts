@@ -68,7 +68,8 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
             ? { deliver_policy: DeliverPolicy.All }
             : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 },
         );
-        messages = await consumer.consume();
+        // short pulls: after a NATS restart the missed heartbeats are noticed in seconds, not half a minute
+        messages = await consumer.consume({ expires: 2_000 });
         for await (const m of messages) {
           lastSeq = m.seq;
           try {

@@ -1,6 +1,8 @@
 // The distributed runtime end to end: real nats-server, real gRPC, agents as real processes running the
 // in-process engine on tiny models.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SpecgridError } from "../../core/errors.js";
+import { createCoordinatorClient } from "../../core/wire/coordinator-client.js";
 import { manifestForSubmit } from "../../cli/runtime/manifest-for-submit.js";
 import { RuntimeCluster, byPlacement } from "./runtime-cluster.js";
 
@@ -61,4 +63,40 @@ describe("runtime: two agents", () => {
     expect(results.length).toBeGreaterThan(0);
     expect(new Set(results.map((r) => r.hostId))).toEqual(new Set(["alpha"]));
   }, 120_000);
+
+  it("refuses at submit a sweep whose models no live agent holds, naming the model", async () => {
+    const file = await cluster.writeManifest("nobody", {
+      models: { target: { file: "target.gguf" }, "draft-n0.2": { file: "draft-n0.2.gguf" } },
+      pairs: [{ target: "target", draft: "draft-n0.2" }],
+    });
+    const before = (await cluster.client.listSweeps()).length;
+    const err = await cluster.client.submitSweep(await manifestForSubmit(file)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SpecgridError);
+    expect((err as SpecgridError).code).toBe("MODEL_NOT_FOUND");
+    expect((err as SpecgridError).message).toMatch(/draft-n0\.2.*held by no live agent.*alpha/);
+    expect(await cluster.client.listSweeps()).toHaveLength(before);
+  });
+
+  it.each([
+    ["missing", ""],
+    ["wrong", "not-the-token"],
+  ])("a %s token is refused and nothing is registered or submitted", async (_what, token) => {
+    const bad = createCoordinatorClient({ address: `127.0.0.1:${cluster.port}`, token });
+    try {
+      const agentsBefore = await cluster.client.listAgents();
+      const sweepsBefore = await cluster.client.listSweeps();
+      const reg = await bad.register({ name: "intruder", slots: 1 }).catch((e: unknown) => e);
+      expect((reg as SpecgridError).code).toBe("UNAUTHENTICATED");
+      const file = await cluster.writeManifest("intruder", {});
+      const sub = await bad.submitSweep(await manifestForSubmit(file)).catch((e: unknown) => e);
+      expect((sub as SpecgridError).code).toBe("UNAUTHENTICATED");
+      expect((await bad.listAgents().catch((e: unknown) => e)) as SpecgridError).toMatchObject({
+        code: "UNAUTHENTICATED",
+      });
+      expect((await cluster.client.listAgents()).map((a) => a.name)).toEqual(agentsBefore.map((a) => a.name));
+      expect(await cluster.client.listSweeps()).toHaveLength(sweepsBefore.length);
+    } finally {
+      bad.close();
+    }
+  });
 });
