@@ -16,8 +16,11 @@ const fixtures = path.resolve(
 export interface ReplayServerScenario {
   /** Time /health answers 503 before turning 200. @default 150 */
   loadDelayMs?: number;
-  /** Time a /completion takes to answer. @default 30 */
-  completionDelayMs?: number;
+  /**
+   * Captured timings are scaled by this factor, and the reply waits that long (prompt + predicted time,
+   * times n_predict over the captured predicted_n), so reported timings and wall time agree. @default 0.01
+   */
+  timeScale?: number;
   /**
    * The server speculates when started with a draft and `--spec-type draft-simple` (as the real one);
    * `true` forces the silent fallback of §8.6 even then (e.g. an incompatible draft vocab).
@@ -58,6 +61,39 @@ function stamp(startedMs: number): string {
   const s = Math.floor(us / 1_000_000) % 60;
   const ms = Math.floor(us / 1000) % 1000;
   return `${min}.${String(s).padStart(2, "0")}.${String(ms).padStart(3, "0")}.${String(us % 1000).padStart(3, "0")}`;
+}
+
+/** Word ids standing in for token ids: deterministic per reply text, as the real ids would be. */
+function tokenIds(text: string, count: number): number[] {
+  const words = text.split(/\s+/).filter((w) => w !== "");
+  return Array.from({ length: count }, (_, i) => {
+    const w = words[i % Math.max(1, words.length)] ?? "";
+    let h = 0;
+    for (const ch of w) h = (h * 31 + ch.charCodeAt(0)) % 735;
+    return h;
+  });
+}
+
+/** The captured reply with its timings scaled to the replay's pace and its length set to n_predict. */
+function scaleTimings(
+  reply: Record<string, unknown>,
+  request: Record<string, unknown>,
+  scale: number,
+): Record<string, unknown> {
+  const t = { ...(reply.timings as Record<string, number>) };
+  const nPredict = typeof request.n_predict === "number" ? request.n_predict : (t.predicted_n ?? 0);
+  const stretch = t.predicted_n ? nPredict / t.predicted_n : 1;
+  t.prompt_ms = (t.prompt_ms ?? 0) * scale;
+  t.predicted_ms = (t.predicted_ms ?? 0) * scale * stretch;
+  t.predicted_n = nPredict;
+  if (t.prompt_ms > 0) t.prompt_per_second = ((t.prompt_n ?? 0) / t.prompt_ms) * 1000;
+  if (t.predicted_ms > 0) t.predicted_per_second = ((nPredict - 1) / t.predicted_ms) * 1000;
+  if (t.draft_n !== undefined) {
+    t.draft_n = Math.round(t.draft_n * stretch);
+    t.draft_n_accepted = Math.round((t.draft_n_accepted ?? 0) * stretch);
+  }
+  const tokens = request.return_tokens === true ? tokenIds(typeof reply.content === "string" ? reply.content : "", nPredict) : [];
+  return { ...reply, tokens, tokens_predicted: nPredict, timings: t };
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
@@ -125,14 +161,19 @@ export async function startReplayLlamaServer(cfg: ReplayServerConfig): Promise<R
         const reply = speculating
           ? readFixture(file)
           : readFixture(cfg.draft ? "spec-notype-cmpl-t0.json" : "base-np1-cmpl-t0.json");
+        const scaled = scaleTimings(reply, request, cfg.scenario.timeScale ?? 0.01);
         const task = nextTask++;
-        setTimeout(() => {
-          const t = reply.timings as Record<string, number>;
-          info(
-            `slot print_timing: id  0 | task ${task} |        eval time = ${t.predicted_ms?.toFixed(2)} ms / ${t.predicted_n} tokens`,
-          );
-          send(res, 200, reply);
-        }, cfg.scenario.completionDelayMs ?? 30);
+        const t = scaled.timings as Record<string, number>;
+        const timer = setTimeout(
+          () => {
+            info(
+              `slot print_timing: id  0 | task ${task} |        eval time = ${t.predicted_ms?.toFixed(2)} ms / ${t.predicted_n} tokens`,
+            );
+            send(res, 200, scaled);
+          },
+          (t.prompt_ms ?? 0) + (t.predicted_ms ?? 0),
+        );
+        res.on("close", () => clearTimeout(timer));
         return;
       }
       send(res, 404, { error: { code: 404, message: "File Not Found", type: "not_found_error" } });

@@ -72,6 +72,7 @@ export class LlamaCliEngine implements Engine {
 class LlamaCliSession implements EngineSession {
   // Each cell loads its models in its own process; the per-cell load time is in its metrics.
   readonly loadMs = 0;
+  private closed = false;
 
   constructor(
     private readonly opts: LlamaCliEngineOptions,
@@ -83,6 +84,8 @@ class LlamaCliSession implements EngineSession {
 
   async runCell(cell: Cell, signal?: AbortSignal): Promise<CellOutcome> {
     const backend = await this.backend;
+    if (this.closed)
+      return { status: "failed", invalidReason: "error", message: "the engine session is closed", backend };
     let argv: string[];
     try {
       argv = buildCliArgv(this.opts.tool, this.binPath, this.caps, cell, this.models);
@@ -112,6 +115,7 @@ class LlamaCliSession implements EngineSession {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return Promise.resolve();
   }
 }

@@ -52,7 +52,9 @@ export class LlamaServerEngine implements Engine {
         { tool: "llama-server" },
       );
     }
-    return new LlamaServerSession(this.opts, probe, session, await this.describe());
+    const opened = new LlamaServerSession(this.opts, probe, session, await this.describe());
+    await opened.startKeyServer();
+    return opened;
   }
 
   dispose(): Promise<void> {
@@ -63,6 +65,7 @@ export class LlamaServerEngine implements Engine {
 class LlamaServerSession implements EngineSession {
   private readonly servers = new Map<string, RunningServer>();
   private firstLoadMs: number | undefined;
+  private closed = false;
 
   constructor(
     private readonly opts: LlamaServerEngineOptions,
@@ -73,6 +76,21 @@ class LlamaServerSession implements EngineSession {
 
   get loadMs(): number {
     return this.firstLoadMs ?? 0;
+  }
+
+  /**
+   * The shard key names the server most of its cells need (pair, K, p_min, slots): start it with the
+   * session so its load time is the session's. Other servers (the baseline one) start on first use.
+   */
+  async startKeyServer(): Promise<void> {
+    const key = this.session.key;
+    if (key.k !== undefined && key.k.kind !== "fixed") return;
+    const draft = key.draft !== undefined && this.session.models.draftPath !== undefined;
+    const cfg: ServerConfig = draft
+      ? { draft, k: key.k?.k ?? 3, pMin: key.pMin ?? 0, slots: key.concurrency ?? 1, llama: key.llama }
+      : { draft, slots: key.concurrency ?? 1, llama: key.llama };
+    if (draft && key.k === undefined) return;
+    await this.serverFor(cfg, this.session.signal);
   }
 
   private async serverFor(cfg: ServerConfig, signal?: AbortSignal): Promise<RunningServer> {
@@ -113,6 +131,14 @@ class LlamaServerSession implements EngineSession {
   }
 
   async runCell(cell: Cell, signal?: AbortSignal): Promise<CellOutcome> {
+    if (this.closed) {
+      return {
+        status: "failed",
+        invalidReason: "error",
+        message: "the engine session is closed",
+        backend: this.backend,
+      };
+    }
     let cfg: ServerConfig;
     try {
       cfg = serverConfigFor(cell, this.session.key.llama);
@@ -195,6 +221,7 @@ class LlamaServerSession implements EngineSession {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const all = [...this.servers.values()];
     this.servers.clear();
     await Promise.all(all.map((s) => s.server.stop()));
