@@ -24,6 +24,7 @@ export { parseServerCompletion, type ServerCompletionMetrics } from "./parse-ser
 export { parseServerProps, type ServerPropsMetrics } from "./parse-server-props.js";
 export { parseServerSlots, type ServerSlot, type ServerSlotsMetrics } from "./parse-server-slots.js";
 export { parseServerMetrics, type ServerMetricsSnapshot } from "./parse-server-metrics.js";
+export { parseServerLog, type ServerLogMetrics, type ServerLogTask } from "./parse-server-log.js";
 export {
   parseToolOutput,
   detectBenchFormat,

@@ -8,6 +8,7 @@ import { parseCompletion } from "./parse-completion.js";
 import { parseParallel } from "./parse-parallel.js";
 import type { DetectedError, ParseResult } from "./parse-result.js";
 import { parseServerCompletion } from "./parse-server-completion.js";
+import { parseServerLog } from "./parse-server-log.js";
 import { parseServerMetrics } from "./parse-server-metrics.js";
 import { parseServerProps } from "./parse-server-props.js";
 import { parseServerSlots } from "./parse-server-slots.js";
@@ -81,10 +82,7 @@ export function detectServerKind(body: string): ServerResponseKind {
 
 function parseServer(body: string, log: string, given: ServerResponseKind | undefined): ToolParseResult {
   const logErrors = detectErrors(log);
-  if (body.trim() === "") {
-    // only the server's log: what it can tell is whether something went wrong
-    return { tool: "llama-server", metrics: {}, truncated: false, missing: [], errors: logErrors };
-  }
+  if (body.trim() === "") return { tool: "llama-server", ...parseServerLog(log) };
   const serverKind = given ?? detectServerKind(body);
   const result: ParseResult<object> =
     serverKind === "slots"

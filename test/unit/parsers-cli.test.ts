@@ -84,6 +84,19 @@ describe("specgrid parse", () => {
     expect((out.errors as { kind: string }[]).map((e) => e.kind)).toEqual(["vocab-mismatch"]);
   });
 
+  it("reads per-task timings from a llama-server log alone", async () => {
+    const out = await parseJson(["llama-server", "--stderr", join(F, "server", "spec-np4.stderr")]);
+    expect(out).toMatchObject({
+      listening_url: "http://127.0.0.1:60451",
+      draft_model_loaded: true,
+      truncated: false,
+    });
+    const tasks = out.tasks as { slot_id: number; n_drafted: number; n_accept: number }[];
+    expect(tasks).toHaveLength(4);
+    // slot 2's line: draft acceptance = 0.13924 (   22 accepted /   158 generated)
+    expect(tasks.find((t) => t.slot_id === 2)).toMatchObject({ n_accept: 22, n_drafted: 158 });
+  });
+
   it("recognises a /slots body and says speculation is off", async () => {
     const out = await parseJson(["llama-server", "--response", join(F, "server", "spec-notype-slots.json")]);
     expect(out).toMatchObject({ endpoint: "slots", speculation_engaged: false });

@@ -6,12 +6,12 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  detectErrors,
   parseBatchedBench,
   parseBench,
   parseCompletion,
   parseParallel,
   parseServerCompletion,
+  parseServerLog,
   parseServerMetrics,
   parseServerProps,
   parseServerSlots,
@@ -70,7 +70,7 @@ function run(expectedPath: string, exp: Expected): ParseResult<object> {
     case "server-metrics":
       return parseServerMetrics(sibling(expectedPath, "txt"));
     case "server-log":
-      return { metrics: {}, truncated: false, missing: [], errors: detectErrors(stderr) };
+      return parseServerLog(stderr);
     default:
       throw new Error(`${expectedPath}: unknown tool ${exp.tool}`);
   }
