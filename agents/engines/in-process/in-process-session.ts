@@ -2,12 +2,14 @@
 // sequences reused across cells (history cleared per generation, contexts recreated only when a parallel
 // cell needs another number of sequences).
 import os from "node:os";
+import path from "node:path";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import type { Cell, KPolicy, ShardKey } from "../../../core/cell.js";
 import { RejectedParameterError } from "../../../core/errors.js";
+import { checkDraftCompatibility } from "../../../core/gguf/check-pair.js";
+import { readGgufVocab } from "../../../core/gguf/gguf-vocab.js";
 import type { CellOutcome } from "../../../core/metrics.js";
 import type { EngineSession, ResolvedModels } from "../engine.js";
-import { checkDraftVocabulary } from "./check-draft-vocabulary.js";
 import { generateBaseline } from "./generate-baseline.js";
 import { generateParallel, type ParallelSlot } from "./generate-parallel.js";
 import { generateSpeculative } from "./generate-speculative.js";
@@ -48,23 +50,28 @@ export class InProcessSession implements EngineSession {
 
   /** Loads the models and checks the pair; throws IncompatibleModelsError before any cell runs. */
   static async open(cfg: InProcessSessionConfig): Promise<InProcessSession> {
+    const { targetPath, draftPath } = cfg.models;
+    // From the GGUF headers, before either model loads: a pair llama.cpp would reject fails here, by name.
+    if (draftPath !== undefined) {
+      const [targetVocab, draftVocab] = await Promise.all([
+        readGgufVocab(targetPath),
+        readGgufVocab(draftPath),
+      ]);
+      checkDraftCompatibility(
+        { name: path.basename(targetPath), vocab: targetVocab },
+        { name: path.basename(draftPath), vocab: draftVocab },
+      );
+    }
     const start = performance.now();
     const gpuLayers =
       cfg.backend === "cpu" ? 0 : cfg.key.llama.gpuLayers >= 999 ? "max" : cfg.key.llama.gpuLayers;
     const load = (modelPath: string): Promise<LlamaModel> =>
       cfg.llama.loadModel({ modelPath, gpuLayers, ...(cfg.signal ? { loadSignal: cfg.signal } : {}) });
-    const target = await load(cfg.models.targetPath);
+    const target = await load(targetPath);
     let draft: LlamaModel | undefined;
     try {
-      if (cfg.models.draftPath !== undefined) {
-        draft = await load(cfg.models.draftPath);
-        checkDraftVocabulary(
-          { model: target, path: cfg.models.targetPath },
-          { model: draft, path: cfg.models.draftPath },
-        );
-      }
+      if (draftPath !== undefined) draft = await load(draftPath);
     } catch (err) {
-      await draft?.dispose();
       await target.dispose();
       throw err;
     }
