@@ -2,7 +2,7 @@
 // id, so results upsert instead of duplicating. Only what defines the run goes into the hash: models by
 // sha256 (or by file name before they are pinned), the prompt by its hash, never the manifest's alias for a
 // model nor the prompt's position in the list, so renaming an alias or reordering prompts keeps every id.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { CellParams, ModelRef, ShardKey } from "./cell.js";
 
 /** Hex characters kept from the sha256 of a cell or shard: 128 bits, far from any collision at sweep sizes. */
@@ -18,21 +18,33 @@ export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case "number":
       if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${value} has no canonical form`);
-      return JSON.stringify(Object.is(value, -0) ? 0 : value);
+      return value === 0 ? "0" : String(value);
     case "string":
     case "boolean":
       return JSON.stringify(value);
     case "bigint":
       return value.toString();
     case "object": {
+      // Plain loops and string concatenation: plans call this for every cell.
       if (Array.isArray(value)) {
-        return `[${value.map((v: unknown) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
+        let out = "[";
+        for (let i = 0; i < value.length; i++) {
+          const v: unknown = value[i];
+          out += (i === 0 ? "" : ",") + (v === undefined ? "null" : canonicalJson(v));
+        }
+        return `${out}]`;
       }
       const record = value as Record<string, unknown>;
-      const keys = Object.keys(record)
-        .filter((k) => record[k] !== undefined)
-        .sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(",")}}`;
+      const keys = Object.keys(record).sort();
+      let out = "{";
+      let first = true;
+      for (const k of keys) {
+        const v = record[k];
+        if (v === undefined) continue;
+        out += `${first ? "" : ","}${JSON.stringify(k)}:${canonicalJson(v)}`;
+        first = false;
+      }
+      return `${out}}`;
     }
     default:
       throw new TypeError(`canonicalJson: cannot serialise a ${typeof value}`);
@@ -40,7 +52,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function sha256Hex(data: string | Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
+  return hash("sha256", data, "hex");
 }
 
 /** How a model takes part in an id: its sha256 when known, else its file name; never the manifest alias. */
@@ -50,29 +62,35 @@ export function modelIdentity(model: ModelRef): string {
   throw new TypeError(`model "${model.name}" has neither a file nor a sha256`);
 }
 
-/** Everything that defines one run, and nothing else (no alias, no prompt text, no prompt index). */
-function cellIdentity(params: CellParams): Record<string, unknown> {
-  return {
-    v: 1,
-    kind: params.kind,
-    engine: params.engine,
-    target: modelIdentity(params.target),
-    draft: params.draft === undefined ? undefined : modelIdentity(params.draft),
-    k: params.k,
-    pMin: params.pMin,
-    temperature: params.temperature,
-    promptHash: params.promptHash,
-    nPredict: params.nPredict,
-    seed: params.seed,
-    repeat: params.repeat,
-    concurrency: params.concurrency,
-    requests: params.requests,
-    llama: params.llama,
-  };
+/**
+ * Everything that defines one run, and nothing else (no alias, no prompt text, no prompt index), written
+ * as the canonicalJson of `{ v: 1, kind, engine, target, draft, k, pMin, temperature, promptHash, nPredict,
+ * seed, repeat, concurrency, requests, llama }` with models as modelIdentity. Spelled out key by key (in
+ * sorted order) because plans of 100,000 cells call this once per cell; test/unit/ids.test.ts checks it
+ * against the generic canonicalJson.
+ */
+export function cellIdentityJson(p: CellParams): string {
+  let out = "{";
+  if (p.concurrency !== undefined) out += `"concurrency":${canonicalJson(p.concurrency)},`;
+  if (p.draft !== undefined) out += `"draft":${JSON.stringify(modelIdentity(p.draft))},`;
+  out += `"engine":${JSON.stringify(p.engine)},`;
+  if (p.k !== undefined) out += `"k":${canonicalJson(p.k)},`;
+  out += `"kind":${JSON.stringify(p.kind)},`;
+  out += `"llama":${canonicalJson(p.llama)},`;
+  out += `"nPredict":${canonicalJson(p.nPredict)},`;
+  if (p.pMin !== undefined) out += `"pMin":${canonicalJson(p.pMin)},`;
+  out += `"promptHash":${JSON.stringify(p.promptHash)},`;
+  out += `"repeat":${canonicalJson(p.repeat)},`;
+  if (p.requests !== undefined) out += `"requests":${canonicalJson(p.requests)},`;
+  out += `"seed":${canonicalJson(p.seed)},`;
+  out += `"target":${JSON.stringify(modelIdentity(p.target))},`;
+  out += `"temperature":${canonicalJson(p.temperature)},`;
+  out += `"v":1}`;
+  return out;
 }
 
 export function cellIdOf(params: CellParams): string {
-  return sha256Hex(canonicalJson(cellIdentity(params))).slice(0, ID_HEX_CHARS);
+  return sha256Hex(cellIdentityJson(params)).slice(0, ID_HEX_CHARS);
 }
 
 /** A shard is its key plus the ordered cells it runs; replanning the same manifest gives the same shard ids. */

@@ -24,12 +24,21 @@ export function loadsPerCell(engine: EngineName): boolean {
 export function estimateLoads(engine: EngineName, cells: readonly Cell[]): number {
   if (engine === "in-process") return 1;
   if (engine !== "llama-server") return cells.length;
-  const servers = new Set<string>();
+  // Distinct server configurations; K policies compared by identity (the planner shares one object per K),
+  // which at worst overcounts servers in an estimate.
+  const servers = new Map<unknown, Set<string>>();
   for (const c of cells) {
-    const k = c.k === undefined ? "" : c.k.kind === "fixed" ? String(c.k.k) : "adaptive";
-    servers.add(
-      c.draft === undefined ? `base/${c.concurrency ?? 1}` : `${k}/${c.pMin ?? 0}/${c.concurrency ?? 1}`,
-    );
+    const policy = c.draft === undefined ? "none" : c.k;
+    let rest = servers.get(policy);
+    if (rest === undefined) {
+      rest = new Set();
+      servers.set(policy, rest);
+    }
+    const pMinKey = c.pMin ?? 0;
+    const concurrencyKey = c.concurrency ?? 1;
+    rest.add(`${pMinKey}/${concurrencyKey}`);
   }
-  return servers.size;
+  let n = 0;
+  for (const rest of servers.values()) n += rest.size;
+  return n;
 }

@@ -8,7 +8,7 @@
 // none). K and p_min stay out of shard keys: the server engine starts one server per K inside its session.
 //
 // Linear in the number of cells: 100,000 cells plan in well under a second.
-import type { Cell, CellParams, KPolicy, ModelRef, Shard, ShardKey } from "../cell.js";
+import type { Cell, KPolicy, ModelRef, Shard, ShardKey } from "../cell.js";
 import { cellIdOf, shardIdOf, sha256Hex } from "../ids.js";
 import type { Manifest, ManifestK } from "../manifest/manifest.js";
 import { estimateCellMs, estimateLoads, loadsPerCell } from "./estimate-run-ms.js";
@@ -53,8 +53,10 @@ function kPolicy(m: Manifest, k: ManifestK): KPolicy {
   return { kind: "adaptive", ...a };
 }
 
-function withId(params: CellParams): Cell {
-  return { ...params, cellId: cellIdOf(params) };
+/** Sets the cell's id from its own content (cells are built complete first, then hashed once). */
+function withId(cell: Cell): Cell {
+  cell.cellId = cellIdOf(cell);
+  return cell;
 }
 
 /** Cuts a key's cell groups into shards near the target duration; groups stay whole. */
@@ -122,22 +124,50 @@ function planSpeculative(
     for (let repeat = 0; repeat < s.repeats; repeat++) {
       for (const temperature of s.temperature) {
         m.prompts.forEach((prompt, promptIndex) => {
-          const common = {
-            engine: m.engine,
-            target,
-            temperature,
-            prompt: prompt.text,
-            promptHash: promptHashes[promptIndex] ?? "",
-            promptIndex,
-            nPredict: s.nPredict,
-            seed: s.seed + repeat,
-            repeat,
-            llama: m.llama,
-          };
+          // Object literals rather than spreads: a large plan builds a hundred thousand of these.
+          const promptHash = promptHashes[promptIndex] ?? "";
+          const seed = s.seed + repeat;
           const group: Cell[] = [];
-          if (withBaseline) group.push(withId({ kind: "baseline", ...common }));
+          if (withBaseline) {
+            group.push(
+              withId({
+                cellId: "",
+                kind: "baseline",
+                engine: m.engine,
+                target,
+                temperature,
+                prompt: prompt.text,
+                promptHash,
+                promptIndex,
+                nPredict: s.nPredict,
+                seed,
+                repeat,
+                llama: m.llama,
+              }),
+            );
+          }
           for (const k of policies) {
-            for (const pMin of s.pMin) group.push(withId({ kind: "speculative", ...common, draft, k, pMin }));
+            for (const pMin of s.pMin) {
+              group.push(
+                withId({
+                  cellId: "",
+                  kind: "speculative",
+                  engine: m.engine,
+                  target,
+                  draft,
+                  k,
+                  pMin,
+                  temperature,
+                  prompt: prompt.text,
+                  promptHash,
+                  promptIndex,
+                  nPredict: s.nPredict,
+                  seed,
+                  repeat,
+                  llama: m.llama,
+                }),
+              );
+            }
           }
           baseline += withBaseline ? 1 : 0;
           speculative += group.length - (withBaseline ? 1 : 0);
@@ -178,6 +208,7 @@ function planParallel(m: Manifest, targetMs: number, shards: Shard[]): { paralle
       }
       for (const concurrency of p.concurrency) {
         const cell = withId({
+          cellId: "",
           kind: "parallel",
           engine: m.engine,
           target,

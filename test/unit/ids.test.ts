@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { CellParams } from "../../core/cell.js";
-import { canonicalJson, cellIdOf, modelIdentity, sha256Hex, shardIdOf } from "../../core/ids.js";
+import {
+  canonicalJson,
+  cellIdOf,
+  cellIdentityJson,
+  modelIdentity,
+  sha256Hex,
+  shardIdOf,
+} from "../../core/ids.js";
 
 const base: CellParams = {
   kind: "speculative",
@@ -86,6 +93,45 @@ describe("cellIdOf", () => {
     expect(a).toBe(b);
     expect(modelIdentity(pinned)).toBe(`sha256:${"a".repeat(64)}`);
     expect(modelIdentity({ name: "x", file: "x.gguf" })).toBe("file:x.gguf");
+  });
+});
+
+describe("cellIdentityJson", () => {
+  const generic = (p: CellParams): string =>
+    canonicalJson({
+      v: 1,
+      kind: p.kind,
+      engine: p.engine,
+      target: modelIdentity(p.target),
+      draft: p.draft === undefined ? undefined : modelIdentity(p.draft),
+      k: p.k,
+      pMin: p.pMin,
+      temperature: p.temperature,
+      promptHash: p.promptHash,
+      nPredict: p.nPredict,
+      seed: p.seed,
+      repeat: p.repeat,
+      concurrency: p.concurrency,
+      requests: p.requests,
+      llama: p.llama,
+    });
+
+  it.each<[string, CellParams]>([
+    ["speculative", base],
+    ["baseline", { ...base, kind: "baseline", draft: undefined, k: undefined, pMin: undefined }],
+    ["parallel", { ...base, kind: "parallel", concurrency: 4, requests: 16 }],
+    [
+      "adaptive K, pinned models, every llama setting",
+      {
+        ...base,
+        target: { name: "t", sha256: "C".repeat(64) },
+        k: { kind: "adaptive", kMin: 1, kMax: 8, kStart: 4, raiseAbove: 0.8, lowerBelow: 0.4 },
+        llama: { gpuLayers: 0, ctx: 512, threads: 1, flashAttn: "off", batch: 64 },
+        temperature: -0,
+      },
+    ],
+  ])("spells the generic canonical form of a %s cell", (_what, params) => {
+    expect(cellIdentityJson(params)).toBe(generic(params));
   });
 });
 
