@@ -42,9 +42,9 @@ export interface ManifestAdaptive {
   kMin: number;
   kMax: number;
   kStart: number;
-  /** Raise K after a step whose acceptance is above this. */
+  /** Draft one more token when acceptance over the last few steps is above this. */
   raiseAbove: number;
-  /** Lower K after a step whose acceptance is below this. */
+  /** Draft one fewer when it is below this. */
   lowerBelow: number;
 }
 
