@@ -229,3 +229,9 @@ async function serve(argv: string[], scenario: ReplayServerScenario): Promise<nu
   await server.close();
   return 0;
 }
+
+/** Replace the scenario of an installed replay (the fake tools re-read it per run) and clear its log. */
+export async function setReplayScenario(install: ReplayInstall, scenario: ReplayScenario): Promise<void> {
+  await writeFile(install.scenarioFile, JSON.stringify(scenario, null, 1));
+  await writeFile(path.join(install.binDir, "invocations.jsonl"), "");
+}
