@@ -16,7 +16,9 @@ import {
   parseServerProps,
   parseServerSlots,
   parseSpeculative,
+  parseToolOutput,
   type BenchFormat,
+  type LlamaTool,
   type ParseResult,
 } from "../../core/parsers/index.js";
 
@@ -111,5 +113,25 @@ describe("llama.cpp parsers over recorded captures", () => {
       expect(error.message.length).toBeGreaterThan(0);
       expect(error.excerpt.length).toBeGreaterThan(0);
     }
+  });
+
+  // `specgrid parse` goes through parseToolOutput, recognising formats the user did not state:
+  // on every capture it must give what the parser gives when told.
+  it.each(cases)("parseToolOutput agrees on $name", ({ path }) => {
+    const exp = JSON.parse(readFileSync(path, "utf8")) as Expected;
+    const direct = run(path, exp);
+    const body =
+      sibling(path, "json") || sibling(path, "sse") || sibling(path, "txt") || sibling(path, "stdout");
+    const tool: LlamaTool = exp.tool.startsWith("server-") ? "llama-server" : (exp.tool as LlamaTool);
+    const viaTool = parseToolOutput(tool, {
+      stdout: exp.tool === "server-log" ? undefined : body,
+      stderr: sibling(path, "stderr"),
+      expectedRows: exp.options?.expectedRows,
+    });
+    expect({ ...viaTool, tool: undefined, serverKind: undefined }).toEqual({
+      ...direct,
+      tool: undefined,
+      serverKind: undefined,
+    });
   });
 });
