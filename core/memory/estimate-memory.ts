@@ -55,7 +55,8 @@ export interface PairMemory {
   overheadPct: number;
 }
 
-type MemoryFacts = Pick<
+/** The GGUF facts the estimate reads (a GgufFacts fits). */
+export type MemoryFacts = Pick<
   GgufFacts,
   | "tensorDataBytes"
   | "blockCount"
