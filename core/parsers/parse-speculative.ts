@@ -134,6 +134,7 @@ export function parseSpeculative(_stdout: string, stderr: string): ParseResult<S
       const pct = readNumber(accept[1]);
       if (pct !== undefined) {
         metrics.acceptPct = pct;
+        // printed with three decimals: keep exactly that precision, without float noise from / 100
         metrics.acceptRate = Math.round(pct * 1e3) / 1e5;
       }
       continue;
