@@ -84,8 +84,9 @@ describe("K controllers", () => {
     expect(strict.k).toBe(2);
   });
 
+  const fixedZero: KPolicy = { kind: "fixed", k: 0 };
   it.each([
-    { policy: { kind: "fixed", k: 0 }, error: /fixed K must be an integer >= 1/ },
+    { policy: fixedZero, error: /fixed K must be an integer >= 1/ },
     { policy: adaptive({ kMin: 0 }), error: /kMin/ },
     { policy: adaptive({ kMax: 0 }), error: /kMax/ },
     { policy: adaptive({ kStart: 9 }), error: /kStart/ },
