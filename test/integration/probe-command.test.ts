@@ -1,0 +1,68 @@
+// `specgrid agents probe --json` on this machine (no GPU, no llama.cpp unless given) and on a replayed build.
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { runCommand } from "@oclif/test";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AgentsProbeResult } from "../../cli/commands/agents/probe.js";
+import { currentBuild, installReplayLlama } from "../support/replay-llama.js";
+import { getModelFamily } from "../support/model-family.js";
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), "specgrid-probe-cmd-"));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("specgrid agents probe", () => {
+  it("reports no GPU and no llama.cpp build instead of failing, and lists models with GGUF facts", async () => {
+    const family = await getModelFamily();
+    const models = path.join(root, "models");
+    await mkdir(models);
+    await copyFile(family.target, path.join(models, "target.gguf"));
+    await writeFile(path.join(models, "broken.gguf"), "not a gguf");
+    const { result, error } = await runCommand<AgentsProbeResult>([
+      "agents",
+      "probe",
+      "--models",
+      models,
+      "--nvidia-smi",
+      path.join(root, "no-nvidia-smi"),
+      "--hash-cache",
+      path.join(root, "cache.json"),
+      "--json",
+    ]);
+    expect(error).toBeUndefined();
+    expect(result!.gpus).toEqual([]);
+    expect(result!.gpu_note).toMatch(/not available/);
+    expect(result!.llama.tools).toEqual({});
+    expect(result!.llama.notes.join(" ")).toMatch(/no llama.cpp build directory configured/);
+    const byFile = Object.fromEntries(result!.models.map((m) => [m.file, m]));
+    expect(byFile["target.gguf"]).toMatchObject({ architecture: "llama" });
+    expect(byFile["target.gguf"]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(byFile["broken.gguf"]!.facts_error).toBeDefined();
+  });
+
+  it("prints the capability map of a llama.cpp build directory", async () => {
+    const bin = await mkdtemp(path.join(root, "bin-"));
+    await installReplayLlama(bin, { tools: { "llama-server": currentBuild("llama-server") } });
+    const { result } = await runCommand<AgentsProbeResult>([
+      "agents",
+      "probe",
+      "--llama-bin",
+      bin,
+      "--nvidia-smi",
+      path.join(root, "no-nvidia-smi"),
+      "--json",
+    ]);
+    expect(result!.llama.build_number).toBe(10587);
+    expect(result!.llama.tools["llama-server"]!.capabilities).toMatchObject({
+      draftMax: "--spec-draft-n-max",
+      specTypeDraftSimple: true,
+      perRequestSpeculative: false,
+    });
+    expect(result!.llama.missing).toContain("llama-speculative");
+  });
+});
