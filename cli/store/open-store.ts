@@ -1,7 +1,7 @@
 // Opening the results database: check that the file is ours (or empty) before touching it, then WAL,
 // foreign keys, busy timeout, and the committed migrations. A file that is not ours is never written.
 import { randomUUID } from "node:crypto";
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -46,6 +46,9 @@ export interface Store {
   models(): ModelRecord[];
   close(): void;
 }
+
+/** Where commands keep results unless --db or SPECGRID_DB says otherwise. */
+export const DEFAULT_DB_FILE = ".specgrid/results.sqlite";
 
 const SQLITE_MAGIC = "SQLite format 3\0";
 const OUR_TABLES = ["__drizzle_migrations", "store_meta"];
@@ -113,6 +116,7 @@ function checkOwnership(file: string): void {
 
 export function openStore(file: string): Store {
   checkOwnership(file);
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new Database(file);
   try {
     sqlite.pragma("journal_mode = WAL");

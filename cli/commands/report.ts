@@ -1,0 +1,79 @@
+import { Args, Command, Flags } from "@oclif/core";
+
+import { SpecgridError } from "../../core/errors.js";
+import { DEFAULT_DB_FILE, openStore } from "../store/open-store.js";
+import { writeReport } from "../report/write-report.js";
+
+export interface ReportCommandResult {
+  sweep_id: string;
+  out_dir: string;
+  files: string[];
+  results: number;
+  valid: number;
+  invalid: number;
+  failed: number;
+  missing_charts: string[];
+  answers: Array<{ id: string; question: string; lines: string[] }>;
+  recommendations: string[];
+}
+
+export default class Report extends Command {
+  static override description =
+    "Write a sweep's report: report.md, a self-contained report.html and the charts as SVG and PNG " +
+    "(K vs throughput with theory, temperature vs acceptance, speedup with 95% intervals, batching), " +
+    "with tables and answers computed from the stored results.";
+
+  static override examples = [
+    "<%= config.bin %> <%= command.id %> sw-20261128-abc --out report/",
+    "<%= config.bin %> <%= command.id %> sw-20261128-abc --db lab.sqlite --json",
+  ];
+
+  static override enableJsonFlag = true;
+
+  static override args = {
+    sweep: Args.string({ description: "sweep id (see `specgrid results list`)", required: true }),
+  };
+
+  static override flags = {
+    db: Flags.string({ description: "results database file", env: "SPECGRID_DB", default: DEFAULT_DB_FILE }),
+    out: Flags.string({
+      description: "directory for report.md, report.html and the charts",
+      default: "report",
+    }),
+  };
+
+  async run(): Promise<ReportCommandResult> {
+    const { args, flags } = await this.parse(Report);
+    let store;
+    try {
+      store = openStore(flags.db);
+    } catch (err) {
+      if (err instanceof SpecgridError) this.error(err.message, { exit: 2 });
+      throw err;
+    }
+    try {
+      const r = await writeReport({ store, sweepId: args.sweep, outDir: flags.out }).catch((err: unknown) => {
+        if (err instanceof SpecgridError) this.error(err.message, { exit: 2 });
+        throw err;
+      });
+      const c = r.analysis.counts;
+      this.log(`report for ${args.sweep}: ${c.ok} valid, ${c.invalid} invalid, ${c.failed} failed results`);
+      for (const f of r.files) this.log(`  ${f}`);
+      if (r.missingCharts.length > 0) this.log(`charts without data: ${r.missingCharts.join(", ")}`);
+      return {
+        sweep_id: args.sweep,
+        out_dir: flags.out,
+        files: r.files,
+        results: c.results,
+        valid: c.ok,
+        invalid: c.invalid,
+        failed: c.failed,
+        missing_charts: r.missingCharts,
+        answers: r.answers.map((a) => ({ id: a.id, question: a.question, lines: a.lines })),
+        recommendations: r.recommendations,
+      };
+    } finally {
+      store.close();
+    }
+  }
+}

@@ -1,0 +1,135 @@
+import { Command, Flags } from "@oclif/core";
+
+import { SpecgridError } from "../../../core/errors.js";
+import { createCoordinatorClient } from "../../../core/wire/coordinator-client.js";
+import { DEFAULT_DB_FILE, openStore } from "../../store/open-store.js";
+import { pullResults } from "../../store/pull-results.js";
+import { syncSweep, type SyncSummary } from "../../store/sync-sweep.js";
+
+export interface ResultsPullResult {
+  db: string;
+  durable: string;
+  received: number;
+  inserted: number;
+  updated: number;
+  duplicates: number;
+  undecodable: number;
+  sweep_ids: string[];
+  /** Sweep definitions fetched from the coordinator (only with a token). */
+  synced: Array<{ sweep_id: string; state: string; cells: number; hosts: number; models: number }>;
+}
+
+export default class ResultsPull extends Command {
+  static override description =
+    "Pull results from the SPECGRID_RESULTS stream into the database. Each database has its own durable " +
+    "consumer, so a second pull resumes where the first stopped; results arriving twice are stored once. " +
+    "With a coordinator token, the sweeps' manifests, cells and host facts are fetched too (the report needs them).";
+
+  static override examples = [
+    "<%= config.bin %> <%= command.id %> --nats nats://10.0.0.5:4222 --token $SPECGRID_TOKEN --coordinator 10.0.0.5:7400",
+    "<%= config.bin %> <%= command.id %> --sweep sw-20261128-abc --db lab.sqlite --json",
+  ];
+
+  static override enableJsonFlag = true;
+
+  static override flags = {
+    db: Flags.string({ description: "results database file", env: "SPECGRID_DB", default: DEFAULT_DB_FILE }),
+    nats: Flags.string({
+      description: "NATS server URL (repeat for a cluster)",
+      env: "SPECGRID_NATS",
+      multiple: true,
+      default: ["nats://127.0.0.1:4222"],
+    }),
+    sweep: Flags.string({ description: "pull only this sweep's results" }),
+    "idle-ms": Flags.integer({
+      description: "stop after this long without a new result",
+      default: 1500,
+      min: 100,
+    }),
+    coordinator: Flags.string({
+      description: "coordinator address HOST:PORT, to fetch sweep definitions and host facts",
+      env: "SPECGRID_COORDINATOR",
+      default: "127.0.0.1:7400",
+    }),
+    token: Flags.string({
+      description: "bearer token of the coordinator (enables fetching sweep definitions)",
+      env: "SPECGRID_TOKEN",
+    }),
+    "tls-ca": Flags.string({
+      description: "CA file to verify the coordinator's TLS certificate (enables TLS)",
+    }),
+  };
+
+  async run(): Promise<ResultsPullResult> {
+    const { flags } = await this.parse(ResultsPull);
+    let store;
+    try {
+      store = openStore(flags.db);
+    } catch (err) {
+      if (err instanceof SpecgridError) this.error(err.message, { exit: 2 });
+      throw err;
+    }
+    const abort = new AbortController();
+    const onSignal = (): void => abort.abort();
+    process.once("SIGINT", onSignal);
+    try {
+      const summary = await pullResults({
+        natsServers: flags.nats,
+        store,
+        ...(flags.sweep === undefined ? {} : { sweepId: flags.sweep }),
+        idleMs: flags["idle-ms"],
+        signal: abort.signal,
+        onProgress: (p) => {
+          if (!this.jsonEnabled())
+            this.logToStderr(`  ${p.received} received, ${p.inserted} new, ${p.pending} pending`);
+        },
+      }).catch((err: unknown) => {
+        if (err instanceof SpecgridError) this.error(err.message, { exit: 2 });
+        throw err;
+      });
+      const synced: SyncSummary[] = [];
+      if (flags.token !== undefined) {
+        const client = createCoordinatorClient({
+          address: flags.coordinator,
+          token: flags.token,
+          tlsCaFile: flags["tls-ca"],
+        });
+        try {
+          const ids = new Set(summary.sweepIds);
+          if (flags.sweep !== undefined) ids.add(flags.sweep);
+          for (const id of ids) synced.push(await syncSweep(store, client, id));
+        } finally {
+          client.close();
+        }
+      } else if (summary.sweepIds.some((id) => store.listSweeps(id)[0]?.cells === 0)) {
+        this.warn(
+          "some sweeps have no cell definitions yet: pull with --token (and --coordinator) so reports can use them",
+        );
+      }
+      this.log(
+        `${summary.received} received: ${summary.inserted} new, ${summary.updated} updated, ${summary.duplicates} already stored` +
+          `${summary.undecodable > 0 ? `, ${summary.undecodable} undecodable` : ""} (consumer ${summary.durable})`,
+      );
+      return {
+        db: flags.db,
+        durable: summary.durable,
+        received: summary.received,
+        inserted: summary.inserted,
+        updated: summary.updated,
+        duplicates: summary.duplicates,
+        undecodable: summary.undecodable,
+        sweep_ids: summary.sweepIds,
+        synced: synced.map((s) => ({
+          sweep_id: s.sweepId,
+          state: s.state,
+          cells: s.cells,
+          hosts: s.hosts,
+          models: s.models,
+        })),
+      };
+    } finally {
+      process.off("SIGINT", onSignal);
+      store.close();
+    }
+  }
+}

@@ -1,0 +1,213 @@
+// Sweep A against sweep B (a reproduction, or a before/after change): cells matched by the parameters that
+// define them, per-group ratios with 95% intervals and a verdict per metric.
+//
+// Matching: the cellId hashes models by sha256, so a sweep with a changed model has new ids; cells are
+// matched by kind, model names, K, p_min, temperature, prompt hash, n_predict, concurrency and engine
+// instead, with repeats (and seeds) as the samples. Per group the verdict is core/stats agreeWithinNoise.
+// Per metric overall: the geometric mean of the group ratios with a paired t interval over groups (the
+// groups differ in level, e.g. K, so ratios are pooled on the log scale); "agree" when that interval
+// contains 1 or lies within 1 ± tolerance.
+import type { Cell } from "../../core/cell.js";
+import { agreeWithinNoise, type Agreement } from "../../core/stats/agree-within-noise.js";
+import { studentTQuantile } from "../../core/stats/student-t.js";
+import type { StoredResult } from "../store/store-records.js";
+
+export type CompareMetric = "decodeTps" | "acceptRate" | "speedup" | "aggregateTps";
+
+export interface GroupComparison {
+  key: string;
+  hostId: string;
+  label: string;
+  metric: CompareMetric;
+  nA: number;
+  nB: number;
+  meanA: number;
+  meanB: number;
+  agreement: Agreement;
+}
+
+export interface MetricVerdict {
+  metric: CompareMetric;
+  groups: number;
+  groupsAgree: number;
+  groupsDiffer: number;
+  /** Geometric mean of B/A over groups. */
+  ratio: number;
+  ci95: [number, number];
+  verdict: "agree" | "differ";
+}
+
+export interface SweepComparison {
+  sweepA: string;
+  sweepB: string;
+  /** Whether groups were matched per host (both sweeps ran on common hosts) or pooled over hosts. */
+  byHost: boolean;
+  matchedGroups: number;
+  onlyInA: number;
+  onlyInB: number;
+  metrics: MetricVerdict[];
+  groups: GroupComparison[];
+}
+
+export interface CompareOptions {
+  /** Relative difference treated as negligible. @default 0.05 */
+  tolerance?: number;
+}
+
+type Valid = StoredResult & { cell: Cell; metrics: NonNullable<StoredResult["metrics"]> };
+
+const kOf = (c: Cell): string =>
+  c.k === undefined ? "" : c.k.kind === "fixed" ? String(c.k.k) : `adaptive${c.k.kMin}-${c.k.kMax}`;
+
+function paramKey(c: Cell): string {
+  return [
+    c.kind,
+    c.engine,
+    c.target.name,
+    c.draft?.name ?? "",
+    kOf(c),
+    c.pMin ?? "",
+    c.temperature,
+    c.promptHash,
+    c.nPredict,
+    c.concurrency ?? "",
+  ].join("|");
+}
+
+function label(c: Cell): string {
+  const pair = c.draft === undefined ? c.target.name : `${c.target.name}+${c.draft.name}`;
+  const k = c.kind === "speculative" ? ` K=${kOf(c)}` : "";
+  const conc = c.concurrency === undefined ? "" : ` x${c.concurrency}`;
+  return `${c.kind} ${pair}${k}${conc} T=${c.temperature} prompt ${c.promptIndex}`;
+}
+
+interface Samples {
+  hostId: string;
+  label: string;
+  values: Map<CompareMetric, number[]>;
+}
+
+function collect(results: StoredResult[], byHost: boolean): Map<string, Samples> {
+  const valid = results.filter(
+    (r): r is Valid => r.status === "ok" && r.cell !== undefined && r.metrics !== undefined,
+  );
+  const baselineTps = new Map<string, number>();
+  for (const r of valid) {
+    if (r.cell.kind !== "baseline") continue;
+    baselineTps.set(
+      [r.hostId, r.cell.target.name, r.cell.temperature, r.cell.promptHash, r.cell.seed, r.cell.repeat].join(
+        "|",
+      ),
+      r.metrics.decodeTps,
+    );
+  }
+  const out = new Map<string, Samples>();
+  const push = (key: string, r: Valid, metric: CompareMetric, v: number | undefined): void => {
+    if (v === undefined || !Number.isFinite(v)) return;
+    let s = out.get(key);
+    if (s === undefined) {
+      s = { hostId: byHost ? r.hostId : "*", label: label(r.cell), values: new Map() };
+      out.set(key, s);
+    }
+    const list = s.values.get(metric);
+    if (list === undefined) s.values.set(metric, [v]);
+    else list.push(v);
+  };
+  for (const r of valid) {
+    const key = `${byHost ? r.hostId : "*"}|${paramKey(r.cell)}`;
+    if (r.cell.kind === "parallel") {
+      push(key, r, "aggregateTps", r.metrics.aggregateTps ?? r.metrics.decodeTps);
+      continue;
+    }
+    push(key, r, "decodeTps", r.metrics.decodeTps);
+    if (r.cell.kind === "speculative") {
+      push(key, r, "acceptRate", r.metrics.acceptRate);
+      const base = baselineTps.get(
+        [
+          r.hostId,
+          r.cell.target.name,
+          r.cell.temperature,
+          r.cell.promptHash,
+          r.cell.seed,
+          r.cell.repeat,
+        ].join("|"),
+      );
+      if (base !== undefined) push(key, r, "speedup", r.metrics.decodeTps / base);
+    }
+  }
+  return out;
+}
+
+const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+export function compareSweeps(
+  sweepA: string,
+  a: StoredResult[],
+  sweepB: string,
+  b: StoredResult[],
+  opts: CompareOptions = {},
+): SweepComparison {
+  const tolerance = opts.tolerance ?? 0.05;
+  const hostsA = new Set(a.map((r) => r.hostId));
+  const byHost = b.some((r) => hostsA.has(r.hostId));
+  const sa = collect(a, byHost);
+  const sb = collect(b, byHost);
+  const groups: GroupComparison[] = [];
+  let matched = 0;
+  for (const [key, ga] of sa) {
+    const gb = sb.get(key);
+    if (gb === undefined) continue;
+    matched++;
+    for (const [metric, va] of ga.values) {
+      const vb = gb.values.get(metric);
+      if (vb === undefined || va.length === 0 || vb.length === 0) continue;
+      groups.push({
+        key,
+        hostId: ga.hostId,
+        label: ga.label,
+        metric,
+        nA: va.length,
+        nB: vb.length,
+        meanA: mean(va),
+        meanB: mean(vb),
+        agreement: agreeWithinNoise(va, vb, { tolerance }),
+      });
+    }
+  }
+  const metrics: MetricVerdict[] = [];
+  for (const metric of ["decodeTps", "acceptRate", "speedup", "aggregateTps"] as const) {
+    const gs = groups.filter((g) => g.metric === metric && g.meanA > 0 && g.meanB > 0);
+    if (gs.length === 0) continue;
+    const logs = gs.map((g) => Math.log(g.meanB / g.meanA));
+    const m = mean(logs);
+    let ci95: [number, number];
+    if (gs.length === 1) {
+      ci95 = gs[0]!.agreement.ci95;
+    } else {
+      const sd = Math.sqrt(logs.reduce((s, x) => s + (x - m) ** 2, 0) / (logs.length - 1));
+      const half = studentTQuantile(0.975, logs.length - 1) * (sd / Math.sqrt(logs.length));
+      ci95 = [Math.exp(m - half), Math.exp(m + half)];
+    }
+    const containsOne = ci95[0] <= 1 && 1 <= ci95[1];
+    const negligible = ci95[0] >= 1 - tolerance && ci95[1] <= 1 + tolerance;
+    metrics.push({
+      metric,
+      groups: gs.length,
+      groupsAgree: gs.filter((g) => g.agreement.verdict === "agree").length,
+      groupsDiffer: gs.filter((g) => g.agreement.verdict === "differ").length,
+      ratio: gs.length === 1 ? gs[0]!.agreement.ratio : Math.exp(m),
+      ci95,
+      verdict: containsOne || negligible ? "agree" : "differ",
+    });
+  }
+  return {
+    sweepA,
+    sweepB,
+    byHost,
+    matchedGroups: matched,
+    onlyInA: [...sa.keys()].filter((k) => !sb.has(k)).length,
+    onlyInB: [...sb.keys()].filter((k) => !sa.has(k)).length,
+    metrics,
+    groups,
+  };
+}
