@@ -2,6 +2,9 @@ import os from "node:os";
 import path from "node:path";
 import { Command, Flags } from "@oclif/core";
 import { createEngine } from "../../../agents/engines/create-engine.js";
+import { probeGpus } from "../../../agents/probe/probe-gpus.js";
+import { probeLlamaBuild } from "../../../agents/probe/probe-llama-build.js";
+import { startVramSampler } from "../../../agents/probe/vram-sampler.js";
 import { ENGINE_NAMES, type Cell, type CellParams, type KPolicy, type ShardKey } from "../../../core/cell.js";
 import { SpecgridError } from "../../../core/errors.js";
 import { cellIdOf, sha256Hex } from "../../../core/ids.js";
@@ -54,6 +57,9 @@ export interface CellRunResult {
     invalid_reason?: string;
     message?: string;
     metrics?: CellRunMetricsJson;
+    /** llama.cpp engines: the exact argv that ran (the server's, for llama-server). */
+    command?: string[];
+    stderr_tail?: string;
   }[];
 }
 
@@ -113,6 +119,11 @@ export default class CellRun extends Command {
       min: 1,
     }),
     ctx: Flags.integer({ description: "context tokens per sequence", default: 2048, min: 16 }),
+    "llama-bin": Flags.string({
+      description:
+        "llama.cpp build directory (llama-server, llama-speculative, ...) for the llama.cpp engines",
+      env: "SPECGRID_LLAMA_BIN",
+    }),
     gpu: Flags.string({
       description: "in-process backend: auto probes CUDA, then falls back to CPU",
       options: ["auto", "cuda", "cpu"],
@@ -162,6 +173,9 @@ export default class CellRun extends Command {
           gpu: flags.gpu as "auto" | "cuda" | "cpu",
           ...(flags.threads === undefined ? {} : { threads: flags.threads }),
         },
+        ...(engineName === "in-process"
+          ? {}
+          : { llama: await this.llamaOptions(flags["llama-bin"], engineName, bad) }),
       });
     } catch (err) {
       if (err instanceof SpecgridError) bad(err.message);
@@ -224,6 +238,8 @@ export default class CellRun extends Command {
             ...(outcome.invalidReason === undefined ? {} : { invalid_reason: outcome.invalidReason }),
             ...(outcome.message === undefined ? {} : { message: outcome.message }),
             ...(outcome.metrics ? { metrics: toMetricsJson(outcome.metrics) } : {}),
+            ...(outcome.command ? { command: outcome.command } : {}),
+            ...(outcome.stderrTail ? { stderr_tail: outcome.stderrTail } : {}),
           });
         }
       } finally {
@@ -235,6 +251,21 @@ export default class CellRun extends Command {
     if (result.runs.some((r) => r.status !== "ok")) process.exitCode = 1;
     if (!this.jsonEnabled()) this.render(result);
     return result;
+  }
+
+  /** The llama.cpp engines need the build probed (flag spellings) and, on GPU hosts, a VRAM sampler. */
+  private async llamaOptions(
+    binDir: string | undefined,
+    engineName: string,
+    bad: (message: string) => never,
+  ) {
+    if (binDir === undefined) {
+      bad(`--engine ${engineName} runs a llama.cpp build: pass --llama-bin DIR (or set SPECGRID_LLAMA_BIN)`);
+    }
+    const build = await probeLlamaBuild(binDir);
+    if (Object.keys(build.tools).length === 0) bad(`--llama-bin ${binDir}: ${build.notes.join("; ")}`);
+    const gpus = await probeGpus();
+    return { build, ...(gpus.gpus.length > 0 ? { startVramSampler: () => startVramSampler() } : {}) };
   }
 
   private parseK(
@@ -313,12 +344,19 @@ export default class CellRun extends Command {
           .trimEnd(),
       );
     for (const run of r.runs) if (run.message) this.log(`repeat ${run.repeat}: ${run.message}`);
+    const command = r.runs[0]?.command;
+    if (command) this.log(`command: ${command.map(shellQuote).join(" ")}`);
     const text = r.runs[0]?.metrics?.text;
     if (text !== undefined) this.log(`text: ${JSON.stringify(text.slice(0, 200))}`);
     if (os.availableParallelism() <= 2 && r.runs.length > 0) {
       this.log("note: on a busy 2-core machine t/s figures are noisy; compare repeats, not single runs");
     }
   }
+}
+
+/** Quote one argv element for a POSIX shell, so the printed command can be pasted to reproduce a run. */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 function toMetricsJson(m: CellMetrics): CellRunMetricsJson {
