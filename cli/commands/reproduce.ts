@@ -1,0 +1,153 @@
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { Args, Command, Flags } from "@oclif/core";
+import { pino } from "pino";
+
+import { ENGINE_NAMES, type EngineName } from "../../core/cell.js";
+import { SpecgridError } from "../../core/errors.js";
+import { createCoordinatorClient } from "../../core/wire/coordinator-client.js";
+import { reproduceSweep } from "../report/reproduce-sweep.js";
+import { formatCi, formatNumber } from "../report/format-number.js";
+import { startEmbeddedStack } from "../runtime/embedded-stack.js";
+import { DEFAULT_DB_FILE, openStore } from "../store/open-store.js";
+import { sweepComparisonJson, type CompareResult } from "./compare.js";
+
+export interface ReproduceCommandResult {
+  original_sweep_id: string;
+  new_sweep_id: string;
+  new_state: string;
+  mode: "coordinator" | "embedded";
+  warnings: string[];
+  comparison: NonNullable<CompareResult["sweeps"]>;
+}
+
+export default class Reproduce extends Command {
+  static override description =
+    "Run a stored sweep again from its manifest, with every model pinned by the sha256 it ran with (same prompts, " +
+    "seeds and settings), then compare: a verdict per metric (agree within noise / differ). Warns where the " +
+    "llama.cpp build or host facts differ. With --token it submits to a coordinator; without, it starts the " +
+    "embedded stack on this machine (like `specgrid run`) with --models.";
+
+  static override examples = [
+    "<%= config.bin %> <%= command.id %> sw-20261128-abc --coordinator coord:7400 --token $SPECGRID_TOKEN --nats nats://coord:4222",
+    "<%= config.bin %> <%= command.id %> sw-demo --db specgrid-out/specgrid.sqlite --models specgrid-out/models --json",
+  ];
+
+  static override enableJsonFlag = true;
+
+  static override args = { sweep: Args.string({ description: "sweep id to reproduce", required: true }) };
+
+  static override flags = {
+    db: Flags.string({ description: "results database file", env: "SPECGRID_DB", default: DEFAULT_DB_FILE }),
+    coordinator: Flags.string({
+      description: "coordinator address HOST:PORT",
+      env: "SPECGRID_COORDINATOR",
+      default: "127.0.0.1:7400",
+    }),
+    token: Flags.string({
+      description: "coordinator bearer token (omit to run on this machine)",
+      env: "SPECGRID_TOKEN",
+    }),
+    "tls-ca": Flags.string({
+      description: "CA file to verify the coordinator's TLS certificate (enables TLS)",
+    }),
+    nats: Flags.string({
+      description: "NATS server URL of the coordinator (repeatable)",
+      env: "SPECGRID_NATS",
+      multiple: true,
+      default: ["nats://127.0.0.1:4222"],
+    }),
+    models: Flags.string({
+      description: "embedded mode: model directory for the local agent (repeatable)",
+      multiple: true,
+    }),
+    engine: Flags.string({
+      description: "embedded mode: engine the local agent offers",
+      options: [...ENGINE_NAMES],
+      default: "in-process",
+    }),
+    tolerance: Flags.string({
+      description: "relative difference treated as negligible (0..1)",
+      default: "0.05",
+    }),
+  };
+
+  async run(): Promise<ReproduceCommandResult> {
+    const { args, flags } = await this.parse(Reproduce);
+    const tolerance = Number(flags.tolerance);
+    if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance >= 1)
+      this.error(`--tolerance must be a number in [0, 1), e.g. 0.05 (got "${flags.tolerance}")`, { exit: 2 });
+    const embedded = flags.token === undefined;
+    if (embedded && (flags.models === undefined || flags.models.length === 0))
+      this.error(
+        "without --token, reproduce runs on this machine: give the model directory with --models DIR",
+        { exit: 2 },
+      );
+    let store;
+    try {
+      store = openStore(flags.db);
+      store.requireSweep(args.sweep);
+    } catch (err) {
+      store?.close();
+      if (err instanceof SpecgridError) this.error(err.message, { exit: 2 });
+      throw err;
+    }
+    const stack = embedded
+      ? await startEmbeddedStack({
+          agents: 1,
+          modelDirs: flags.models!,
+          engine: flags.engine as EngineName,
+          logger: pino(
+            { name: "specgrid-reproduce" },
+            pino.destination({
+              dest: path.join(tmpdir(), `specgrid-reproduce-${process.pid}.log`),
+              sync: false,
+            }),
+          ),
+        })
+      : undefined;
+    const client =
+      stack?.client ??
+      createCoordinatorClient({
+        address: flags.coordinator,
+        token: flags.token!,
+        tlsCaFile: flags["tls-ca"],
+      });
+    try {
+      const r = await reproduceSweep({
+        store,
+        sweepId: args.sweep,
+        client,
+        natsServers: stack?.natsUrl ?? flags.nats,
+        tolerance,
+        log: (line) => {
+          if (!this.jsonEnabled()) this.logToStderr(line);
+        },
+      }).catch((err: unknown) => {
+        if (err instanceof SpecgridError) this.error(err.message, { exit: 2 });
+        throw err;
+      });
+      for (const w of r.warnings) this.warn(w);
+      const c = r.comparison;
+      this.log(`${r.newSweepId} reproduces ${r.originalSweepId} (${c.matchedGroups} matched cell groups):`);
+      for (const m of c.metrics) {
+        this.log(
+          `  ${m.metric.padEnd(13)} ${m.verdict.toUpperCase().padEnd(6)} ratio ${formatNumber(m.ratio, 3)} (95% CI ${formatCi(m.ci95, 3)})`,
+        );
+      }
+      return {
+        original_sweep_id: r.originalSweepId,
+        new_sweep_id: r.newSweepId,
+        new_state: r.newState,
+        mode: embedded ? "embedded" : "coordinator",
+        warnings: r.warnings,
+        comparison: sweepComparisonJson(c),
+      };
+    } finally {
+      if (stack === undefined) client.close();
+      await stack?.stop();
+      store.close();
+    }
+  }
+}
