@@ -11,7 +11,7 @@ export interface LlamaToolProbe {
   tool: LlamaTool;
   path: string;
   version?: LlamaVersion;
-  /** Number of flags the tool accepts (the full list stays in `acceptedFlags`). */
+  /** Every flag the tool accepts, and those its help lists as removed. */
   acceptedFlags: string[];
   removedFlags: string[];
   capabilities: ToolCapabilities;

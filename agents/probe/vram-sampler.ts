@@ -78,8 +78,8 @@ export function startVramSampler(opts: VramSamplerOptions = {}): VramSampler {
   const samples: VramSample[] = [];
   const started = performance.now();
   let pending = "";
-  // nvidia-smi prints one line per GPU per round; a round's lines arrive together, so they share a
-  // round stamp as long as they land in one chunk. Lines from one round are grouped by arrival.
+  // nvidia-smi prints one line per GPU per round, written together: lines that arrive in one chunk are
+  // taken as one round (their memory is summed for the peak).
   let roundAt = 0;
   const onStdout = (chunk: Buffer): void => {
     pending += chunk.toString("utf8");

@@ -210,6 +210,15 @@ describe("llama-cli engine on replayed tools", () => {
     expect(runs).toHaveLength(1);
   });
 
+  it("a flag the build removed fails the cell as unsupported, not retried", async () => {
+    await play("llama-speculative", [step("llama-speculative-removed-draft-max", { exitCode: 1 })]);
+    const { outcome, runs } = await runOne("llama-speculative", cell({ engine: "llama-speculative" }));
+    expect(outcome.status).toBe("failed");
+    expect(outcome.invalidReason).toBe("unsupported-flag");
+    expect(outcome.message).toMatch(/--draft-max/);
+    expect(runs).toHaveLength(1);
+  });
+
   it("zero drafted tokens: the cell is invalid, speculation did not engage", async () => {
     await play("llama-speculative", [step("llama-speculative-n0-k0-t0")]);
     const { outcome } = await runOne("llama-speculative", cell({ engine: "llama-speculative" }));
