@@ -92,6 +92,7 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
         throw fromGrpcError(err);
       } finally {
         signal?.removeEventListener("abort", onAbort);
+        stream.cancel(); // the consumer may stop early (break): end the call on the server too
       }
     },
     close: () => client.close(),

@@ -109,7 +109,8 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     coordinator,
     async stop() {
       stopped = true;
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      // open watch streams and idle client channels would hold a graceful shutdown forever
+      await Promise.race([new Promise<void>((resolve) => server.tryShutdown(() => resolve())), sleep(2_000)]);
       server.forceShutdown();
       messages?.stop();
       await nc.drain().catch(() => undefined);

@@ -85,6 +85,10 @@ export async function launchNatsServer(opts: LaunchNatsOptions = {}): Promise<La
       // already gone
     }
   };
+  // last resort if this process exits without stop(): never leave a server behind
+  const onExit = (): void => signalGroup("SIGKILL");
+  process.once("exit", onExit);
+  child.once("exit", () => process.off("exit", onExit));
   const portsFile = path.join(portsDir, `nats-server_${pid}.ports`);
   const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
   let url: string | undefined;

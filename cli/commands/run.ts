@@ -1,0 +1,72 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { Args, Command, Flags } from "@oclif/core";
+import { ENGINE_NAMES, type EngineName } from "../../core/cell.js";
+import { loadManifest } from "../../core/manifest/load-manifest.js";
+import { runEmbedded, type RunEmbeddedResult } from "../runtime/run-embedded.js";
+
+export default class Run extends Command {
+  static override description =
+    "Run a sweep on this machine, the embedded default: starts a local nats-server (from PATH or " +
+    "SPECGRID_NATS_SERVER), the coordinator and N agents, shows progress, stores results in SQLite and writes the report. " +
+    "Same code path as a cluster. Everything it started is stopped on exit or Ctrl-C.";
+
+  static override examples = [
+    "<%= config.bin %> <%= command.id %> examples/demo-cpu.yaml --models specgrid-demo/models",
+    "<%= config.bin %> <%= command.id %> lab.yaml --agents 2 --db lab.sqlite --out lab-report --json",
+  ];
+
+  static override enableJsonFlag = true;
+
+  static override args = { manifest: Args.string({ description: "sweep manifest (YAML)", required: true }) };
+
+  static override flags = {
+    agents: Flags.integer({ description: "local agents to start", default: 1, min: 1, max: 16 }),
+    models: Flags.string({
+      description:
+        "model directory for the agents (repeatable; default: <manifest dir>/models, else the manifest's dir)",
+      multiple: true,
+    }),
+    engine: Flags.string({
+      description: "engine the agents offer (must match the manifest's engine)",
+      options: [...ENGINE_NAMES],
+    }),
+    db: Flags.string({ description: "SQLite results database (default: <out>/specgrid.sqlite)" }),
+    out: Flags.string({ description: "report and log directory", default: "specgrid-out" }),
+  };
+
+  async run(): Promise<RunEmbeddedResult> {
+    const { args, flags } = await this.parse(Run);
+    if (!existsSync(args.manifest)) this.error(`manifest ${args.manifest} does not exist`, { exit: 2 });
+    const manifestDir = path.dirname(path.resolve(args.manifest));
+    const defaultModels = existsSync(path.join(manifestDir, "models"))
+      ? path.join(manifestDir, "models")
+      : manifestDir;
+    const manifest = await loadManifest(args.manifest).catch((err: unknown) =>
+      this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
+    );
+    const result = await runEmbedded({
+      manifest: args.manifest,
+      agents: flags.agents,
+      modelDirs: flags.models ?? [defaultModels],
+      engine: (flags.engine ?? manifest.engine) as EngineName,
+      dbFile: flags.db ?? path.join(flags.out, "specgrid.sqlite"),
+      outDir: flags.out,
+      write: (t) => process.stderr.write(t),
+      tty: process.stderr.isTTY === true,
+    }).catch((err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }));
+    this.printSummary(result);
+    return result;
+  }
+
+  private printSummary(r: RunEmbeddedResult): void {
+    const c = r.status.cells;
+    this.log(
+      `sweep ${r.sweep_id}: ${r.status.state}, ${c.done}/${c.total} cells (valid ${c.valid}, invalid ${c.invalid}, failed ${c.failed})`,
+    );
+    this.log(`results: ${r.results_stored} stored in ${r.db}`);
+    if (r.report_files.length > 0)
+      this.log(`report: ${r.report_files.filter((f) => /\.(md|html)$/.test(f)).join(", ")}`);
+    if (r.report_error) this.warn(`no report: ${r.report_error}`);
+  }
+}

@@ -1,0 +1,30 @@
+import { Args, Command } from "@oclif/core";
+import { clientFlags, clientFromFlags } from "../../runtime/client-flags.js";
+import { sweepStatusJson, type SweepStatusJson } from "../../runtime/sweep-status-json.js";
+
+export default class SweepCancel extends Command {
+  static override description =
+    "Cancel a sweep: no further shards start, and agents stop the shards they are running at their next heartbeat.";
+
+  static override examples = ["<%= config.bin %> <%= command.id %> lab1-20261128163000-a1b2c3"];
+
+  static override enableJsonFlag = true;
+
+  static override args = { id: Args.string({ description: "sweep id", required: true }) };
+
+  static override flags = { ...clientFlags };
+
+  async run(): Promise<SweepStatusJson> {
+    const { args, flags } = await this.parse(SweepCancel);
+    const client = clientFromFlags(flags, (m) => this.error(m, { exit: 2 }));
+    try {
+      const s = await client
+        .cancelSweep(args.id)
+        .catch((err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }));
+      this.log(`${s.sweepId}: ${s.state} (${s.done}/${s.placementsTotal} cells had finished)`);
+      return sweepStatusJson(s);
+    } finally {
+      client.close();
+    }
+  }
+}

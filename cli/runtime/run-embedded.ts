@@ -1,0 +1,110 @@
+// `specgrid run` and `specgrid demo`: embedded stack → submit → live progress → results into SQLite →
+// report. Every child and connection is closed on the way out, also on Ctrl-C.
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { pino } from "pino";
+import type { EngineName } from "../../core/cell.js";
+import { openStore } from "../store/open-store.js";
+import { pullResults } from "../store/pull-results.js";
+import { syncSweep } from "../store/sync-sweep.js";
+import { writeReport } from "../report/write-report.js";
+import { startEmbeddedStack } from "./embedded-stack.js";
+import { manifestForSubmit } from "./manifest-for-submit.js";
+import { sweepStatusJson, type SweepStatusJson } from "./sweep-status-json.js";
+import { watchProgress } from "./watch-progress.js";
+
+export interface RunEmbeddedOptions {
+  manifest: string;
+  agents: number;
+  modelDirs: string[];
+  engine: EngineName;
+  dbFile: string;
+  outDir: string;
+  /** Progress and messages (stderr). */
+  write: (text: string) => void;
+  tty: boolean;
+  targetShardMs?: number;
+}
+
+export interface RunEmbeddedResult {
+  sweep_id: string;
+  status: SweepStatusJson;
+  db: string;
+  results_stored: number;
+  report_files: string[];
+  /** Why no report was written (e.g. no valid results), when none was. */
+  report_error?: string;
+  log_file: string;
+  wall_ms: number;
+}
+
+export async function runEmbedded(o: RunEmbeddedOptions): Promise<RunEmbeddedResult> {
+  const started = Date.now();
+  const request = await manifestForSubmit(o.manifest);
+  await mkdir(o.outDir, { recursive: true });
+  const logFile = path.join(o.outDir, "specgrid.log");
+  const logger = pino(
+    { name: "specgrid-run", level: "info" },
+    pino.destination({ dest: logFile, sync: false }),
+  );
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  o.write(`starting nats-server, the coordinator and ${o.agents} agent(s) (logs: ${logFile})\n`);
+  const stack = await startEmbeddedStack({
+    agents: o.agents,
+    modelDirs: o.modelDirs,
+    engine: o.engine,
+    logger,
+    targetShardMs: o.targetShardMs,
+  });
+  try {
+    const sub = await stack.client.submitSweep(request);
+    o.write(`sweep ${sub.sweepId}: ${sub.cells} cells in ${sub.shards} shards\n`);
+    for (const w of sub.warnings) o.write(`warning: ${w}\n`);
+    const final = await watchProgress(stack.client, sub.sweepId, {
+      write: o.write,
+      tty: o.tty,
+      signal: abort.signal,
+    });
+    if (abort.signal.aborted) {
+      await stack.client.cancelSweep(sub.sweepId).catch(() => undefined);
+      o.write("interrupted: sweep cancelled\n");
+    }
+    const store = openStore(o.dbFile);
+    try {
+      await syncSweep(store, stack.client, sub.sweepId);
+      const pulled = await pullResults({
+        natsServers: stack.natsUrl,
+        store,
+        sweepId: sub.sweepId,
+        idleMs: 500,
+      });
+      let reportFiles: string[] = [];
+      let reportError: string | undefined;
+      try {
+        reportFiles = (await writeReport({ store, sweepId: sub.sweepId, outDir: o.outDir })).files;
+      } catch (err) {
+        reportError = err instanceof Error ? err.message : String(err);
+      }
+      return {
+        sweep_id: sub.sweepId,
+        status: sweepStatusJson(final),
+        db: o.dbFile,
+        results_stored: pulled.inserted + pulled.updated,
+        report_files: reportFiles,
+        ...(reportError === undefined ? {} : { report_error: reportError }),
+        log_file: logFile,
+        wall_ms: Date.now() - started,
+      };
+    } finally {
+      store.close();
+    }
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await stack.stop();
+    logger.flush();
+  }
+}
