@@ -92,7 +92,10 @@ function scaleTimings(
     t.draft_n = Math.round(t.draft_n * stretch);
     t.draft_n_accepted = Math.round((t.draft_n_accepted ?? 0) * stretch);
   }
-  const tokens = request.return_tokens === true ? tokenIds(typeof reply.content === "string" ? reply.content : "", nPredict) : [];
+  const tokens =
+    request.return_tokens === true
+      ? tokenIds(typeof reply.content === "string" ? reply.content : "", nPredict)
+      : [];
   return { ...reply, tokens, tokens_predicted: nPredict, timings: t };
 }
 
