@@ -18,6 +18,7 @@ import { describeEngineConformance } from "../support/engine-conformance.js";
 import {
   currentBuild,
   installReplayLlama,
+  oldBuild,
   REPLAY_FIXTURES,
   setReplayScenario,
   type ReplayInstall,
@@ -126,6 +127,23 @@ describe("llama-server engine on a replayed server", () => {
       expect(outcome.message).toMatch(/speculative=false/);
       const baseline = await session.runCell(cell("baseline"));
       expect(baseline.status, baseline.message).toBe("ok");
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("an old build's server gets the old spellings and still speculates", async () => {
+    const dir = await mkdtemp(path.join(root, "old-"));
+    const old = await installReplayLlama(dir, { tools: { "llama-server": { ...oldBuild(), server: {} } } });
+    const oldProbe = await probeLlamaBuild(dir);
+    const engine = await createEngine("llama-server", { llama: { build: oldProbe, loadTimeoutMs: 30_000 } });
+    const session = await engine.openSession({ key, models });
+    try {
+      const outcome = await session.runCell(cell("speculative"));
+      expect(outcome.status, outcome.message).toBe("ok");
+      const argv = (await old.invocations()).find((i) => i.kind === "run")!.argv;
+      expect(argv).toEqual(expect.arrayContaining(["-md", "--draft-max", "4", "--draft-p-min"]));
+      expect(argv).not.toContain("--spec-type");
     } finally {
       await session.close();
     }

@@ -37,7 +37,7 @@ export interface ReplayServerConfig {
   port: number;
   /** Started with a draft model. */
   draft: boolean;
-  /** `--spec-type` included `draft-simple`. */
+  /** `--spec-type` included `draft-simple`, or the build predates it (a draft alone enabled speculation). */
   specTypeDraftSimple: boolean;
   slots: number;
   scenario: ReplayServerScenario;

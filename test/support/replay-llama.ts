@@ -160,7 +160,9 @@ export async function replayLlamaMain(args: string[]): Promise<number> {
 
   if (tool === "llama-server") {
     record({ kind: "run", run: previous });
-    return serve(argv, spec.server ?? {});
+    // Builds whose --spec-type lacks draft-simple (before 2026-05-11) speculated with the draft alone.
+    const helpText = spec.help ? readFileSync(fixture(spec.help), "utf8") : "";
+    return serve(argv, spec.server ?? {}, !helpText.includes("draft-simple"));
   }
 
   const paceMs = step.paceMs ?? 40;
@@ -204,7 +206,7 @@ export async function replayLlamaMain(args: string[]): Promise<number> {
   }
 }
 
-async function serve(argv: string[], scenario: ReplayServerScenario): Promise<number> {
+async function serve(argv: string[], scenario: ReplayServerScenario, draftAlone: boolean): Promise<number> {
   const log = (line: string): void => void process.stderr.write(line + "\n");
   if (scenario.exitDuringLoad !== undefined) {
     log("0.00.010.000 I srv  llama_server: loading model");
@@ -217,7 +219,7 @@ async function serve(argv: string[], scenario: ReplayServerScenario): Promise<nu
     host: argValue(argv, "--host") ?? "127.0.0.1",
     port: Number(argValue(argv, "--port") ?? "8080"),
     draft,
-    specTypeDraftSimple: specType.split(",").includes("draft-simple"),
+    specTypeDraftSimple: draftAlone || specType.split(",").includes("draft-simple"),
     slots: Math.max(1, Number(argValue(argv, "-np", "--parallel") ?? "1")),
     scenario,
     log,
