@@ -1,10 +1,11 @@
 // The distributed runtime end to end: real nats-server, real gRPC, agents as real processes running the
 // in-process engine on tiny models.
+import { runCommand } from "@oclif/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SpecgridError } from "../../core/errors.js";
 import { createCoordinatorClient } from "../../core/wire/coordinator-client.js";
 import { manifestForSubmit } from "../../cli/runtime/manifest-for-submit.js";
-import { RuntimeCluster, byPlacement } from "./runtime-cluster.js";
+import { RuntimeCluster, TOKEN, byPlacement } from "./runtime-cluster.js";
 
 describe("runtime: two agents", () => {
   let cluster: RuntimeCluster;
@@ -99,4 +100,65 @@ describe("runtime: two agents", () => {
       bad.close();
     }
   });
+
+  it("CLI: sweep submit/status/list, agents list and sweep cancel give typed --json", async () => {
+    const conn = ["--coordinator", `127.0.0.1:${cluster.port}`, "--token", TOKEN];
+    const file = await cluster.writeManifest("cli", {
+      sweep: { k: [1, 2, 3, 4], temperature: [0, 0.5], n_predict: 16, repeats: 2, seed: 1 },
+    });
+    const submitted = await runCommand<{ sweep_id: string; cells: number; placements: number }>([
+      "sweep",
+      "submit",
+      file,
+      ...conn,
+      "--json",
+    ]);
+    expect(submitted.error).toBeUndefined();
+    const sweepId = submitted.result!.sweep_id;
+    expect(sweepId).toMatch(/^cli-/);
+    expect(JSON.parse(submitted.stdout)).toMatchObject({ sweep_id: sweepId });
+
+    const agents = await runCommand<{ agents: { name: string; alive: boolean; models: unknown[] }[] }>([
+      "agents",
+      "list",
+      ...conn,
+      "--json",
+    ]);
+    expect(
+      agents
+        .result!.agents.filter((a) => a.alive)
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(["alpha", "beta"]);
+
+    const cancelled = await runCommand<{ state: string }>(["sweep", "cancel", sweepId, ...conn, "--json"]);
+    expect(cancelled.result!.state).toBe("cancelled");
+    const status = await runCommand<{ state: string; cells: { total: number; done: number } }>([
+      "sweep",
+      "status",
+      sweepId,
+      ...conn,
+      "--json",
+    ]);
+    expect(status.result).toMatchObject({ sweep_id: sweepId, state: "cancelled" });
+    expect(status.result!.cells.total).toBe(submitted.result!.placements);
+    const listed = await runCommand<{ sweeps: { sweep_id: string; state: string }[] }>([
+      "sweep",
+      "list",
+      ...conn,
+      "--json",
+    ]);
+    expect(listed.result!.sweeps.find((s) => s.sweep_id === sweepId)?.state).toBe("cancelled");
+
+    const unknown = await runCommand(["sweep", "status", "no-such-sweep", ...conn]);
+    expect(unknown.error?.message).toMatch(/no sweep "no-such-sweep"/);
+    const noToken = await runCommand([
+      "sweep",
+      "list",
+      "--coordinator",
+      `127.0.0.1:${cluster.port}`,
+      "--token=",
+    ]);
+    expect(noToken.error?.message).toMatch(/no token: pass --token/);
+  }, 60_000);
 });
