@@ -106,6 +106,11 @@ function samplingWarnings(m: Manifest, facts: PlanFacts, out: string[]): void {
 
 export function planWarnings(m: Manifest, facts: PlanFacts): string[] {
   const out: string[] = [];
+  const used = new Set(m.pairs.flatMap((p) => [p.target, p.draft]));
+  const unused = Object.keys(m.models).filter((name) => !used.has(name));
+  if (unused.length > 0) {
+    out.push(`models ${unused.join(", ")} are in no pair: nothing runs them (agents need not hold them).`);
+  }
   samplingWarnings(m, facts, out);
   kWarnings(m, out);
   parallelWarnings(m, out);

@@ -162,7 +162,7 @@ describe("planSweep on other manifests", () => {
 
 describe("plan warnings", () => {
   const text = (over: string): string => `name: w
-models: { t: { file: t.gguf }, d: { file: d.gguf } }
+models: { t: { file: t.gguf }, d: { file: d.gguf }, spare: { file: s.gguf } }
 pairs: [{ target: t, draft: d }]
 prompts: [hello]
 sweep: { k: [4, 24], temperature: [0, 0.7], n_predict: 64, repeats: 2 }
@@ -196,6 +196,7 @@ ${over}`;
     ],
     ["no baseline, no speedup", "baseline: false\n", /speedup .* cannot be computed/],
     ["seed reuse across baseline and speculative", "", /seed 42 \+ r/],
+    ["a model no pair uses", "", /models spare are in no pair/],
   ])("%s", (_name, over, pattern) => {
     expect(warningsOf(over)).toMatch(pattern);
   });
