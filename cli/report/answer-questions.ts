@@ -264,7 +264,12 @@ export function answerQuestions(a: SweepAnalysis): Answer[] {
       const bests = temps.map((t) => ({ t, best: bestGroup(p.groups.filter((g) => g.temperature === t)) }));
       const stop = bests.find((b) => b.best?.speedup !== undefined && b.best.speedup < 1);
       const last = bests[bests.length - 1];
-      if (stop !== undefined) {
+      if (stop !== undefined && stop.t === temps[0]) {
+        lines.push(
+          `${p.hostId}, ${p.pair}: does not pay even at the lowest temperature measured, T=${stop.t}: the best K there (K=${stop.best!.k}) reaches ${formatNumber(stop.best!.speedup)}x ` +
+            `(95% CI ${formatCi(stop.best!.speedupCi95)}).`,
+        );
+      } else if (stop !== undefined) {
         lines.push(
           `${p.hostId}, ${p.pair}: stops paying at T=${stop.t}: the best K there (K=${stop.best!.k}) reaches only ${formatNumber(stop.best!.speedup)}x ` +
             `(95% CI ${formatCi(stop.best!.speedupCi95)}).`,
@@ -373,9 +378,11 @@ export function answerQuestions(a: SweepAnalysis): Answer[] {
       const last = gains[gains.length - 1]!;
       lines.push(
         `${hostId}: the draft multiplies aggregate throughput by ${gains.map((g) => `${formatNumber(g.gain)}x at ${g.n} sequence(s)`).join(", ")}; ` +
-          (last.gain >= 1
-            ? `the gain ${last.gain >= first.gain * 0.95 ? "holds" : "shrinks but stays above 1"} up to ${last.n} sequences.`
-            : `at ${last.n} sequences the draft costs throughput (${formatNumber(last.withDraft.aggregateTps.mean, 1)} vs ${formatNumber(last.without.aggregateTps.mean, 1)} t/s).`),
+          (last.gain < 1
+            ? `at ${last.n} sequences the draft costs throughput (${formatNumber(last.withDraft.aggregateTps.mean, 1)} vs ${formatNumber(last.without.aggregateTps.mean, 1)} t/s).`
+            : first.gain < 1
+              ? `the draft does not pay at ${first.n} sequence(s) but does at ${last.n}.`
+              : `the gain ${last.gain >= first.gain * 0.95 ? "holds" : "shrinks but stays above 1"} up to ${last.n} sequences.`),
       );
       for (const g of gains) numbers.push({ hostId, concurrency: g.n, gain: g.gain });
     }
@@ -408,11 +415,18 @@ export function answerQuestions(a: SweepAnalysis): Answer[] {
           ? m.estimatedMib - alone.estimatedMib
           : undefined;
       if (measured === undefined && peak === undefined && est === undefined) continue;
-      lines.push(
-        `${m.target}+${m.draft}: the draft adds ${formatNumber(measured, 0)} MiB of engine memory ` +
-          `(${measured === undefined ? "n/a" : formatPct(measured / alone.memoryMib.mean)} over the target alone), ` +
-          `${formatNumber(peak, 0)} MiB of peak GPU memory, estimated ${formatNumber(est, 0)} MiB from the GGUF facts.`,
+      const parts: string[] = [];
+      if (measured !== undefined)
+        parts.push(
+          `${formatNumber(measured, 1)} MiB of engine memory (${formatPct(measured / alone.memoryMib.mean)} over the target alone)`,
+        );
+      if (peak !== undefined) parts.push(`${formatNumber(peak, 1)} MiB of peak GPU memory`);
+      parts.push(
+        est === undefined
+          ? "no estimate (the models' GGUF facts are not stored)"
+          : `an estimated ${formatNumber(est, 1)} MiB from the GGUF facts`,
       );
+      lines.push(`${m.target}+${m.draft}: the draft adds ${parts.join(", ")}.`);
       numbers.push({
         pair: `${m.target}+${m.draft}`,
         measuredOverheadMib: measured ?? null,

@@ -138,6 +138,11 @@ function collect(results: StoredResult[], byHost: boolean): Map<string, Samples>
   return out;
 }
 
+/** Identical constant samples (e.g. acceptance 0 of an unrelated draft, or a deterministic count) agree; the
+ * ratio test cannot say so when the constant is 0. */
+const sameConstant = (a: number[], b: number[]): boolean =>
+  a.every((x) => x === a[0]) && b.every((x) => x === a[0]);
+
 const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 export function compareSweeps(
@@ -170,7 +175,9 @@ export function compareSweeps(
         nB: vb.length,
         meanA: mean(va),
         meanB: mean(vb),
-        agreement: agreeWithinNoise(va, vb, { tolerance }),
+        agreement: sameConstant(va, vb)
+          ? { verdict: "agree", ratio: 1, ci95: [1, 1] }
+          : agreeWithinNoise(va, vb, { tolerance }),
       });
     }
   }

@@ -53,7 +53,7 @@ export function recommend(a: SweepAnalysis, answers: Answer[]): string[] {
   for (const m of answers.find((x) => x.id === "memory")?.numbers ?? []) {
     const mib = (m.measuredOverheadMib ?? m.peakOverheadMib ?? m.estimatedOverheadMib) as number | null;
     if (mib !== null)
-      out.push(`${String(m.pair)}: budget ${formatNumber(mib, 0)} MiB per instance for the draft.`);
+      out.push(`${String(m.pair)}: budget ${formatNumber(mib, 1)} MiB per instance for the draft.`);
   }
   if (a.greedyMismatches.length > 0) {
     out.push(
