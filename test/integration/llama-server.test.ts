@@ -149,6 +149,24 @@ describe("llama-server engine on a replayed server", () => {
     }
   });
 
+  it("a request past the cell limit fails the cell as timeout and its server is stopped", async () => {
+    // timeScale 1: the replay answers after the captured ~10 s, far past the 1.5 s cell limit.
+    await serverScenario({ timeScale: 1 });
+    const engine = await createEngine("llama-server", {
+      llama: { build, loadTimeoutMs: 30_000, cellTimeoutMs: 1500 },
+    });
+    const session = await engine.openSession({ key, models });
+    try {
+      const outcome = await session.runCell(cell("speculative"));
+      expect(outcome.status).toBe("failed");
+      expect(outcome.invalidReason).toBe("timeout");
+      const pid = (await install.invocations()).find((i) => i.kind === "run")!.pid;
+      expect(processGroupAlive(pid)).toBe(false);
+    } finally {
+      await session.close();
+    }
+  });
+
   it("a server that dies while loading fails the session open with its stderr", async () => {
     await serverScenario({ exitDuringLoad: 1 });
     const engine = await makeEngine();

@@ -2,9 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import { Command, Flags } from "@oclif/core";
 import { createEngine } from "../../../agents/engines/create-engine.js";
-import { probeGpus } from "../../../agents/probe/probe-gpus.js";
-import { probeLlamaBuild } from "../../../agents/probe/probe-llama-build.js";
-import { startVramSampler } from "../../../agents/probe/vram-sampler.js";
+import { probeLlamaEngines } from "../../../agents/probe/probe-llama-engines.js";
 import { ENGINE_NAMES, type Cell, type CellParams, type KPolicy, type ShardKey } from "../../../core/cell.js";
 import { SpecgridError } from "../../../core/errors.js";
 import { cellIdOf, sha256Hex } from "../../../core/ids.js";
@@ -173,9 +171,7 @@ export default class CellRun extends Command {
           gpu: flags.gpu as "auto" | "cuda" | "cpu",
           ...(flags.threads === undefined ? {} : { threads: flags.threads }),
         },
-        ...(engineName === "in-process"
-          ? {}
-          : { llama: await this.llamaOptions(flags["llama-bin"], engineName, bad) }),
+        ...(engineName === "in-process" ? {} : { llama: await probeLlamaEngines(flags["llama-bin"]) }),
       });
     } catch (err) {
       if (err instanceof SpecgridError) bad(err.message);
@@ -251,21 +247,6 @@ export default class CellRun extends Command {
     if (result.runs.some((r) => r.status !== "ok")) process.exitCode = 1;
     if (!this.jsonEnabled()) this.render(result);
     return result;
-  }
-
-  /** The llama.cpp engines need the build probed (flag spellings) and, on GPU hosts, a VRAM sampler. */
-  private async llamaOptions(
-    binDir: string | undefined,
-    engineName: string,
-    bad: (message: string) => never,
-  ) {
-    if (binDir === undefined) {
-      bad(`--engine ${engineName} runs a llama.cpp build: pass --llama-bin DIR (or set SPECGRID_LLAMA_BIN)`);
-    }
-    const build = await probeLlamaBuild(binDir);
-    if (Object.keys(build.tools).length === 0) bad(`--llama-bin ${binDir}: ${build.notes.join("; ")}`);
-    const gpus = await probeGpus();
-    return { build, ...(gpus.gpus.length > 0 ? { startVramSampler: () => startVramSampler() } : {}) };
   }
 
   private parseK(
