@@ -37,7 +37,11 @@ export default class AgentStart extends Command {
       default: [],
     }),
     name: Flags.string({ description: "agent name (its id on the coordinator)", default: os.hostname() }),
-    nats: Flags.string({ description: "NATS URL (default: the one the coordinator hands out)" }),
+    nats: Flags.string({
+      description:
+        "NATS URL, with credentials if the server needs them (default: the one the coordinator hands out)",
+      env: "NATS_URL",
+    }),
     slots: Flags.integer({
       description: "shards run at once (default: one per GPU, 1 on CPU hosts)",
       min: 1,
