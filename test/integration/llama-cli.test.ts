@@ -177,7 +177,7 @@ describe("llama-cli engine on replayed tools", () => {
     await play("llama-speculative-simple", [
       step("llama-speculative-simple-n05-k4-t0", { behavior: "hang" }),
     ]);
-    const { outcome, runs } = await runOne("llama-speculative-simple", cell(), { timeoutMs: 4000 });
+    const { outcome, runs } = await runOne("llama-speculative-simple", cell(), { timeoutMs: 6000 });
     expect(outcome.status).toBe("failed");
     expect(outcome.invalidReason).toBe("timeout");
     expect(runs).toHaveLength(1);

@@ -99,7 +99,7 @@ describe("probeGpus and the VRAM sampler", () => {
 
   it("samples memory while running and reports the peak it saw", async () => {
     const sampler = startVramSampler({ nvidiaSmi: await fakeSmi(), intervalMs: 50 });
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 3000));
     const summary = await sampler.stop();
     expect(summary.samples).toBeGreaterThan(0);
     // The stand-in prints 1000 + 100 per sample; the peak is the last sample seen.
