@@ -6,7 +6,8 @@ import type { JsMsg, JetStreamClient } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { Logger } from "pino";
 import type { Cell } from "../../core/cell.js";
-import type { CellOutcome, CellResult } from "../../core/metrics.js";
+import { SpecgridError } from "../../core/errors.js";
+import type { CellOutcome, CellResult, InvalidReason } from "../../core/metrics.js";
 import { doneKey, resultMsgId, resultsSubject } from "../../core/nats-names.js";
 import { decodeShard, encodeCellResult } from "../../core/wire/nats-payloads.js";
 import type { ShardJob } from "../../core/wire/shard-wire.js";
@@ -44,6 +45,13 @@ async function withRetry<T>(
       await new Promise((r) => setTimeout(r, 500));
     }
   }
+}
+
+function invalidReasonOf(err: unknown): InvalidReason {
+  if (!(err instanceof SpecgridError)) return "error";
+  if (err.code === "MODELS_INCOMPATIBLE") return "vocab-mismatch";
+  if (err.code === "PARAMETER_REJECTED") return "rejected-parameter";
+  return "error";
 }
 
 export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSignal): Promise<ShardEnd> {
@@ -117,15 +125,18 @@ export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSign
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         if (signal.aborted) throw err;
-        if (attempt < deps.maxDeliver) {
+        // a SpecgridError that says it is not retryable (incompatible pair, rejected parameter) fails at once;
+        // anything else gets the bounded redeliveries
+        const fatal = err instanceof SpecgridError && !err.retryable;
+        if (!fatal && attempt < deps.maxDeliver) {
           log.warn({ err: message }, "could not open an engine session; retrying later");
           msg.nak(deps.retryDelayMs ?? 1_000);
           return "nak";
         }
-        log.error({ err: message }, "shard failed on every delivery; recording its cells as failed");
+        log.error({ err: message, fatal }, "shard cannot run; recording its cells as failed");
         const now = new Date().toISOString();
-        for (const cell of pending)
-          await publish(cell, { status: "failed", invalidReason: "error", message }, now);
+        const invalidReason = invalidReasonOf(err);
+        for (const cell of pending) await publish(cell, { status: "failed", invalidReason, message }, now);
         msg.term();
         return "term";
       }

@@ -13,7 +13,7 @@ describe("runtime: two agents", () => {
   beforeAll(async () => {
     cluster = await RuntimeCluster.start();
     await Promise.all([
-      cluster.startAgent("alpha", ["target", "draft-n0", "draft-n0.02"]),
+      cluster.startAgent("alpha", ["target", "draft-n0", "draft-n0.02", "vocab-mismatch"]),
       cluster.startAgent("beta", ["target", "draft-n0"]),
     ]);
   }, 120_000);
@@ -161,4 +161,21 @@ describe("runtime: two agents", () => {
     ]);
     expect(noToken.error?.message).toMatch(/no token: pass --token/);
   }, 60_000);
+
+  it("a shard that can never run (incompatible pair) fails at once: cells recorded failed, sweep failed", async () => {
+    const file = await cluster.writeManifest("mismatch", {
+      models: { target: { file: "target.gguf" }, bad: { file: "vocab-mismatch.gguf" } },
+      pairs: [{ target: "target", draft: "bad" }],
+      baseline: false,
+    });
+    const sub = await cluster.client.submitSweep(await manifestForSubmit(file));
+    const status = await cluster.waitForSweep(sub.sweepId);
+    expect(status.state).toBe("failed");
+    const results = await cluster.results(sub.sweepId);
+    expect(results).toHaveLength(sub.placements);
+    for (const r of results) {
+      expect(r.outcome).toMatchObject({ status: "failed", invalidReason: "vocab-mismatch" });
+      expect(r.attempt).toBe(1);
+    }
+  }, 90_000);
 });
