@@ -69,14 +69,14 @@ export function modelIdentity(model: ModelRef): string {
  * sorted order) because plans of 100,000 cells call this once per cell; test/unit/ids.test.ts checks it
  * against the generic canonicalJson.
  */
-export function cellIdentityJson(p: CellParams): string {
+export function cellIdentityJson(p: CellParams, memo: CellIdentityMemo = {}): string {
   let out = "{";
   if (p.concurrency !== undefined) out += `"concurrency":${canonicalJson(p.concurrency)},`;
   if (p.draft !== undefined) out += `"draft":${JSON.stringify(modelIdentity(p.draft))},`;
   out += `"engine":${JSON.stringify(p.engine)},`;
-  if (p.k !== undefined) out += `"k":${canonicalJson(p.k)},`;
+  if (p.k !== undefined) out += `"k":${memo.kJson ?? canonicalJson(p.k)},`;
   out += `"kind":${JSON.stringify(p.kind)},`;
-  out += `"llama":${canonicalJson(p.llama)},`;
+  out += `"llama":${memo.llamaJson ?? canonicalJson(p.llama)},`;
   out += `"nPredict":${canonicalJson(p.nPredict)},`;
   if (p.pMin !== undefined) out += `"pMin":${canonicalJson(p.pMin)},`;
   out += `"promptHash":${JSON.stringify(p.promptHash)},`;
@@ -89,8 +89,17 @@ export function cellIdentityJson(p: CellParams): string {
   return out;
 }
 
-export function cellIdOf(params: CellParams): string {
-  return sha256Hex(cellIdentityJson(params)).slice(0, ID_HEX_CHARS);
+/**
+ * canonicalJson of the cell's `k` and `llama`, computed once by a planner that puts the very same objects
+ * into many cells. Passing anything else gives wrong ids.
+ */
+export interface CellIdentityMemo {
+  kJson?: string;
+  llamaJson?: string;
+}
+
+export function cellIdOf(params: CellParams, memo?: CellIdentityMemo): string {
+  return sha256Hex(cellIdentityJson(params, memo)).slice(0, ID_HEX_CHARS);
 }
 
 /** A shard is its key plus the ordered cells it runs; replanning the same manifest gives the same shard ids. */

@@ -9,7 +9,7 @@
 //
 // Linear in the number of cells: 100,000 cells plan in well under a second.
 import type { Cell, KPolicy, ModelRef, Shard, ShardKey } from "../cell.js";
-import { cellIdOf, shardIdOf, sha256Hex } from "../ids.js";
+import { canonicalJson, cellIdOf, shardIdOf, sha256Hex, type CellIdentityMemo } from "../ids.js";
 import type { Manifest, ManifestK } from "../manifest/manifest.js";
 import { estimateCellMs, estimateLoads, loadsPerCell } from "./estimate-run-ms.js";
 import { planWarnings } from "./plan-warnings.js";
@@ -53,9 +53,12 @@ function kPolicy(m: Manifest, k: ManifestK): KPolicy {
   return { kind: "adaptive", ...a };
 }
 
-/** Sets the cell's id from its own content (cells are built complete first, then hashed once). */
-function withId(cell: Cell): Cell {
-  cell.cellId = cellIdOf(cell);
+/**
+ * Sets the cell's id from its own content (cells are built complete first, then hashed once). `memo` holds
+ * canonicalJson of the cell's own `k` and `llama` objects, shared by many cells.
+ */
+function withId(cell: Cell, memo?: CellIdentityMemo): Cell {
+  cell.cellId = cellIdOf(cell, memo);
   return cell;
 }
 
@@ -108,6 +111,9 @@ function planSpeculative(
   const s = m.sweep;
   const promptHashes = m.prompts.map((p) => sha256Hex(p.text));
   const policies = s.k.map((k) => kPolicy(m, k));
+  const llamaJson = canonicalJson(m.llama);
+  const policyMemos = policies.map((k) => ({ kJson: canonicalJson(k), llamaJson }));
+  const baseMemo = { llamaJson };
   const firstPairOfTarget = new Map<string, number>();
   m.pairs.forEach((p, i) => {
     if (!firstPairOfTarget.has(p.target)) firstPairOfTarget.set(p.target, i);
@@ -130,33 +136,12 @@ function planSpeculative(
           const group: Cell[] = [];
           if (withBaseline) {
             group.push(
-              withId({
-                cellId: "",
-                kind: "baseline",
-                engine: m.engine,
-                target,
-                temperature,
-                prompt: prompt.text,
-                promptHash,
-                promptIndex,
-                nPredict: s.nPredict,
-                seed,
-                repeat,
-                llama: m.llama,
-              }),
-            );
-          }
-          for (const k of policies) {
-            for (const pMin of s.pMin) {
-              group.push(
-                withId({
+              withId(
+                {
                   cellId: "",
-                  kind: "speculative",
+                  kind: "baseline",
                   engine: m.engine,
                   target,
-                  draft,
-                  k,
-                  pMin,
                   temperature,
                   prompt: prompt.text,
                   promptHash,
@@ -165,7 +150,35 @@ function planSpeculative(
                   seed,
                   repeat,
                   llama: m.llama,
-                }),
+                },
+                baseMemo,
+              ),
+            );
+          }
+          for (const [ki, k] of policies.entries()) {
+            const memo = policyMemos[ki];
+            for (const pMin of s.pMin) {
+              group.push(
+                withId(
+                  {
+                    cellId: "",
+                    kind: "speculative",
+                    engine: m.engine,
+                    target,
+                    draft,
+                    k,
+                    pMin,
+                    temperature,
+                    prompt: prompt.text,
+                    promptHash,
+                    promptIndex,
+                    nPredict: s.nPredict,
+                    seed,
+                    repeat,
+                    llama: m.llama,
+                  },
+                  memo,
+                ),
               );
             }
           }

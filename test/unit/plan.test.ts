@@ -1,6 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Cell } from "../../core/cell.js";
+import { cellIdOf } from "../../core/ids.js";
 import { loadManifest, parseManifest } from "../../core/manifest/load-manifest.js";
 import type { Manifest } from "../../core/manifest/manifest.js";
 import { planSweep } from "../../core/plan/plan-sweep.js";
@@ -77,6 +78,11 @@ describe("planSweep on examples/lab1.yaml", () => {
         expect(specOrBase).toHaveLength(1 + m.sweep.k.length * m.sweep.pMin.length);
       }
     }
+  });
+
+  it("gives every cell the id cellIdOf computes from the cell alone", async () => {
+    const m = await loadManifest(path.join(examples, "demo-cpu.yaml"));
+    for (const c of planSweep(m).cells) expect(c.cellId).toBe(cellIdOf(c));
   });
 
   it("plans identical cellIds and shardIds twice", async () => {
