@@ -9,17 +9,11 @@ const LINE_PREFIX = /^(?:\d+\.\d{2}\.\d{3}\.\d{3} )?(?:[IWED] )?/;
 // Only with a timestamp: a bare " E " inside a sentence is too common to strip.
 const INNER_PREFIX = / \d+\.\d{2}\.\d{3}\.\d{3} [IWED] /g;
 // llama-cli draws a spinner with backspaces: "|\b-\b\\\b".
-// eslint-disable-next-line no-control-regex -- backspace is the control character we remove
-const BACKSPACED = /[^\n\x08]\x08/g;
+const BACKSPACE = "\b";
 
 /** Strip timestamp/level prefixes and ANSI colours, and normalise line endings to `\n`. */
 export function cleanLog(text: string): string {
-  let out = text.replace(/\r\n?/g, "\n").replace(ANSI, "");
-  let previous: string;
-  do {
-    previous = out;
-    out = out.replace(BACKSPACED, "");
-  } while (out !== previous);
+  const out = eraseBackspaces(text.replace(/\r\n?/g, "\n").replace(ANSI, ""));
   return out
     .split("\n")
     .map((line) => line.replace(LINE_PREFIX, "").replace(INNER_PREFIX, " "))
@@ -31,4 +25,19 @@ export function logLevelOf(rawLine: string): string | undefined {
   // eslint-disable-next-line no-control-regex -- see ANSI above
   const bare = rawLine.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
   return /^\d+\.\d{2}\.\d{3}\.\d{3} ([IWED]) /.exec(bare)?.[1];
+}
+
+/**
+ * Apply backspaces: each one erases the character before it, never across a line break. One pass with a
+ * stack; repeating a regex replace until nothing changes was quadratic (a 120 kB line took seconds).
+ */
+function eraseBackspaces(text: string): string {
+  if (!text.includes(BACKSPACE)) return text;
+  const kept: string[] = [];
+  for (const ch of text) {
+    const last = kept.at(-1);
+    if (ch === BACKSPACE && last !== undefined && last !== "\n" && last !== BACKSPACE) kept.pop();
+    else kept.push(ch);
+  }
+  return kept.join("");
 }

@@ -73,7 +73,8 @@ export function parseBatchedBench(
         const value = JSON.parse(line) as unknown;
         if (isRecord(value)) {
           metrics.settings = settingsFromJson(value);
-          metrics.rows.push(rowFromJson(value));
+          const row = rowFromJson(value);
+          if (row) metrics.rows.push(row);
         }
       } catch {
         partialLine = true;
@@ -87,13 +88,15 @@ export function parseBatchedBench(
       continue;
     }
     const row = MD_ROW.exec(line);
-    if (row) {
+    const [pp, tg, pl] = [readNumber(row?.[1]), readNumber(row?.[2]), readNumber(row?.[3])];
+    // a row whose PP/TG/B cannot be read (digits past float range) names no configuration: skip it
+    if (row && pp !== undefined && tg !== undefined && pl !== undefined) {
       metrics.format = "md";
       metrics.rows.push(
         dropUndefined({
-          pp: Number(row[1]),
-          tg: Number(row[2]),
-          pl: Number(row[3]),
+          pp,
+          tg,
+          pl,
           nKv: readNumber(row[4]),
           tPpS: readNumber(row[5]),
           speedPpTps: readNumber(row[6]),
@@ -115,11 +118,14 @@ export function parseBatchedBench(
   return { metrics: dropUndefined(metrics), truncated: cut && errors.length === 0, missing, errors };
 }
 
-function rowFromJson(v: Record<string, unknown>): BatchedBenchRow {
+/** A row, or undefined when pp/tg/pl are absent: a row without its configuration is not a measurement. */
+function rowFromJson(v: Record<string, unknown>): BatchedBenchRow | undefined {
+  const [pp, tg, pl] = [finiteNumber(v.pp), finiteNumber(v.tg), finiteNumber(v.pl)];
+  if (pp === undefined || tg === undefined || pl === undefined) return undefined;
   return dropUndefined({
-    pp: finiteNumber(v.pp) ?? 0,
-    tg: finiteNumber(v.tg) ?? 0,
-    pl: finiteNumber(v.pl) ?? 0,
+    pp,
+    tg,
+    pl,
     nKv: finiteNumber(v.n_kv),
     tPpS: finiteNumber(v.t_pp),
     speedPpTps: finiteNumber(v.speed_pp),

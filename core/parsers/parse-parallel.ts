@@ -77,17 +77,28 @@ export function parseParallel(_stdout: string, stderr: string): ParseResult<Para
     }
     const client = CLIENT.exec(line);
     if (client) {
-      metrics.clients.push(
-        dropUndefined({
-          client: Number(client[1]),
-          seq: Number(client[2]),
-          nSequences: Number(client[3]),
-          promptTokens: Number(client[4]),
-          responseTokens: Number(client[5]),
-          timeS: readNumber(client[6]),
-          speedTps: readNumber(client[7]),
-        }),
-      );
+      const counts = [1, 2, 3, 4, 5].map((i) => readNumber(client[i]));
+      const [id, seq, nSequences, promptTokens, responseTokens] = counts;
+      // digits past float range: the line names no client or count we could report
+      if (
+        id !== undefined &&
+        seq !== undefined &&
+        nSequences !== undefined &&
+        promptTokens !== undefined &&
+        responseTokens !== undefined
+      ) {
+        metrics.clients.push(
+          dropUndefined({
+            client: id,
+            seq,
+            nSequences,
+            promptTokens,
+            responseTokens,
+            timeS: readNumber(client[6]),
+            speedTps: readNumber(client[7]),
+          }),
+        );
+      }
       continue;
     }
     const prompt = TOTAL_PROMPT.exec(line);

@@ -105,7 +105,7 @@ function usageNumber(root: Record<string, unknown>, key: string): number | undef
 
 function tokenIds(value: unknown): number[] | undefined {
   if (!Array.isArray(value) || value.length === 0) return undefined;
-  return value.every((v): v is number => typeof v === "number") ? value : undefined;
+  return value.every((v): v is number => typeof v === "number" && Number.isFinite(v)) ? value : undefined;
 }
 
 function messageContent(choice: Record<string, unknown> | undefined): string | undefined {

@@ -54,11 +54,14 @@ const LISTENING = /listening on (http:\/\/\S+)/;
 export function parseServerLog(stderr: string): ParseResult<ServerLogMetrics> {
   const metrics: ServerLogMetrics = { modelLoaded: false, draftModelLoaded: false, tasks: [] };
   const tasks = new Map<string, ServerLogTask>();
+  // ids past float range cannot name a task: their figures go to a throwaway record
   const task = (m: RegExpExecArray): ServerLogTask => {
-    const key = `${m[1]}:${m[2]}`;
+    const [slotId, taskId] = [readNumber(m[1]), readNumber(m[2])];
+    if (slotId === undefined || taskId === undefined) return { slotId: 0, taskId: 0 };
+    const key = `${slotId}:${taskId}`;
     let found = tasks.get(key);
     if (!found) {
-      found = { slotId: Number(m[1]), taskId: Number(m[2]) };
+      found = { slotId, taskId };
       tasks.set(key, found);
     }
     return found;

@@ -54,7 +54,8 @@ const PER_POSITION = "llamacpp:spec_decode_num_accepted_tokens_per_pos_total";
 /** Parse llama-server /metrics Prometheus text. */
 export function parseServerMetrics(text: string): ParseResult<ServerMetricsSnapshot> {
   const samples: Record<string, number> = {};
-  const byPosition: number[] = [];
+  // keyed by position: a hostile `position="4000000000"` must not allocate a 4-billion-slot array
+  const byPosition = new Map<number, number>();
   for (const raw of text.replace(/\r\n?/g, "\n").split("\n")) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
@@ -65,7 +66,7 @@ export function parseServerMetrics(text: string): ParseResult<ServerMetricsSnaps
     if (value === undefined) continue;
     samples[`${name}${labels}`] = value;
     const position = /position="(\d+)"/.exec(labels);
-    if (name === PER_POSITION && position) byPosition[Number(position[1])] = value;
+    if (name === PER_POSITION && position) byPosition.set(Number(position[1]), value);
   }
   const metrics: ServerMetricsSnapshot = { samples };
   for (const [short, key] of NAMES) {
@@ -73,8 +74,9 @@ export function parseServerMetrics(text: string): ParseResult<ServerMetricsSnaps
     if (value !== undefined) (metrics as unknown as Record<string, number>)[key] = value;
   }
   // a hole means a position was not reported: do not fill it with 0
-  if (byPosition.length > 0 && Array.from(byPosition).every((v) => v !== undefined))
-    metrics.specAcceptedByPositionTotal = byPosition;
+  const positions = Array.from({ length: byPosition.size }, (_, i) => byPosition.get(i));
+  if (positions.length > 0 && positions.every((v) => v !== undefined))
+    metrics.specAcceptedByPositionTotal = positions;
   dropUndefined(metrics);
   return { metrics, truncated: false, missing: listMissing(metrics, REQUIRED), errors: [] };
 }

@@ -5,7 +5,7 @@
 import { dropUndefined } from "./drop-undefined.js";
 import { listMissing } from "./list-missing.js";
 import type { ParseResult } from "./parse-result.js";
-import { finiteNumber } from "./read-number.js";
+import { finiteNumber, readNumber } from "./read-number.js";
 import { isRecord, readJson } from "./read-json.js";
 import { serverErrorOf } from "./server-error.js";
 
@@ -49,7 +49,7 @@ export function parseServerProps(json: unknown): ParseResult<ServerPropsMetrics>
   const build = buildInfo === undefined ? undefined : /^b(\d+)-([0-9a-f]+)$/.exec(buildInfo);
   const metrics: ServerPropsMetrics = dropUndefined({
     buildInfo,
-    buildNumber: build ? Number(build[1]) : undefined,
+    buildNumber: readNumber(build?.[1]),
     buildCommit: build?.[2],
     modelPath: stringOf(root.model_path),
     modelAlias: stringOf(root.model_alias),

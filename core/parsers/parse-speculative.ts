@@ -144,7 +144,8 @@ export function parseSpeculative(_stdout: string, stderr: string): ParseResult<S
       if (match) (metrics as Record<string, number | undefined>)[key] = readNumber(match[1]);
     }
     const stats = STATS.exec(line);
-    if (stats) metrics.drafterStats = drafterStats(stats);
+    const parsedStats = stats ? drafterStats(stats) : undefined;
+    if (parsedStats) metrics.drafterStats = parsedStats;
   }
 
   const target =
@@ -173,17 +174,30 @@ export function parseSpeculative(_stdout: string, stderr: string): ParseResult<S
   };
 }
 
-function drafterStats(m: RegExpExecArray): SpeculativeDrafterStats {
-  const int = (i: number): number => readNumber(m[i]) ?? 0;
+/** The drafter's counters, or undefined when one is unreadable (digits past float range): never a 0 for it. */
+function drafterStats(m: RegExpExecArray): SpeculativeDrafterStats | undefined {
+  const [callsBegin, callsGenerate, callsAccept, genDrafts, accDrafts, genTokens, accTokens] = [
+    2, 3, 4, 5, 6, 7, 8,
+  ].map((i) => readNumber(m[i]));
+  if (
+    callsBegin === undefined ||
+    callsGenerate === undefined ||
+    callsAccept === undefined ||
+    genDrafts === undefined ||
+    accDrafts === undefined ||
+    genTokens === undefined ||
+    accTokens === undefined
+  )
+    return undefined;
   const stats: SpeculativeDrafterStats = {
     implementation: m[1] ?? "",
-    callsBegin: int(2),
-    callsGenerate: int(3),
-    callsAccept: int(4),
-    genDrafts: int(5),
-    accDrafts: int(6),
-    genTokens: int(7),
-    accTokens: int(8),
+    callsBegin,
+    callsGenerate,
+    callsAccept,
+    genDrafts,
+    accDrafts,
+    genTokens,
+    accTokens,
   };
   const meanAccLen = readNumber(m[9]);
   if (meanAccLen !== undefined) stats.meanAccLen = meanAccLen;
