@@ -1,0 +1,158 @@
+// How a finished CLI run maps onto a cell outcome, over the captured outputs (no processes here).
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Cell } from "../../core/cell.js";
+import type { ProcessResult } from "../../agents/process/run-process.js";
+import { readCliRun } from "../../agents/engines/llama-cli/read-cli-run.js";
+import type { LlamaCliTool } from "../../agents/engines/llama-cli/build-cli-argv.js";
+import { REPLAY_FIXTURES } from "../support/replay-llama.js";
+
+const read = (f: string): string => readFileSync(path.join(REPLAY_FIXTURES, f), "utf8");
+
+const cell: Cell = {
+  cellId: "c",
+  kind: "speculative",
+  engine: "llama-speculative-simple",
+  target: { name: "t" },
+  draft: { name: "d" },
+  k: { kind: "fixed", k: 4 },
+  temperature: 0,
+  prompt: "p",
+  promptHash: "h",
+  promptIndex: 0,
+  nPredict: 64,
+  seed: 42,
+  repeat: 0,
+  llama: { gpuLayers: 0, ctx: 1024, flashAttn: "auto" },
+};
+
+function run(capture: string | undefined, over: Partial<ProcessResult> = {}): ProcessResult {
+  const stderr = capture ? read(`${capture}.stderr`) : "";
+  return {
+    argv: ["/bin/tool"],
+    pid: 1,
+    exitCode: 0,
+    signal: null,
+    stdout: capture ? read(`${capture}.stdout`) : "",
+    stderr,
+    stderrTail: stderr.split("\n").slice(-40).join("\n"),
+    timedOut: false,
+    cancelled: false,
+    outputCapped: false,
+    wallMs: 1000,
+    ...over,
+  };
+}
+
+const dropTail = (text: string, lines: number): string =>
+  text.trimEnd().split("\n").slice(0, -lines).join("\n");
+
+describe("readCliRun", () => {
+  it.each<{
+    name: string;
+    tool: LlamaCliTool;
+    result: ProcessResult;
+    kind: string;
+    status: string;
+    reason?: string;
+  }>([
+    {
+      name: "complete speculative run",
+      tool: "llama-speculative-simple",
+      result: run("llama-speculative-simple-n05-k4-t0"),
+      kind: "done",
+      status: "ok",
+    },
+    {
+      name: "closing lines lost at exit (rc 0)",
+      tool: "llama-speculative-simple",
+      result: (() => {
+        const r = run("llama-speculative-simple-n05-k4-t0");
+        return { ...r, stderr: dropTail(r.stderr, 3) };
+      })(),
+      kind: "truncated",
+      status: "invalid",
+      reason: "output-truncated",
+    },
+    {
+      name: "timeout",
+      tool: "llama-completion",
+      result: run(undefined, { timedOut: true, exitCode: null, signal: "SIGTERM" }),
+      kind: "done",
+      status: "failed",
+      reason: "timeout",
+    },
+    {
+      name: "cancel",
+      tool: "llama-completion",
+      result: run(undefined, { cancelled: true, exitCode: null, signal: "SIGTERM" }),
+      kind: "done",
+      status: "failed",
+      reason: "cancelled",
+    },
+    {
+      name: "missing binary",
+      tool: "llama-completion",
+      result: run(undefined, { spawnError: "ENOENT: spawn", exitCode: null }),
+      kind: "done",
+      status: "failed",
+      reason: "error",
+    },
+    {
+      name: "SIGABRT",
+      tool: "llama-speculative-simple",
+      result: run(undefined, { exitCode: null, signal: "SIGABRT" }),
+      kind: "done",
+      status: "failed",
+      reason: "crashed",
+    },
+    {
+      name: "out of memory text",
+      tool: "llama-speculative-simple",
+      result: run(undefined, { exitCode: 1, stderr: read("oom-cuda.stderr") }),
+      kind: "done",
+      status: "failed",
+      reason: "out-of-memory",
+    },
+    {
+      name: "vocab mismatch",
+      tool: "llama-speculative",
+      result: run("llama-speculative-vocab-mismatch", { exitCode: 1 }),
+      kind: "done",
+      status: "failed",
+      reason: "vocab-mismatch",
+    },
+    {
+      name: "removed flag",
+      tool: "llama-speculative",
+      result: run("llama-speculative-removed-draft-max", { exitCode: 1 }),
+      kind: "done",
+      status: "failed",
+      reason: "unsupported-flag",
+    },
+    {
+      name: "nothing drafted",
+      tool: "llama-speculative",
+      result: run("llama-speculative-n0-k0-t0"),
+      kind: "done",
+      status: "invalid",
+      reason: "speculation-not-engaged",
+    },
+  ])("$name", ({ tool, result, kind, status, reason }) => {
+    const verdict = readCliRun(tool, cell, result);
+    expect(verdict.kind).toBe(kind);
+    expect(verdict.outcome.status).toBe(status);
+    expect(verdict.outcome.invalidReason).toBe(reason);
+    if (status !== "ok") expect(verdict.outcome.message).toBeTruthy();
+  });
+
+  it("stops early: fewer tokens than n_predict is not comparable", () => {
+    const verdict = readCliRun(
+      "llama-speculative-simple",
+      { ...cell, nPredict: 1000 },
+      run("llama-speculative-simple-n05-k4-t0"),
+    );
+    expect(verdict.outcome.invalidReason).toBe("stopped-early");
+  });
+});
