@@ -181,7 +181,18 @@ export function parseManifest(
       }),
     );
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // yaml throws plain errors for alias bombs ("Excessive alias count") and unresolved aliases
+    throw new ManifestError(file, [
+      {
+        path: "",
+        message: `YAML: ${err instanceof Error ? err.message : String(err)}; write the values out instead of using anchors and aliases`,
+      },
+    ]);
+  }
   if (raw === null || raw === undefined || typeof raw !== "object" || Array.isArray(raw)) {
     throw new ManifestError(file, [
       {
@@ -205,7 +216,7 @@ export function parseManifest(
     if (cells > maxCells) {
       rawIssues.push({
         path: ["sweep"],
-        message: `the grid has ${cells} cells, above the limit of ${maxCells}; shrink the lists (or raise maxCells)`,
+        message: `the grid has ${cells} cells, above the limit of ${maxCells}; shrink the lists or split the sweep into several manifests (the limit is loadManifest's maxCells option)`,
       });
     }
   }

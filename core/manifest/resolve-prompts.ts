@@ -11,6 +11,9 @@ export interface ResolvePromptsOptions {
   maxPromptBytes: number;
 }
 
+/** Largest prompt file read, bytes (the prompts in it are still held to maxPromptBytes each). */
+const MAX_PROMPT_FILE_BYTES = 64 * 1024 * 1024;
+
 function isInside(dir: string, file: string): boolean {
   const rel = path.relative(dir, file);
   return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
@@ -42,6 +45,19 @@ function readPromptFile(
   }
   let text: string;
   try {
+    // a FIFO or device would block or never end the read; a huge file would be read whole
+    const stat = fs.statSync(resolved);
+    if (!stat.isFile()) {
+      issues.push({ path: at, message: `prompt file ${file} is not a regular file` });
+      return [];
+    }
+    if (stat.size > MAX_PROMPT_FILE_BYTES) {
+      issues.push({
+        path: at,
+        message: `prompt file ${file} is ${stat.size} bytes, above ${MAX_PROMPT_FILE_BYTES}; split it into several files`,
+      });
+      return [];
+    }
     text = fs.readFileSync(resolved, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "error";
@@ -53,7 +69,10 @@ function readPromptFile(
     const line = rawLine.replace(/\r$/, "");
     if (line.trim() === "") return;
     if (Buffer.byteLength(line) > opts.maxPromptBytes) {
-      issues.push({ path: at, message: `${file} line ${i + 1} is longer than ${opts.maxPromptBytes} bytes` });
+      issues.push({
+        path: at,
+        message: `${file} line ${i + 1} is longer than ${opts.maxPromptBytes} bytes; shorten it (the limit is loadManifest's maxPromptBytes option)`,
+      });
       return;
     }
     prompts.push({ text: line, source: file, line: i + 1 });
@@ -78,7 +97,7 @@ export function resolvePrompts(
       if (Buffer.byteLength(entry) > opts.maxPromptBytes) {
         issues.push({
           path: ["prompts", index],
-          message: `prompt is longer than ${opts.maxPromptBytes} bytes`,
+          message: `prompt is longer than ${opts.maxPromptBytes} bytes; shorten it (the limit is loadManifest's maxPromptBytes option)`,
         });
       } else {
         found = [{ text: entry, source: "inline" }];
