@@ -11,6 +11,7 @@ import { DONE_BUCKET, JOBS_STREAM } from "../../core/nats-names.js";
 import type { CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import type { ShardJob } from "../../core/wire/shard-wire.js";
 import { decodeShard } from "../../core/wire/nats-payloads.js";
+import type { LlamaBuild } from "../../proto/gen/specgrid/v1/types.js";
 import type { Engine } from "../engines/engine.js";
 import { resolveModelPath } from "../probe/resolve-model-path.js";
 import { scanModels, type ModelFile } from "../probe/scan-models.js";
@@ -26,6 +27,8 @@ export interface AgentOptions {
   engineName: EngineName;
   engine: Engine;
   labels?: Record<string, string>;
+  /** Probed llama.cpp tools, reported at registration. */
+  llamaBuilds?: LlamaBuild[];
   /** Shards run at once. @default number of GPUs, or 1 on a CPU host */
   slots?: number;
   /** NATS URL; @default the one the coordinator hands out at registration */
@@ -65,6 +68,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       engines: [o.engineName],
       labels: o.labels ?? {},
       engineBackend: backend,
+      llamaBuilds: o.llamaBuilds,
       skipGpuProbe: o.skipGpuProbe,
     });
     const slots = o.slots ?? Math.max(1, host.gpus.length);

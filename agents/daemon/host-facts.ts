@@ -1,6 +1,6 @@
 // What the agent tells the coordinator about its host at registration: facts, GPUs, engines, models.
 import os from "node:os";
-import type { HostFacts, InventoryModel } from "../../proto/gen/specgrid/v1/types.js";
+import type { HostFacts, InventoryModel, LlamaBuild } from "../../proto/gen/specgrid/v1/types.js";
 import { probeGpus } from "../probe/probe-gpus.js";
 import type { ModelFile } from "../probe/scan-models.js";
 
@@ -11,6 +11,7 @@ export async function collectHostFacts(opts: {
   engines: string[];
   labels: Record<string, string>;
   engineBackend?: string;
+  llamaBuilds?: LlamaBuild[];
   /** Skip nvidia-smi (tests, CPU-only hosts). */
   skipGpuProbe?: boolean;
 }): Promise<HostFacts> {
@@ -34,7 +35,7 @@ export async function collectHostFacts(opts: {
       smClockMhz: g.smClockMhz,
     })),
     cudaVersion: "cudaVersion" in gpu ? gpu.cudaVersion : undefined,
-    llamaBuilds: [],
+    llamaBuilds: opts.llamaBuilds ?? [],
     engines: opts.engines,
     labels: opts.labels,
     agentVersion: AGENT_VERSION,

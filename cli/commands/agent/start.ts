@@ -2,7 +2,7 @@ import os from "node:os";
 import { Command, Flags } from "@oclif/core";
 import { ENGINE_NAMES, type EngineName } from "../../../core/cell.js";
 import { startAgent } from "../../../agents/daemon/agent-daemon.js";
-import { createEngine } from "../../../agents/engines/create-engine.js";
+import { agentEngine } from "../../runtime/agent-engine.js";
 import { clientFlags, clientFromFlags } from "../../runtime/client-flags.js";
 import { createLogger } from "../../runtime/create-logger.js";
 
@@ -25,7 +25,10 @@ export default class AgentStart extends Command {
   static override flags = {
     ...clientFlags,
     models: Flags.string({ description: "model directory (repeatable)", multiple: true, default: [] }),
-    "llama-bin": Flags.string({ description: "directory of llama.cpp binaries (CLI and server engines)" }),
+    "llama-bin": Flags.string({
+      description: "directory of llama.cpp binaries (CLI and server engines)",
+      env: "SPECGRID_LLAMA_BIN",
+    }),
     engine: Flags.string({
       description: "engine to run cells with",
       options: [...ENGINE_NAMES],
@@ -64,20 +67,29 @@ export default class AgentStart extends Command {
     if (flags.models.length === 0) this.error("no model dirs: pass --models DIR (repeatable)", { exit: 2 });
     const coordinator = clientFromFlags(flags, (m) => this.error(m, { exit: 2 }));
     const logger = createLogger({ name: "agent" });
-    const engine = await createEngine(flags.engine as EngineName);
+    const { engine, llamaBuilds } = await agentEngine(flags.engine as EngineName, flags["llama-bin"]).catch(
+      (err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
+    );
     const agent = await startAgent({
       coordinator,
       name: flags.name,
       modelDirs: flags.models,
       engineName: flags.engine as EngineName,
       engine,
+      llamaBuilds,
       labels,
       slots: flags.slots,
       natsUrl: flags.nats,
       logger,
       drainTimeoutMs: flags["drain-ms"],
       skipGpuProbe: flags["no-gpu-probe"],
-    });
+    }).catch((err: unknown) =>
+      this.error(
+        `could not register with the coordinator at ${flags.coordinator}: ${err instanceof Error ? err.message : String(err)}. ` +
+          "Check the address, that the coordinator runs, and the token.",
+        { exit: 1 },
+      ),
+    );
     this.log(`agent ${agent.agentId} registered with ${flags.coordinator}`);
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", resolve);
