@@ -1,0 +1,139 @@
+// `npm run bench`: runs each benchmark several times and prints a table, or with --json one JSON object per
+// benchmark per line. `--only NAME` (repeatable, or comma-separated) picks benchmarks; `--runs N` overrides
+// the run count of every benchmark; `--full` runs the pipeline at 20,000 cells (by default 2,000: at the
+// ~50-75 cells/s measured on the 2-core box, 20,000 cells alone take 4.5-6.5 minutes and the whole bench
+// would overrun its 10-minute budget). Nothing here is part of `npm test`.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { openStore, type Store } from "../../cli/store/open-store.js";
+import type { BenchResult } from "./bench-result.js";
+import { benchEngine } from "./engine.js";
+import { benchIngestRaw, benchIngestStream } from "./ingest.js";
+import { benchLoadAmortization } from "./load-amortization.js";
+import { benchPipeline } from "./pipeline.js";
+import { benchPlan100k } from "./plan-100k.js";
+import { benchReport100k } from "./report-100k.js";
+import { formatTable } from "./format-table.js";
+import { sweepOfAtLeast } from "./sweep-100k.js";
+import type { FakeSweep } from "../support/fake-results.js";
+import { PIPELINE_20K, PIPELINE_2K } from "./bench-manifests.js";
+
+interface Bench {
+  name: string;
+  runs: number;
+  run(ctx: BenchContext, runs: number): Promise<BenchResult>;
+}
+
+interface BenchContext {
+  dir: string;
+  /** --full: the pipeline at its full 20,000 cells (one run; about 5 minutes on the 2-core box). */
+  full: boolean;
+  sweep(): FakeSweep;
+  /** A store holding the 100k sweep (loaded once, on first use). */
+  reportStore(): Store;
+}
+
+/** Results the stream ingest publishes and pulls: enough for a steady rate, cheap enough to publish. */
+const STREAM_RESULTS = 50_000;
+
+const BENCHES: Bench[] = [
+  { name: "plan-100k", runs: 3, run: (c, n) => benchPlan100k(c.dir, n) },
+  {
+    name: "pipeline",
+    runs: 3,
+    run: (c, n) => benchPipeline(c.dir, c.full ? 1 : n, c.full ? PIPELINE_20K : PIPELINE_2K),
+  },
+  {
+    name: "ingest",
+    runs: 3,
+    run: (c, n) => benchIngestStream(c.sweep().results.slice(0, STREAM_RESULTS), c.dir, n),
+  },
+  { name: "ingest-raw", runs: 3, run: (c, n) => benchIngestRaw(c.sweep().results, c.dir, n) },
+  {
+    name: "report-100k",
+    runs: 3,
+    run: (c, n) => {
+      const s = c.sweep();
+      return benchReport100k(c.reportStore(), s.sweep.sweepId, s.results.length, c.dir, n);
+    },
+  },
+  { name: "load-amortization", runs: 3, run: (c, n) => benchLoadAmortization(c.dir, n) },
+  { name: "engine", runs: 3, run: (c, n) => benchEngine(n) },
+];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: "boolean", default: false },
+      only: { type: "string", multiple: true },
+      runs: { type: "string" },
+      full: { type: "boolean", default: false },
+    },
+  });
+  const only = (values.only ?? []).flatMap((o) => o.split(",")).filter((o) => o !== "");
+  const unknown = only.filter((o) => !BENCHES.some((b) => b.name === o));
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `unknown benchmark(s): ${unknown.join(", ")}; known: ${BENCHES.map((b) => b.name).join(", ")}\n`,
+    );
+    process.exit(2);
+  }
+  const runsOverride = values.runs === undefined ? undefined : Number(values.runs);
+  if (runsOverride !== undefined && !(Number.isInteger(runsOverride) && runsOverride >= 1)) {
+    process.stderr.write(`--runs must be a whole number >= 1, got ${values.runs}\n`);
+    process.exit(2);
+  }
+  const selected = only.length === 0 ? BENCHES : BENCHES.filter((b) => only.includes(b.name));
+  const dir = await mkdtemp(path.join(os.tmpdir(), "specgrid-bench-"));
+  let sweep: FakeSweep | undefined;
+  let store: Store | undefined;
+  const ctx: BenchContext = {
+    dir,
+    full: values.full,
+    sweep: () => (sweep ??= sweepOfAtLeast(100_000)),
+    reportStore: () => {
+      if (store) return store;
+      const s = ctx.sweep();
+      store = openStore(path.join(dir, "report.sqlite"));
+      store.upsertSweep(s.sweep);
+      store.upsertHosts(s.sweep.sweepId, s.hosts);
+      store.upsertModels(s.models);
+      store.upsertCells(s.sweep.sweepId, s.cells);
+      store.ingestResults(s.results);
+      return store;
+    },
+  };
+  const results: BenchResult[] = [];
+  const started = performance.now();
+  let failed = false;
+  try {
+    for (const b of selected) {
+      if (!values.json) process.stderr.write(`running ${b.name}...\n`);
+      const t0 = performance.now();
+      try {
+        const result = await b.run(ctx, runsOverride ?? b.runs);
+        result.bench_wall_s = Math.round((performance.now() - t0) / 100) / 10;
+        results.push(result);
+        if (values.json) process.stdout.write(JSON.stringify(result) + "\n");
+      } catch (err) {
+        failed = true;
+        process.stderr.write(
+          `${b.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+        );
+      }
+    }
+  } finally {
+    store?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  if (!values.json) {
+    process.stdout.write(formatTable(results));
+    process.stdout.write(`total ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+  // a failed benchmark is an error; a missed target is a finding, reported in the table and JSON
+  process.exit(failed ? 1 : 0);
+}
+
+await main();
