@@ -32,7 +32,9 @@ export class AgentRegistry {
       const entry = await this.kv.get(key);
       if (!entry || entry.length === 0) continue;
       const info = PbAgentInfo.decode(entry.value);
-      this.agents.set(info.agentId, { info, lastSeenMs: Date.parse(info.lastSeen) || this.now() });
+      // a restarted coordinator heard nobody yet: give every known agent one liveness period to heartbeat,
+      // so a submit right after the restart still sees the fleet (dead ones drop out after it)
+      this.agents.set(info.agentId, { info, lastSeenMs: this.now() });
     }
   }
 

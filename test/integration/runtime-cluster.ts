@@ -3,6 +3,7 @@
 // each with its own model dir holding copies of the reference models it is meant to have.
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,11 +42,16 @@ export class RuntimeCluster {
   port = 0;
   readonly agents: AgentProcess[] = [];
 
-  static async start(opts: { native?: boolean } = {}): Promise<RuntimeCluster> {
+  /** Set when the coordinator runs as a child process (`coordinator start`), for kill tests. */
+  coordinatorProcess?: ChildProcess;
+  coordinatorLog = "";
+
+  static async start(opts: { native?: boolean; coordinatorProcess?: boolean } = {}): Promise<RuntimeCluster> {
     const c = new RuntimeCluster();
     c.dir = await mkdtemp(path.join(os.tmpdir(), "specgrid-rt-"));
     c.nats = await startTestNats({ native: opts.native });
-    await c.startCoordinator();
+    if (opts.coordinatorProcess) await c.spawnCoordinator();
+    else await c.startCoordinator();
     c.client = createCoordinatorClient({ address: `127.0.0.1:${c.port}`, token: TOKEN, callTimeoutMs: 5000 });
     return c;
   }
@@ -60,6 +66,54 @@ export class RuntimeCluster {
       ...coordinatorPlanning({ targetShardMs: 1 }),
     });
     this.port = this.coordinator.port;
+  }
+
+  /** `specgrid coordinator start` as a real process on a fixed port (kept across restarts). */
+  async spawnCoordinator(): Promise<void> {
+    if (this.port === 0) this.port = await freePort();
+    const argv = [
+      path.join(repoRoot, "bin/dev.js"),
+      "coordinator",
+      "start",
+      "--listen",
+      `127.0.0.1:${this.port}`,
+      "--nats",
+      this.nats.url,
+      "--heartbeat-ms",
+      String(FAST.heartbeatMs),
+      "--liveness-ms",
+      String(FAST.livenessMs),
+      "--ack-wait-ms",
+      String(FAST.ackWaitMs),
+      "--max-deliver",
+      String(FAST.maxDeliver),
+      "--target-shard-ms",
+      "1",
+    ];
+    const child = spawn(process.execPath, argv, {
+      cwd: repoRoot,
+      detached: true,
+      env: { ...process.env, SPECGRID_TOKEN: TOKEN, NODE_ENV: "development" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.on("data", (d: Buffer) => (this.coordinatorLog += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (this.coordinatorLog += d.toString()));
+    this.coordinatorProcess = child;
+    await waitFor(
+      () => Promise.resolve(this.coordinatorLog.includes("coordinator listening")),
+      60_000,
+      () => `coordinator did not start:\n${this.coordinatorLog}`,
+    );
+  }
+
+  /** SIGKILL the coordinator process (no graceful anything). */
+  async killCoordinator(): Promise<void> {
+    const child = this.coordinatorProcess;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    process.kill(-child.pid!, "SIGKILL");
+    await exited;
+    this.coordinatorProcess = undefined;
   }
 
   async stopCoordinator(): Promise<void> {
@@ -197,11 +251,23 @@ export class RuntimeCluster {
 
   async stop(): Promise<void> {
     for (const a of this.agents) await a.kill("SIGKILL");
+    await this.killCoordinator();
     this.client?.close();
     await this.stopCoordinator();
     await this.nats?.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
 }
 
 export async function waitFor(
