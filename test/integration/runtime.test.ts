@@ -150,6 +150,17 @@ describe("runtime: two agents", () => {
     ]);
     expect(listed.result!.sweeps.find((s) => s.sweep_id === sweepId)?.state).toBe("cancelled");
 
+    const watched = await runCommand<{ state: string }>(["sweep", "watch", sweepId, ...conn, "--json"]);
+    expect(watched.result).toMatchObject({ sweep_id: sweepId, state: "cancelled" });
+
+    const small = await cluster.writeManifest("cli-watch", {});
+    const followed = await runCommand<{
+      sweep_id: string;
+      final: { state: string; cells: { total: number; done: number } };
+    }>(["sweep", "submit", small, ...conn, "--watch", "--json"]);
+    expect(followed.result!.final.state).toBe("done");
+    expect(followed.result!.final.cells.done).toBe(followed.result!.final.cells.total);
+
     const unknown = await runCommand(["sweep", "status", "no-such-sweep", ...conn]);
     expect(unknown.error?.message).toMatch(/no sweep "no-such-sweep"/);
     const noToken = await runCommand([
