@@ -18,6 +18,7 @@ import {
   jobsSubject,
   resultsSubject,
 } from "../../core/nats-names.js";
+import { natsLogin } from "../../core/nats-credentials.js";
 import { ensurePoolConsumer, setupJetStream } from "../../services/coordinator/jetstream-setup.js";
 
 const PERMISSIONS = path.resolve(import.meta.dirname, "../../infra/nats/permissions.conf");
@@ -49,7 +50,7 @@ async function startServer(): Promise<void> {
   server = spawn(nats(), ["-c", path.join(dir, "test.conf"), "--ports_file_dir", dir], {
     detached: true,
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, ...passwords },
+    env: { ...process.env, ...quoted(passwords) },
   });
   let stderr = "";
   server.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
@@ -71,6 +72,14 @@ async function startServer(): Promise<void> {
     }
   }
   throw new Error(`nats-server did not report its port within 30 s: ${stderr}`);
+}
+
+/**
+ * nats-server parses a variable's value as config text, so a password that starts with a digit (or holds a
+ * space or `$`) must arrive quoted: the recipe docs/deployment.md gives.
+ */
+function quoted(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, JSON.stringify(v)]));
 }
 
 const agentLogin = (): { user: string; pass: string } => ({
@@ -189,6 +198,15 @@ describe("NATS permissions for agents (infra/nats/permissions.conf)", () => {
     console.info(`[nats permissions] refused logins: ${refused.length}`);
   });
 
+  it("connects with credentials written in the URL once natsLogin moves them into options", async () => {
+    const port = new URL(url).port;
+    const written = `nats://specgrid-agent:${passwords.SPECGRID_NATS_AGENT_PASSWORD}@127.0.0.1:${port}`;
+    // nats.js itself ignores URL credentials: the server sees an anonymous client
+    await expect(connect({ servers: written, maxReconnectAttempts: 0 })).rejects.toThrow(/Authorization/i);
+    const nc = await connect({ ...natsLogin(written), maxReconnectAttempts: 0 });
+    await nc.close();
+  });
+
   it("lets a reader pull results but not publish them", async () => {
     const reader = await connect({
       servers: url,
@@ -220,7 +238,7 @@ describe("NATS permissions for agents (infra/nats/permissions.conf)", () => {
       encoding: "utf8",
     });
     expect(withEnv.status, withEnv.stderr).toBe(0);
-    const env = { ...process.env };
+    const env = { ...process.env, ...quoted(passwords) };
     delete env.SPECGRID_NATS_AGENT_PASSWORD;
     const without = spawnSync(nats(), ["-c", conf, "-t"], { env, encoding: "utf8" });
     expect(without.status).not.toBe(0);
