@@ -63,13 +63,13 @@ export async function runEmbedded(o: RunEmbeddedOptions): Promise<RunEmbeddedRes
     const sub = await stack.client.submitSweep(request);
     o.write(`sweep ${sub.sweepId}: ${sub.cells} cells in ${sub.shards} shards\n`);
     for (const w of sub.warnings) o.write(`warning: ${w}\n`);
-    const final = await watchProgress(stack.client, sub.sweepId, {
+    let final = await watchProgress(stack.client, sub.sweepId, {
       write: o.write,
       tty: o.tty,
       signal: abort.signal,
     });
     if (abort.signal.aborted) {
-      await stack.client.cancelSweep(sub.sweepId).catch(() => undefined);
+      final = await stack.client.cancelSweep(sub.sweepId).catch(() => final);
       o.write("interrupted: sweep cancelled\n");
     }
     const store = openStore(o.dbFile);
