@@ -79,8 +79,15 @@ export function parseServerCompletion(json: unknown): ParseResult<ServerCompleti
     nPromptCached: finiteNumber(timings.cache_n),
     nDrafted,
     nAccept,
+    // token counts are whole numbers: a denormal like 8e-323 would otherwise turn the ratio into Infinity
     acceptRate:
-      nDrafted !== undefined && nDrafted > 0 && nAccept !== undefined ? nAccept / nDrafted : undefined,
+      nDrafted !== undefined &&
+      Number.isInteger(nDrafted) &&
+      nDrafted > 0 &&
+      nAccept !== undefined &&
+      Number.isInteger(nAccept)
+        ? nAccept / nDrafted
+        : undefined,
     speculationEngaged: nDrafted !== undefined && nDrafted > 0,
     stopType,
     stoppedEarly: stopType === undefined ? undefined : !(stopType === "limit" || stopType === "length"),

@@ -507,6 +507,12 @@ describe("hostile-input regressions", () => {
     expect(parseServerProps(props(past)).metrics.buildNumber).toBeUndefined();
   });
 
+  it("an acceptance rate needs whole draft counts (a denormal draft_n gave Infinity)", () => {
+    const body = (draftN: number): unknown => ({ timings: { draft_n: draftN, draft_n_accepted: 18 } });
+    expect(parseServerCompletion(body(24)).metrics.acceptRate).toBe(0.75);
+    expect(parseServerCompletion(body(8e-323)).metrics.acceptRate).toBeUndefined();
+  });
+
   it("completion token ids must all be finite", () => {
     expect(parseServerCompletion('{"tokens": [1, 2]}').metrics.tokens).toEqual([1, 2]);
     expect(parseServerCompletion('{"tokens": [1, 1e999]}').metrics.tokens).toBeUndefined();
