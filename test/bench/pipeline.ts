@@ -39,6 +39,7 @@ interface PipelineRun {
   shards: number;
   overheadMs: number[];
   insideMs: number[];
+  betweenMs: number[];
 }
 
 export async function benchPipeline(dir: string, runs: number, grid: GridShape): Promise<BenchResult> {
@@ -79,10 +80,7 @@ export async function benchPipeline(dir: string, runs: number, grid: GridShape):
     const request = await manifestForSubmit(manifest);
     const measured: PipelineRun[] = [];
     for (let r = 0; r < runs; r++) {
-      for (const e of engines) {
-        e.timings.outsideEngineMs.length = 0;
-        e.timings.insideEngineMs.length = 0;
-      }
+      for (const e of engines) e.resetTimings();
       const store = openStore(path.join(runDir, `results-${r}.sqlite`));
       try {
         const t0 = performance.now();
@@ -125,6 +123,7 @@ export async function benchPipeline(dir: string, runs: number, grid: GridShape):
           shards: sub.shards,
           overheadMs,
           insideMs: engines.flatMap((e) => e.timings.insideEngineMs),
+          betweenMs: engines.flatMap((e) => e.timings.betweenSessionsMs),
         });
       } finally {
         store.close();
@@ -151,6 +150,10 @@ export async function benchPipeline(dir: string, runs: number, grid: GridShape):
         agent_overhead_p99_ms: p99,
         agent_overhead_max_ms: Math.max(...measured.flatMap((m) => m.overheadMs)),
         engine_inside_p50_ms: runStats(measured.map((m) => quantile(m.insideMs, 0.5))).median,
+        between_shards_p50_ms: runStats(measured.map((m) => quantile(m.betweenMs, 0.5))).median,
+        between_shards_p99_ms: runStats(measured.map((m) => quantile(m.betweenMs, 0.99))).median,
+        between_shards_method:
+          "per agent: session close → next session open (ack, pull, per-cell done checks)",
         overhead_samples_per_run: measured[0]!.overheadMs.length,
         overhead_method:
           "per cell: runCell return → the agent's next runCell/close on that session (publish, ack, done put, log)",

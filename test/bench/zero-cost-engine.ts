@@ -12,6 +12,8 @@ export interface ZeroCostTimings {
   outsideEngineMs: number[];
   /** Per cell: ms spent inside runCell (close to zero by construction; measured all the same). */
   insideEngineMs: number[];
+  /** Per shard after the first: ms from closing one session to opening the next (pull, ack, done checks). */
+  betweenSessionsMs: number[];
   sessions: number;
   cells: number;
 }
@@ -20,7 +22,10 @@ class ZeroCostSession implements EngineSession {
   readonly loadMs = 0;
   private lastExit: number | undefined;
 
-  constructor(private readonly timings: ZeroCostTimings) {}
+  constructor(
+    private readonly timings: ZeroCostTimings,
+    private readonly onClose: () => void,
+  ) {}
 
   runCell(cell: Cell): Promise<CellOutcome> {
     const enter = performance.now();
@@ -48,13 +53,21 @@ class ZeroCostSession implements EngineSession {
   close(): Promise<void> {
     if (this.lastExit !== undefined) this.timings.outsideEngineMs.push(performance.now() - this.lastExit);
     this.lastExit = undefined;
+    this.onClose();
     return Promise.resolve();
   }
 }
 
 export class ZeroCostEngine implements Engine {
   readonly name = "zero-cost";
-  readonly timings: ZeroCostTimings = { outsideEngineMs: [], insideEngineMs: [], sessions: 0, cells: 0 };
+  readonly timings: ZeroCostTimings = {
+    outsideEngineMs: [],
+    insideEngineMs: [],
+    betweenSessionsMs: [],
+    sessions: 0,
+    cells: 0,
+  };
+  private lastClose: number | undefined;
 
   describe(): Promise<string> {
     return Promise.resolve("zero-cost benchmark engine (no inference)");
@@ -62,7 +75,18 @@ export class ZeroCostEngine implements Engine {
 
   openSession(_opts: EngineSessionOptions): Promise<EngineSession> {
     this.timings.sessions++;
-    return Promise.resolve(new ZeroCostSession(this.timings));
+    if (this.lastClose !== undefined) this.timings.betweenSessionsMs.push(performance.now() - this.lastClose);
+    return Promise.resolve(new ZeroCostSession(this.timings, () => (this.lastClose = performance.now())));
+  }
+
+  /** Starts a new measurement (between benchmark runs). */
+  resetTimings(): void {
+    this.timings.outsideEngineMs.length = 0;
+    this.timings.insideEngineMs.length = 0;
+    this.timings.betweenSessionsMs.length = 0;
+    this.lastClose = undefined;
+    this.timings.sessions = 0;
+    this.timings.cells = 0;
   }
 
   dispose(): Promise<void> {
