@@ -4,8 +4,23 @@ import { randomBytes } from "node:crypto";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import { SpecgridError } from "../../core/errors.js";
-import { eventsSubject, jobsSubject, hostPool, shardMsgId } from "../../core/nats-names.js";
-import { encodeEvent, encodeShard, type SweepEvent } from "../../core/wire/nats-payloads.js";
+import type { CellResult } from "../../core/metrics.js";
+import {
+  JOBS_STREAM,
+  eventsSubject,
+  hostPool,
+  jobsSubject,
+  resultMsgId,
+  resultsSubject,
+  shardMsgId,
+} from "../../core/nats-names.js";
+import {
+  decodeShard,
+  encodeCellResult,
+  encodeEvent,
+  encodeShard,
+  type SweepEvent,
+} from "../../core/wire/nats-payloads.js";
 import { shardToProto } from "../../core/wire/shard-wire.js";
 import type {
   AgentInfo,
@@ -199,6 +214,47 @@ export class Coordinator {
       this.d.logger.info({ sweep: sweepId }, "sweep cancelled");
     }
     return this.status(sweepId, false);
+  }
+
+  /**
+   * A shard that used up max_deliver without its holder recording anything (the agent died on the last
+   * delivery): record its unfinished cells as failed, so the sweep can end, and drop the message, which a
+   * work queue would otherwise keep forever.
+   */
+  async giveUp(streamSeq: number): Promise<void> {
+    const stored = await this.d.jsm.streams.getMessage(JOBS_STREAM, { seq: streamSeq }).catch(() => null);
+    if (!stored) return; // acked or terminated meanwhile
+    const job = decodeShard(stored.data);
+    const rec = this.d.sweeps.get(job.sweepId);
+    const now = new Date().toISOString();
+    if (rec?.state === "running") {
+      for (const cell of job.shard.cells) {
+        if (this.d.progress.hasResult(job.sweepId, cell.cellId, job.hostId)) continue;
+        const result: CellResult = {
+          sweepId: job.sweepId,
+          cellId: cell.cellId,
+          hostId: job.hostId ?? "unassigned",
+          shardId: job.shard.shardId,
+          attempt: this.d.timeouts.maxDeliver,
+          engine: cell.engine,
+          outcome: {
+            status: "failed",
+            invalidReason: "crashed",
+            message: `shard delivered ${this.d.timeouts.maxDeliver} times without finishing (its agents died or stalled)`,
+          },
+          startedAt: now,
+          finishedAt: now,
+        };
+        await this.d.js.publish(resultsSubject(job.sweepId), encodeCellResult(result), {
+          msgID: `${resultMsgId(job.sweepId, cell.cellId, job.hostId)}.failed-max`,
+        });
+      }
+    }
+    await this.d.jsm.streams.deleteMessage(JOBS_STREAM, streamSeq).catch(() => false);
+    this.d.logger.warn(
+      { sweep: job.sweepId, shard: job.shard.shardId },
+      "shard exhausted its deliveries; cells recorded failed",
+    );
   }
 
   /** Called by the progress tracker when every placement has a result. */

@@ -80,6 +80,13 @@ export class ProgressTracker {
     await this.checkComplete(rec);
   }
 
+  /** Whether the placement (cell on host, or cell anywhere for spread) has a result already. */
+  hasResult(sweepId: string, cellId: string, hostId: string | undefined): boolean {
+    const rec = this.records.get(sweepId);
+    const key = `${cellId}|${rec?.spread || hostId === undefined ? "any" : hostId}`;
+    return this.sweeps.get(sweepId)?.results.has(key) ?? false;
+  }
+
   counts(sweepId: string): ProgressCounts {
     const counts: ProgressCounts = { done: 0, valid: 0, invalid: 0, failed: 0, perHost: new Map() };
     for (const r of this.sweeps.get(sweepId)?.results.values() ?? []) {

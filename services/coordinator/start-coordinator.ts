@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { RESULTS_STREAM } from "../../core/nats-names.js";
+import { JOBS_STREAM, RESULTS_STREAM } from "../../core/nats-names.js";
 import { decodeCellResult } from "../../core/wire/nats-payloads.js";
 import { AgentRegistry } from "./agent-registry.js";
 import { Coordinator } from "./coordinator.js";
@@ -86,6 +86,19 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
   };
   const consuming = consumeResults();
 
+  // the server announces shards that used up max_deliver; only the coordinator can close them out
+  const advisories = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${JOBS_STREAM}.*`);
+  const watchingAdvisories = (async () => {
+    for await (const m of advisories) {
+      try {
+        const adv = m.json<{ stream_seq: number }>();
+        await coordinator.giveUp(adv.stream_seq);
+      } catch (err) {
+        logger.warn({ err: String(err) }, "could not handle a max-deliveries advisory");
+      }
+    }
+  })();
+
   const listen = opts.listen ?? "127.0.0.1:7400";
   const { server, port } = await startGrpcServer({
     listen,
@@ -113,6 +126,8 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
       await Promise.race([new Promise<void>((resolve) => server.tryShutdown(() => resolve())), sleep(2_000)]);
       server.forceShutdown();
       messages?.stop();
+      advisories.unsubscribe();
+      await watchingAdvisories;
       await nc.drain().catch(() => undefined);
       await consuming;
     },
