@@ -46,7 +46,8 @@ const EVAL = new RegExp(
 );
 const TOTAL = new RegExp(String.raw`${TASK}\s+total time =\s+${NUM} ms /\s+(\d+) tokens`);
 const DRAFT = new RegExp(
-  String.raw`${TASK} draft acceptance = ${NUM} \(\s*(\d+) accepted /\s*(\d+) generated\), mean len =\s*${NUM}`,
+  // the figure ends the line: the lookahead stops `1.5e308` being read as 1.5
+  String.raw`${TASK} draft acceptance = ${NUM} \(\s*(\d+) accepted /\s*(\d+) generated\), mean len =\s*${NUM}(?![\w.])`,
 );
 const LISTENING = /listening on (http:\/\/\S+)/;
 

@@ -75,7 +75,7 @@ const COUNTERS: [RegExp, keyof SpeculativeMetrics][] = [
 ];
 const ACCEPT = new RegExp(String.raw`^accept\s+=\s+${NUM}%$`);
 const STATS = new RegExp(
-  String.raw`statistics\s+(\S+): #calls\(b,g,a\) =\s+(\d+)\s+(\d+)\s+(\d+), #gen drafts =\s+(\d+), #acc drafts =\s+(\d+), #gen tokens =\s+(\d+), #acc tokens =\s+(\d+)(?:, #mean acc len = ${NUM}, #acc rate/pos = \(([^)]*)\))?(?:, dur\(b,g,a\) = ${NUM}, ${NUM}, ${NUM} ms)?`,
+  String.raw`statistics\s+(\S+): #calls\(b,g,a\) =\s+(\d+)\s+(\d+)\s+(\d+), #gen drafts =\s+(\d+), #acc drafts =\s+(\d+), #gen tokens =\s+(\d+), #acc tokens =\s+(\d+)(?![\w.])(?:, #mean acc len = ${NUM}, #acc rate/pos = \(([^)]*)\))?(?:, dur\(b,g,a\) = ${NUM}, ${NUM}, ${NUM} ms)?`,
 );
 // Builds before common_perf_print existed print the target block with libllama's own prefix.
 const TERMINAL = /^(?:common_perf_print|llama_perf_context_print):\s+graphs reused =/;

@@ -11,7 +11,11 @@ import { ManifestError } from "../../core/errors.js";
 import { parseManifest } from "../../core/manifest/load-manifest.js";
 
 const EXAMPLES = path.resolve(import.meta.dirname, "../../examples");
-const PARAMS = { numRuns: 60, seed: Number(process.env.FC_SEED ?? 20261128), endOnFailure: true };
+const PARAMS = {
+  numRuns: Number(process.env.FC_RUNS ?? 60),
+  seed: Number(process.env.FC_SEED ?? 20261128),
+  endOnFailure: true,
+};
 const seeds = ["lab1.yaml", "hardware-compare.yaml", "misaligned.yaml", "demo-cpu.yaml"].map((f) =>
   fs.readFileSync(path.join(EXAMPLES, f), "utf8"),
 );

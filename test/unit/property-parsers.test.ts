@@ -27,7 +27,7 @@ import { secondsToMs } from "../../core/parsers/read-number.js";
 
 const ROOT = path.join(import.meta.dirname, "..", "fixtures", "llama-cpp");
 // Enough runs to hit each mutation kind many times per parser, few enough for the file to stay fast.
-const RUNS = 40;
+const RUNS = Number(process.env.FC_RUNS ?? 40);
 const PARAMS = { numRuns: RUNS, seed: Number(process.env.FC_SEED ?? 20261128), endOnFailure: true };
 
 function capturesOf(dir: string, pattern: RegExp): string[] {
@@ -511,6 +511,13 @@ describe("hostile-input regressions", () => {
     const body = (draftN: number): unknown => ({ timings: { draft_n: draftN, draft_n_accepted: 18 } });
     expect(parseServerCompletion(body(24)).metrics.acceptRate).toBe(0.75);
     expect(parseServerCompletion(body(8e-323)).metrics.acceptRate).toBeUndefined();
+  });
+
+  it("a server-log figure is read whole or not at all (1.5e308 is not 1.5)", () => {
+    const line = (len: string): string =>
+      `slot print_timing: id  0 | task 0 | draft acceptance = 0.51220 (   42 accepted /    82 generated), mean len =  ${len}`;
+    expect(parseServerLog(line("3.00")).metrics.tasks[0]?.meanAcceptLen).toBe(3);
+    expect(parseServerLog(line("1.5e308")).metrics.tasks).toEqual([]);
   });
 
   it("completion token ids must all be finite", () => {
