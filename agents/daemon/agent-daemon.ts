@@ -8,6 +8,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { EngineName } from "../../core/cell.js";
 import { DONE_BUCKET, JOBS_STREAM } from "../../core/nats-names.js";
+import { natsLogin } from "../../core/nats-credentials.js";
 import type { CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import type { ShardJob } from "../../core/wire/shard-wire.js";
 import { decodeShard } from "../../core/wire/nats-payloads.js";
@@ -84,8 +85,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const agentId = registered.agentId;
   log.info({ agentId, models: models.length, slots }, "registered");
 
+  // nats.js ignores credentials inside URLs: split them into connect options
   const nc: NatsConnection = await connect({
-    servers: o.natsUrl ?? registered.natsUrl,
+    ...natsLogin(o.natsUrl ?? registered.natsUrl),
     name: `specgrid-agent-${agentId}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,

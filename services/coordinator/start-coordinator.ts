@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { JOBS_STREAM, RESULTS_STREAM } from "../../core/nats-names.js";
+import { natsLogin, redactNatsUrl } from "../../core/nats-credentials.js";
 import { decodeCellResult } from "../../core/wire/nats-payloads.js";
 import { AgentRegistry } from "./agent-registry.js";
 import { Coordinator } from "./coordinator.js";
@@ -24,7 +25,12 @@ export interface RunningCoordinator {
 export async function startCoordinator(opts: CoordinatorOptions): Promise<RunningCoordinator> {
   const timeouts = resolveTimeouts(opts);
   const logger = opts.logger.child({ component: "coordinator" });
-  const nc = await connect({ servers: opts.natsUrl, name: "specgrid-coordinator", maxReconnectAttempts: -1 });
+  // nats.js ignores credentials inside URLs: split them into connect options
+  const nc = await connect({
+    ...natsLogin(opts.natsUrl),
+    name: "specgrid-coordinator",
+    maxReconnectAttempts: -1,
+  });
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   // the bucket TTL is generous: liveness is judged by livenessMs, the TTL only sweeps out long-gone agents
@@ -104,7 +110,8 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     listen,
     token: opts.token,
     tls: opts.tls,
-    natsUrl: opts.advertisedNatsUrl ?? opts.natsUrl,
+    // agents get server addresses only, never the coordinator's own NATS credentials
+    natsUrl: opts.advertisedNatsUrl ?? natsLogin(opts.natsUrl).servers.join(","),
     heartbeatMs: timeouts.heartbeatMs,
     coordinator,
     progress,
@@ -112,7 +119,7 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
   });
   const host = listen.slice(0, listen.lastIndexOf(":")) || "127.0.0.1";
   logger.info(
-    { listen: `${host}:${port}`, nats: opts.natsUrl, tls: opts.tls !== undefined },
+    { listen: `${host}:${port}`, nats: redactNatsUrl(opts.natsUrl), tls: opts.tls !== undefined },
     "coordinator listening",
   );
 

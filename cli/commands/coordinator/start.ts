@@ -1,4 +1,5 @@
 import { Command, Flags } from "@oclif/core";
+import { redactNatsUrl } from "../../../core/nats-credentials.js";
 import { startCoordinator } from "../../../services/coordinator/start-coordinator.js";
 import { coordinatorPlanning } from "../../runtime/coordinator-planning.js";
 import { createLogger } from "../../runtime/create-logger.js";
@@ -76,12 +77,12 @@ export default class CoordinatorStart extends Command {
       logger,
       ...coordinatorPlanning({ targetShardMs: flags["target-shard-ms"] }),
     });
-    this.log(`coordinator listening on ${running.address} (NATS ${flags.nats})`);
+    this.log(`coordinator listening on ${running.address} (NATS ${redactNatsUrl(flags.nats)})`);
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", resolve);
       process.once("SIGINT", resolve);
     });
     await running.stop();
-    return { address: running.address, nats: flags.nats };
+    return { address: running.address, nats: redactNatsUrl(flags.nats) };
   }
 }
