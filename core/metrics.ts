@@ -52,7 +52,7 @@ export interface CellMetrics {
   perSequenceTps?: number[];
   /** Peak GPU memory during the cell, MiB, where a GPU exists. */
   peakVramMib?: number;
-  /** Host memory the engine reported for contexts/KV, MiB. */
+  /** Memory the engine measured for the cell: weights of the models it used plus their contexts (KV cache, compute buffers), MiB. */
   memoryMib?: number;
   /** sha256 of the generated token ids (comma-joined), hex: greedy-equivalence checks. */
   tokensSha256?: string;

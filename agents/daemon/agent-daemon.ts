@@ -16,6 +16,8 @@ import type { LlamaBuild } from "../../proto/gen/specgrid/v1/types.js";
 import type { Engine } from "../engines/engine.js";
 import { resolveModelPath } from "../probe/resolve-model-path.js";
 import { scanModels, type ModelFile } from "../probe/scan-models.js";
+import { readGgufFacts } from "../../core/gguf/read-gguf-facts.js";
+import type { CellLimits } from "../../core/cell-limits.js";
 import { collectHostFacts, inventoryOf } from "./host-facts.js";
 import { runShard } from "./run-shard.js";
 import { SlotSemaphore } from "./slot-semaphore.js";
@@ -43,6 +45,8 @@ export interface AgentOptions {
   skipGpuProbe?: boolean;
   /** sha256 cache file for the model scan. */
   sha256CacheFile?: string;
+  /** Bounds every incoming cell is held to before it runs. @default DEFAULT_CELL_LIMITS (core/cell-limits) */
+  cellLimits?: CellLimits;
 }
 
 export interface RunningAgent {
@@ -59,7 +63,8 @@ interface PoolLoop {
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const name = o.name ?? os.hostname();
   const log = o.logger.child({ component: "agent", agent: name });
-  const scan = await scanModels(o.modelDirs, { cacheFile: o.sha256CacheFile });
+  // GGUF facts travel with the inventory so reports can estimate memory from the models that actually ran
+  const scan = await scanModels(o.modelDirs, { cacheFile: o.sha256CacheFile, readFacts: readGgufFacts });
   for (const p of scan.problems) log.warn({ problem: p }, "model dir problem");
   const models: ModelFile[] = scan.models;
   const backend = await o.engine.describe().catch(() => undefined);
@@ -123,6 +128,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         logger: log,
         resolveModels,
         isCancelled: (s) => cancelled.has(s),
+        ...(o.cellLimits === undefined ? {} : { cellLimits: o.cellLimits }),
         ...consumerInfo,
       },
       abort.signal,

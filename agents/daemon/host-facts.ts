@@ -44,5 +44,10 @@ export async function collectHostFacts(opts: {
 }
 
 export function inventoryOf(models: ModelFile[]): InventoryModel[] {
-  return models.map((m) => ({ sha256: m.sha256, file: m.file, bytes: m.sizeBytes }));
+  return models.map((m) => ({
+    sha256: m.sha256,
+    file: m.file,
+    bytes: m.sizeBytes,
+    ...(m.facts === undefined ? {} : { factsJson: JSON.stringify(m.facts) }),
+  }));
 }

@@ -6,6 +6,7 @@ import type { JsMsg, JetStreamClient } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { Logger } from "pino";
 import type { Cell } from "../../core/cell.js";
+import { cellLimitProblems, type CellLimits } from "../../core/cell-limits.js";
 import { SpecgridError } from "../../core/errors.js";
 import type { CellOutcome, CellResult, InvalidReason } from "../../core/metrics.js";
 import { doneKey, resultMsgId, resultsSubject } from "../../core/nats-names.js";
@@ -16,6 +17,8 @@ import type { Engine, ResolvedModels } from "../engines/engine.js";
 export type ShardEnd = "acked" | "nak" | "term" | "released";
 
 export interface RunShardDeps {
+  /** Bounds every incoming cell is held to before it runs (core/cell-limits). @default DEFAULT_CELL_LIMITS */
+  cellLimits?: CellLimits;
   js: JetStreamClient;
   done: KV;
   engine: Engine;
@@ -110,6 +113,18 @@ export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSign
     for (const cell of shard.cells) {
       const entry = await withRetry(() => deps.done.get(doneKey(sweepId, cell.cellId, job.hostId)), signal);
       if (entry && entry.length > 0) continue;
+      // the coordinator is trusted to send values only, but nobody may make this host run out-of-schema cells
+      const problems = cellLimitProblems(cell, deps.cellLimits);
+      if (problems.length > 0) {
+        const message = `cell refused by this agent: ${problems.map((p) => `${p.field}: ${p.message}`).join("; ")}`;
+        log.warn({ cell: cell.cellId, problems }, "cell outside the agent's limits; recorded as failed");
+        await publish(
+          cell,
+          { status: "failed", invalidReason: "rejected-parameter", message },
+          new Date().toISOString(),
+        );
+        continue;
+      }
       pending.push(cell);
     }
     if (pending.length < shard.cells.length)

@@ -205,12 +205,14 @@ export class InProcessSession implements EngineSession {
     await ctx?.target.dispose();
   }
 
+  /** Weights of the models the cell used plus their contexts (KV cache, compute buffers): what the estimate covers. */
   private contextMemoryMib(ctx: Contexts): number {
-    const bytes = [ctx.target, ctx.draft].reduce(
+    const contextBytes = [ctx.target, ctx.draft].reduce(
       (sum, c) => sum + (c ? c.memoryUsage.ram + c.memoryUsage.vram : 0),
       0,
     );
-    return bytes / MIB;
+    const weightBytes = this.target.size + (ctx.draft && this.draft ? this.draft.size : 0);
+    return (contextBytes + weightBytes) / MIB;
   }
 }
 

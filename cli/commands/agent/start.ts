@@ -54,6 +54,16 @@ export default class AgentStart extends Command {
       default: 30000,
     }),
     "no-gpu-probe": Flags.boolean({ description: "skip nvidia-smi (CPU hosts, tests)" }),
+    "max-k": Flags.integer({
+      description: "refuse cells drafting more than this many tokens per step",
+      min: 1,
+    }),
+    "max-n-predict": Flags.integer({ description: "refuse cells generating more tokens than this", min: 1 }),
+    "max-ctx": Flags.integer({ description: "refuse cells asking for a larger context (tokens)", min: 1 }),
+    "max-prompt-bytes": Flags.integer({
+      description: "refuse cells with a longer prompt (UTF-8 bytes)",
+      min: 1,
+    }),
   };
 
   async run(): Promise<AgentStartResult> {
@@ -83,6 +93,12 @@ export default class AgentStart extends Command {
       logger,
       drainTimeoutMs: flags["drain-ms"],
       skipGpuProbe: flags["no-gpu-probe"],
+      cellLimits: {
+        ...(flags["max-k"] === undefined ? {} : { kMax: flags["max-k"] }),
+        ...(flags["max-n-predict"] === undefined ? {} : { nPredictMax: flags["max-n-predict"] }),
+        ...(flags["max-ctx"] === undefined ? {} : { ctxMax: flags["max-ctx"] }),
+        ...(flags["max-prompt-bytes"] === undefined ? {} : { promptBytesMax: flags["max-prompt-bytes"] }),
+      },
     }).catch((err: unknown) =>
       this.error(
         `could not register with the coordinator at ${flags.coordinator}: ${err instanceof Error ? err.message : String(err)}. ` +
