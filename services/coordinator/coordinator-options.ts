@@ -42,6 +42,11 @@ export interface CoordinatorOptions {
   ackWaitMs?: number;
   /** Deliveries of one shard before it is given up and its cells recorded failed. @default 5 */
   maxDeliver?: number;
+  /**
+   * JetStream replicas of specgrid's streams and KV buckets: 1 on a single server, 3 on a 3-node cluster
+   * (survives the loss of one node). Existing streams are scaled to it at start. @default 1
+   */
+  replicas?: number;
 }
 
 export interface ResolvedTimeouts {

@@ -38,6 +38,7 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     nc,
     jsm,
     Math.max(timeouts.livenessMs * 20, 60_000),
+    opts.replicas ?? 1,
   );
   const registry = new AgentRegistry(agentsKv, timeouts.livenessMs);
   await registry.load();
@@ -119,7 +120,12 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
   });
   const host = listen.slice(0, listen.lastIndexOf(":")) || "127.0.0.1";
   logger.info(
-    { listen: `${host}:${port}`, nats: redactNatsUrl(opts.natsUrl), tls: opts.tls !== undefined },
+    {
+      listen: `${host}:${port}`,
+      nats: redactNatsUrl(opts.natsUrl),
+      replicas: opts.replicas ?? 1,
+      tls: opts.tls !== undefined,
+    },
     "coordinator listening",
   );
 

@@ -1,4 +1,5 @@
 import { Command, Flags } from "@oclif/core";
+import { ConfigError } from "../../../core/errors.js";
 import { redactNatsUrl } from "../../../core/nats-credentials.js";
 import { startCoordinator } from "../../../services/coordinator/start-coordinator.js";
 import { coordinatorPlanning } from "../../runtime/coordinator-planning.js";
@@ -7,6 +8,7 @@ import { createLogger } from "../../runtime/create-logger.js";
 export interface CoordinatorStartResult {
   address: string;
   nats: string;
+  replicas: number;
 }
 
 export default class CoordinatorStart extends Command {
@@ -16,7 +18,9 @@ export default class CoordinatorStart extends Command {
 
   static override examples = [
     "<%= config.bin %> <%= command.id %> --listen 0.0.0.0:7400 --nats nats://127.0.0.1:4222 --token $SPECGRID_TOKEN",
+    "<%= config.bin %> <%= command.id %> --nats nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222 --replicas 3",
     "<%= config.bin %> <%= command.id %> --tls-cert server.pem --tls-key server.key --token s3cret",
+    "<%= config.bin %> <%= command.id %> --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem --token s3cret",
   ];
 
   static override enableJsonFlag = true;
@@ -27,7 +31,8 @@ export default class CoordinatorStart extends Command {
       default: "127.0.0.1:7400",
     }),
     nats: Flags.string({
-      description: "NATS server URL (JetStream enabled)",
+      description:
+        "NATS server URL (JetStream enabled); on a cluster list every node, comma-separated, so clients fail over",
       env: "NATS_URL",
       default: "nats://127.0.0.1:4222",
     }),
@@ -35,7 +40,13 @@ export default class CoordinatorStart extends Command {
     token: Flags.string({ description: "bearer token every RPC must carry", env: "SPECGRID_TOKEN" }),
     "tls-cert": Flags.string({ description: "server certificate (PEM); enables TLS with --tls-key" }),
     "tls-key": Flags.string({ description: "server private key (PEM)" }),
-    "tls-ca": Flags.string({ description: "CA (PEM) that client certificates must chain to (mutual TLS)" }),
+    "tls-client-ca": Flags.string({
+      description:
+        "CA (PEM) that client certificates must chain to: turns on mutual TLS (clients pass --tls-cert/--tls-key)",
+      // the old name, kept so existing units keep working; clients use --tls-ca for the server's CA instead
+      aliases: ["tls-ca"],
+      deprecateAliases: true,
+    }),
     "heartbeat-ms": Flags.integer({ description: "agent heartbeat interval", default: 5000, min: 50 }),
     "liveness-ms": Flags.integer({
       description: "silence after which an agent counts as dead (default 3 × heartbeat)",
@@ -50,6 +61,13 @@ export default class CoordinatorStart extends Command {
       default: 5,
       min: 1,
     }),
+    replicas: Flags.integer({
+      description:
+        "JetStream replicas of specgrid's streams and KV buckets: 1 on a single nats-server, 3 on a 3-node cluster",
+      default: 1,
+      min: 1,
+      max: 5,
+    }),
     "target-shard-ms": Flags.integer({ description: "planned duration of one shard", min: 1 }),
   };
 
@@ -60,6 +78,11 @@ export default class CoordinatorStart extends Command {
     if ((flags["tls-cert"] === undefined) !== (flags["tls-key"] === undefined)) {
       this.error("TLS needs both --tls-cert and --tls-key", { exit: 2 });
     }
+    if (flags["tls-client-ca"] !== undefined && flags["tls-cert"] === undefined)
+      this.error(
+        "--tls-client-ca (mutual TLS) needs TLS first: pass --tls-cert and --tls-key with the server's certificate",
+        { exit: 2 },
+      );
     const logger = createLogger({ name: "coordinator" });
     const running = await startCoordinator({
       listen: flags.listen,
@@ -68,14 +91,19 @@ export default class CoordinatorStart extends Command {
       token: flags.token,
       tls:
         flags["tls-cert"] && flags["tls-key"]
-          ? { certFile: flags["tls-cert"], keyFile: flags["tls-key"], caFile: flags["tls-ca"] }
+          ? { certFile: flags["tls-cert"], keyFile: flags["tls-key"], caFile: flags["tls-client-ca"] }
           : undefined,
       heartbeatMs: flags["heartbeat-ms"],
       livenessMs: flags["liveness-ms"],
       ackWaitMs: flags["ack-wait-ms"],
       maxDeliver: flags["max-deliver"],
+      replicas: flags.replicas,
       logger,
       ...coordinatorPlanning({ targetShardMs: flags["target-shard-ms"] }),
+    }).catch((err: unknown) => {
+      // an unreadable certificate or key is bad input, like a bad flag
+      if (err instanceof ConfigError) this.error(err.message, { exit: 2 });
+      throw err;
     });
     this.log(`coordinator listening on ${running.address} (NATS ${redactNatsUrl(flags.nats)})`);
     await new Promise<void>((resolve) => {
@@ -83,6 +111,6 @@ export default class CoordinatorStart extends Command {
       process.once("SIGINT", resolve);
     });
     await running.stop();
-    return { address: running.address, nats: redactNatsUrl(flags.nats) };
+    return { address: running.address, nats: redactNatsUrl(flags.nats), replicas: flags.replicas };
   }
 }
