@@ -6,7 +6,7 @@ import { pino } from "pino";
 
 import { ENGINE_NAMES, type EngineName } from "../../core/cell.js";
 import { SpecgridError } from "../../core/errors.js";
-import { createCoordinatorClient } from "../../core/wire/coordinator-client.js";
+import { clientTlsFlags, clientWithTls } from "../runtime/client-flags.js";
 import { reproduceSweep } from "../report/reproduce-sweep.js";
 import { formatCi, formatNumber } from "../report/format-number.js";
 import { startEmbeddedStack } from "../runtime/embedded-stack.js";
@@ -49,9 +49,7 @@ export default class Reproduce extends Command {
       description: "coordinator bearer token (omit to run on this machine)",
       env: "SPECGRID_TOKEN",
     }),
-    "tls-ca": Flags.string({
-      description: "CA file to verify the coordinator's TLS certificate (enables TLS)",
-    }),
+    ...clientTlsFlags,
     nats: Flags.string({
       description: "NATS server URL of the coordinator (repeatable)",
       env: "SPECGRID_NATS",
@@ -109,11 +107,7 @@ export default class Reproduce extends Command {
       : undefined;
     const client =
       stack?.client ??
-      createCoordinatorClient({
-        address: flags.coordinator,
-        token: flags.token!,
-        tlsCaFile: flags["tls-ca"],
-      });
+      clientWithTls(flags.coordinator, flags.token!, flags, (m) => this.error(m, { exit: 2 }));
     try {
       const r = await reproduceSweep({
         store,

@@ -1,6 +1,6 @@
 // A promise-shaped Coordinator client that attaches the bearer token to every call and turns gRPC errors
-// into SpecgridErrors. Used by the agent daemon and the CLI; creating it opens nothing until the first call.
-import { readFileSync } from "node:fs";
+// into SpecgridErrors. Used by the agent daemon and the CLI; creating it reads the TLS files (a ConfigError
+// names a bad one) and opens no connection until the first call.
 import * as grpc from "@grpc/grpc-js";
 import {
   CoordinatorClient as PbCoordinatorClient,
@@ -14,7 +14,9 @@ import {
   type SweepStatus,
 } from "../../proto/gen/specgrid/v1/coordinator.js";
 import type { Event as SweepEvent } from "../../proto/gen/specgrid/v1/types.js";
+import { ConfigError, SpecgridError } from "../errors.js";
 import { fromGrpcError } from "./grpc-status.js";
+import { readPemFile } from "./read-pem-file.js";
 
 export interface CoordinatorClientOptions {
   /** host:port */
@@ -24,6 +26,13 @@ export interface CoordinatorClientOptions {
   tlsCaFile?: string;
   /** Use TLS with the system roots. */
   tls?: boolean;
+  /**
+   * Client certificate (PEM) presented to a coordinator that requires one (mutual TLS). Needs `tlsKeyFile`;
+   * implies TLS (with the system roots when `tlsCaFile` is not set).
+   */
+  tlsCertFile?: string;
+  /** Private key (PEM) of `tlsCertFile`. */
+  tlsKeyFile?: string;
   /** Per-call deadline. @default 15000 */
   callTimeoutMs?: number;
 }
@@ -43,13 +52,49 @@ export interface CoordinatorClient {
 
 type Callback<T> = (err: grpc.ServiceError | null, res: T) => void;
 
+function usesTls(o: CoordinatorClientOptions): boolean {
+  return o.tls === true || o.tlsCaFile !== undefined || o.tlsCertFile !== undefined;
+}
+
+function channelCredentials(o: CoordinatorClientOptions): grpc.ChannelCredentials {
+  if ((o.tlsCertFile === undefined) !== (o.tlsKeyFile === undefined)) {
+    throw new ConfigError(
+      "a client certificate needs its private key and the key its certificate: pass --tls-cert and --tls-key together",
+    );
+  }
+  if (!usesTls(o)) return grpc.credentials.createInsecure();
+  const ca = o.tlsCaFile === undefined ? null : readPemFile(o.tlsCaFile, "--tls-ca (coordinator CA)");
+  const key = o.tlsKeyFile === undefined ? null : readPemFile(o.tlsKeyFile, "--tls-key (client key)");
+  const cert =
+    o.tlsCertFile === undefined ? null : readPemFile(o.tlsCertFile, "--tls-cert (client certificate)");
+  try {
+    return grpc.credentials.createSsl(ca, key, cert);
+  } catch (err) {
+    throw new ConfigError(
+      `TLS files rejected: ${err instanceof Error ? err.message : String(err)}. ` +
+        "Check that --tls-key is the private key of --tls-cert and both are PEM.",
+    );
+  }
+}
+
+// A failed TLS handshake reaches the caller as a bare UNAVAILABLE; say which files to check.
+function withTlsHint(err: SpecgridError, o: CoordinatorClientOptions): SpecgridError {
+  if (err.code !== "UNAVAILABLE" || !usesTls(o)) return err;
+  const hint =
+    o.tlsCertFile === undefined
+      ? "over TLS: if the coordinator runs, check that --tls-ca signed its certificate, and if it requires " +
+        "client certificates (mutual TLS), pass --tls-cert and --tls-key"
+      : "over TLS: if the coordinator runs, check that --tls-ca signed its certificate and that its " +
+        "--tls-client-ca signed --tls-cert";
+  return new SpecgridError(err.code, `${err.message} (${hint})`, {
+    retryable: err.retryable,
+    details: err.details,
+    cause: err.cause,
+  });
+}
+
 export function createCoordinatorClient(o: CoordinatorClientOptions): CoordinatorClient {
-  const creds =
-    o.tlsCaFile !== undefined
-      ? grpc.credentials.createSsl(readFileSync(o.tlsCaFile))
-      : o.tls
-        ? grpc.credentials.createSsl()
-        : grpc.credentials.createInsecure();
+  const creds = channelCredentials(o);
   // a restarted coordinator should be found again within seconds, not grpc's default minutes of backoff
   const client = new PbCoordinatorClient(o.address, creds, {
     "grpc.initial_reconnect_backoff_ms": 200,
@@ -67,7 +112,7 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
   ): Promise<Res> {
     return new Promise((resolve, reject) => {
       fn.call(client, req, metadata(), options(), (err: grpc.ServiceError | null, res: Res) =>
-        err ? reject(fromGrpcError(err)) : resolve(res),
+        err ? reject(withTlsHint(fromGrpcError(err), o)) : resolve(res),
       );
     });
   }
@@ -89,7 +134,7 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
         for await (const e of stream as AsyncIterable<SweepEvent>) yield e;
       } catch (err) {
         if (signal?.aborted) return;
-        throw fromGrpcError(err);
+        throw withTlsHint(fromGrpcError(err), o);
       } finally {
         signal?.removeEventListener("abort", onAbort);
         stream.cancel(); // the consumer may stop early (break): end the call on the server too

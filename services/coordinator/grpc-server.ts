@@ -1,10 +1,10 @@
 // gRPC adapter: bearer-token check on every call, errors through toGrpcStatus, nothing else.
 import { timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { SpecgridError } from "../../core/errors.js";
 import { toGrpcStatus } from "../../core/wire/grpc-status.js";
+import { readPemFile } from "../../core/wire/read-pem-file.js";
 import { CoordinatorService, type CoordinatorServer } from "../../proto/gen/specgrid/v1/coordinator.js";
 import type { SweepEvent } from "../../core/wire/nats-payloads.js";
 import { RESULTS_SUBJECT_PREFIX, EVENTS_SUBJECT_PREFIX, JOBS_STREAM } from "../../core/nats-names.js";
@@ -49,6 +49,17 @@ function unary<Req, Res>(
         },
       );
   };
+}
+
+// With a client CA, the handshake itself refuses a client without a certificate signed by it, before any
+// RPC (and its token check) runs: mutual TLS adds to the bearer token, it does not replace it.
+function serverTlsCredentials(tls: TlsFiles): grpc.ServerCredentials {
+  const clientCa = tls.caFile === undefined ? null : readPemFile(tls.caFile, "--tls-client-ca (client CA)");
+  const keyCertPair = {
+    cert_chain: readPemFile(tls.certFile, "--tls-cert (server certificate)"),
+    private_key: readPemFile(tls.keyFile, "--tls-key (server key)"),
+  };
+  return grpc.ServerCredentials.createSsl(clientCa, [keyCertPair], clientCa !== null);
 }
 
 export interface GrpcServerOptions {
@@ -123,13 +134,7 @@ export async function startGrpcServer(o: GrpcServerOptions): Promise<{ server: g
   };
   const server = new grpc.Server();
   server.addService(CoordinatorService, impl);
-  const creds = o.tls
-    ? grpc.ServerCredentials.createSsl(
-        o.tls.caFile ? readFileSync(o.tls.caFile) : null,
-        [{ cert_chain: readFileSync(o.tls.certFile), private_key: readFileSync(o.tls.keyFile) }],
-        o.tls.caFile !== undefined,
-      )
-    : grpc.ServerCredentials.createInsecure();
+  const creds = o.tls ? serverTlsCredentials(o.tls) : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(o.listen, creds, (err, p) => (err ? reject(err) : resolve(p))),
   );

@@ -1,7 +1,7 @@
 import { Command, Flags } from "@oclif/core";
 
 import { SpecgridError } from "../../../core/errors.js";
-import { createCoordinatorClient } from "../../../core/wire/coordinator-client.js";
+import { clientTlsFlags, clientWithTls } from "../../runtime/client-flags.js";
 import { DEFAULT_DB_FILE, openStore } from "../../store/open-store.js";
 import { pullResults } from "../../store/pull-results.js";
 import { syncSweep, type SyncSummary } from "../../store/sync-sweep.js";
@@ -55,9 +55,7 @@ export default class ResultsPull extends Command {
       description: "bearer token of the coordinator (enables fetching sweep definitions)",
       env: "SPECGRID_TOKEN",
     }),
-    "tls-ca": Flags.string({
-      description: "CA file to verify the coordinator's TLS certificate (enables TLS)",
-    }),
+    ...clientTlsFlags,
   };
 
   async run(): Promise<ResultsPullResult> {
@@ -89,11 +87,9 @@ export default class ResultsPull extends Command {
       });
       const synced: SyncSummary[] = [];
       if (flags.token !== undefined) {
-        const client = createCoordinatorClient({
-          address: flags.coordinator,
-          token: flags.token,
-          tlsCaFile: flags["tls-ca"],
-        });
+        const client = clientWithTls(flags.coordinator, flags.token, flags, (m) =>
+          this.error(m, { exit: 2 }),
+        );
         try {
           const ids = new Set(summary.sweepIds);
           if (flags.sweep !== undefined) ids.add(flags.sweep);
