@@ -11,6 +11,8 @@ import { ConfigError } from "../../core/errors.js";
 export interface LaunchNatsOptions {
   /** JetStream store dir; a temp dir (removed on stop) when omitted. */
   storeDir?: string;
+  /** Address to listen on (tests bind the host side of their network-namespace links). @default "127.0.0.1" */
+  host?: string;
   /** Port to listen on; a free one is picked when omitted. Pass the old port to restart on the same address. */
   port?: number;
   /** nats-server binary; @default process.env.SPECGRID_NATS_SERVER ?? "nats-server" from PATH */
@@ -60,7 +62,7 @@ export async function launchNatsServer(opts: LaunchNatsOptions = {}): Promise<La
   const portsDir = await mkdtemp(path.join(os.tmpdir(), "specgrid-nats-ports-"));
   const argv = [
     "-a",
-    "127.0.0.1",
+    opts.host ?? "127.0.0.1",
     "-p",
     String(opts.port ?? -1),
     "-js",
