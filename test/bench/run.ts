@@ -136,4 +136,9 @@ async function main(): Promise<void> {
   process.exit(failed ? 1 : 0);
 }
 
+// On Ctrl-C or a timeout's SIGTERM, exit through process.exit: the nats-server launcher kills its server's
+// process group from an exit hook, which a signal's default action would skip (leaving servers behind).
+process.once("SIGINT", () => process.exit(130));
+process.once("SIGTERM", () => process.exit(143));
+
 await main();
