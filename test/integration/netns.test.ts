@@ -129,7 +129,10 @@ describe.skipIf(cannotNetns !== undefined)("agents in network namespaces: a link
     const cellIds = plannedShards(after).flatMap((sh) => sh.cells.map((c) => c.cellId));
     const tally = tallyPlacements(cellIds, byPlacement(results, true));
     const other = cluster.agents.find((a) => a !== stale)!;
-    const redelivered = results.filter((r) => r.shardId === shard && r.hostId === other.name).length;
+    const byOther = results.filter((r) => r.shardId === shard && r.hostId === other.name);
+    const redelivered = byOther.length;
+    // when the other host started its first cell of the shard: ack_wait after the last working() got through
+    const takenOverAfterMs = Math.min(...byOther.map((r) => Date.parse(r.startedAt))) - cutAt;
     report("link down mid-shard", {
       cells_expected: tally.expected,
       valid: tally.valid,
@@ -139,6 +142,7 @@ describe.skipIf(cannotNetns !== undefined)("agents in network namespaces: a link
       cut_agent: stale.name,
       done_at_cut: doneAtCut,
       cells_of_cut_shard_run_by_other: redelivered,
+      other_started_shard_after_cut_ms: redelivered > 0 ? takenOverAfterMs : null,
       cells_finished_by_cut_agent_after_cut: finishedAfterCut(stale, shard, cutAt),
       results_from_cut_agent: results.filter((r) => r.hostId === stale.name).length,
       declared_dead_after_ms: deadAfterMs,
