@@ -15,6 +15,8 @@ interface SweepProgress {
   results: Map<string, PlacementResult>;
   /** Results that arrived before the sweep record was known (replay order), applied on track(). */
   early: CellResult[];
+  /** Kept up to date on every counted result: reading progress is O(hosts), not O(results). */
+  counts: ProgressCounts;
 }
 
 export interface ProgressCounts {
@@ -38,7 +40,7 @@ export class ProgressTracker {
   private progress(sweepId: string): SweepProgress {
     let p = this.sweeps.get(sweepId);
     if (!p) {
-      p = { results: new Map(), early: [] };
+      p = { results: new Map(), early: [], counts: emptyCounts() };
       this.sweeps.set(sweepId, p);
     }
     return p;
@@ -63,8 +65,11 @@ export class ProgressTracker {
     const key = `${result.cellId}|${rec.spread ? "any" : result.hostId}`;
     const prev = p.results.get(key);
     if (prev && (prev.status !== "failed" || result.outcome.status === "failed")) return;
-    p.results.set(key, { status: result.outcome.status, hostId: result.hostId });
-    const counts = this.counts(result.sweepId);
+    if (prev) tally(p.counts, prev, -1);
+    const placed = { status: result.outcome.status, hostId: result.hostId };
+    p.results.set(key, placed);
+    tally(p.counts, placed, 1);
+    const counts = p.counts;
     const event: SweepEvent = {
       sweepId: result.sweepId,
       kind: "cell-done",
@@ -88,19 +93,9 @@ export class ProgressTracker {
   }
 
   counts(sweepId: string): ProgressCounts {
-    const counts: ProgressCounts = { done: 0, valid: 0, invalid: 0, failed: 0, perHost: new Map() };
-    for (const r of this.sweeps.get(sweepId)?.results.values() ?? []) {
-      counts.done++;
-      if (r.status === "ok") counts.valid++;
-      else if (r.status === "invalid") counts.invalid++;
-      else counts.failed++;
-      const h = counts.perHost.get(r.hostId) ?? { done: 0, valid: 0, failed: 0 };
-      h.done++;
-      if (r.status === "ok") h.valid++;
-      if (r.status === "failed") h.failed++;
-      counts.perHost.set(r.hostId, h);
-    }
-    return counts;
+    const c = this.sweeps.get(sweepId)?.counts ?? emptyCounts();
+    const perHost = new Map([...c.perHost].map(([h, v]) => [h, { ...v }]));
+    return { done: c.done, valid: c.valid, invalid: c.invalid, failed: c.failed, perHost };
   }
 
   private async checkComplete(rec: SweepRecord): Promise<void> {
@@ -108,4 +103,21 @@ export class ProgressTracker {
     const counts = this.counts(rec.sweepId);
     if (counts.done >= rec.placementsTotal) await this.onComplete(rec, counts);
   }
+}
+
+function emptyCounts(): ProgressCounts {
+  return { done: 0, valid: 0, invalid: 0, failed: 0, perHost: new Map() };
+}
+
+/** Adds (sign 1) or removes (sign -1) one placement's result from the running counts. */
+function tally(c: ProgressCounts, r: PlacementResult, sign: 1 | -1): void {
+  c.done += sign;
+  if (r.status === "ok") c.valid += sign;
+  else if (r.status === "invalid") c.invalid += sign;
+  else c.failed += sign;
+  const h = c.perHost.get(r.hostId) ?? { done: 0, valid: 0, failed: 0 };
+  h.done += sign;
+  if (r.status === "ok") h.valid += sign;
+  if (r.status === "failed") h.failed += sign;
+  c.perHost.set(r.hostId, h);
 }

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import type { CellResult, CellStatus } from "../../core/metrics.js";
+import { ProgressTracker, type ProgressCounts } from "../../services/coordinator/progress-tracker.js";
+import type { SweepRecord } from "../../services/coordinator/sweep-record.js";
+
+const record = (spread: boolean, placementsTotal: number): SweepRecord => ({
+  sweepId: "sw",
+  name: "sw",
+  state: "running",
+  submittedAt: "2026-11-28T00:00:00Z",
+  manifestYaml: "",
+  manifestResolvedJson: "{}",
+  spread,
+  shards: [],
+  placements: [],
+  placementsTotal,
+  published: true,
+  requirements: [],
+});
+
+const result = (cellId: string, hostId: string, status: CellStatus): CellResult => ({
+  sweepId: "sw",
+  cellId,
+  hostId,
+  shardId: "sh",
+  attempt: 1,
+  engine: "in-process",
+  outcome: { status },
+  startedAt: "",
+  finishedAt: "",
+});
+
+describe("ProgressTracker", () => {
+  it("counts each placement once, lets a valid retry replace a failure, and completes once", async () => {
+    const completed: ProgressCounts[] = [];
+    const t = new ProgressTracker((_rec, counts) => {
+      completed.push(counts);
+      return Promise.resolve();
+    });
+    await t.track(record(true, 3));
+    await t.add(result("a", "h1", "failed"));
+    await t.add(result("a", "h2", "ok")); // spread: the same placement, now valid on another host
+    await t.add(result("a", "h1", "failed")); // a late failure never replaces a valid result
+    await t.add(result("b", "h1", "invalid"));
+    await t.add(result("b", "h2", "ok")); // invalid is not failed: the first one stands
+    expect(t.counts("sw")).toMatchObject({ done: 2, valid: 1, invalid: 1, failed: 0 });
+    expect(t.counts("sw").perHost.get("h1")).toEqual({ done: 1, valid: 0, failed: 0 });
+    expect(t.counts("sw").perHost.get("h2")).toEqual({ done: 1, valid: 1, failed: 0 });
+    expect(completed).toHaveLength(0);
+    await t.add(result("c", "h1", "failed"));
+    expect(completed).toHaveLength(1);
+    expect(completed[0]).toMatchObject({ done: 3, valid: 1, invalid: 1, failed: 1 });
+  });
+
+  it("every-host sweeps count (cell, host) pairs, and results seen before the record are applied at track()", async () => {
+    const t = new ProgressTracker(() => Promise.resolve());
+    await t.add(result("a", "h1", "ok"));
+    expect(t.counts("sw").done).toBe(0);
+    await t.track(record(false, 4));
+    await t.add(result("a", "h2", "ok"));
+    await t.add(result("a", "h2", "ok"));
+    expect(t.counts("sw")).toMatchObject({ done: 2, valid: 2 });
+    expect(t.hasResult("sw", "a", "h1")).toBe(true);
+    expect(t.hasResult("sw", "b", "h1")).toBe(false);
+  });
+
+  it("hands out copies: a caller changing its counts does not change the tracker's", async () => {
+    const t = new ProgressTracker(() => Promise.resolve());
+    await t.track(record(true, 5));
+    await t.add(result("a", "h1", "ok"));
+    const c = t.counts("sw");
+    c.done = 99;
+    c.perHost.get("h1")!.done = 99;
+    expect(t.counts("sw").done).toBe(1);
+    expect(t.counts("sw").perHost.get("h1")!.done).toBe(1);
+  });
+});
