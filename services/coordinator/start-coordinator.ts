@@ -76,8 +76,21 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
             : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 },
         );
         // short pulls: after a NATS restart the missed heartbeats are noticed in seconds, not half a minute
-        messages = await consumer.consume({ expires: 2_000 });
-        for await (const m of messages) {
+        const current = await consumer.consume({ expires: 2_000 });
+        messages = current;
+        // On a cluster the ordered consumer behind this can be lost with a node (it has one replica) and
+        // nats.js does not always rebuild it: after a reconnect or missed heartbeats start a fresh one from
+        // the last sequence seen, so progress never stalls while results keep arriving.
+        void (async () => {
+          for await (const st of current.status()) {
+            if (st.type === "heartbeats_missed" || st.type === "consumer_deleted") {
+              logger.debug({ status: st.type }, "results consumer restarting");
+              current.stop();
+              break;
+            }
+          }
+        })().catch(() => undefined);
+        for await (const m of current) {
           lastSeq = m.seq;
           try {
             await progress.add(decodeCellResult(m.data));
@@ -92,6 +105,12 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     }
   };
   const consuming = consumeResults();
+  // a reconnect may land on another cluster node: rebuild the results consumer there (see consumeResults)
+  void (async () => {
+    for await (const st of nc.status()) {
+      if (st.type === "reconnect") messages?.stop();
+    }
+  })().catch(() => undefined);
 
   // the server announces shards that used up max_deliver; only the coordinator can close them out
   const advisories = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${JOBS_STREAM}.*`);

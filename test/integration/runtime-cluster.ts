@@ -11,6 +11,7 @@ import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { RESULTS_STREAM, resultsSubject } from "../../core/nats-names.js";
+import { natsLogin } from "../../core/nats-credentials.js";
 import type { CellResult } from "../../core/metrics.js";
 import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import { decodeCellResult } from "../../core/wire/nats-payloads.js";
@@ -46,10 +47,17 @@ export class RuntimeCluster {
   coordinatorProcess?: ChildProcess;
   coordinatorLog = "";
 
-  static async start(opts: { native?: boolean; coordinatorProcess?: boolean } = {}): Promise<RuntimeCluster> {
+  /** JetStream replicas the coordinator asks for (3 on a test cluster). */
+  replicas = 1;
+
+  /** `nats`: a server (or cluster, comma-separated URLs) the caller started; it is stopped with the cluster. */
+  static async start(
+    opts: { native?: boolean; coordinatorProcess?: boolean; nats?: TestNats; replicas?: number } = {},
+  ): Promise<RuntimeCluster> {
     const c = new RuntimeCluster();
     c.dir = await mkdtemp(path.join(os.tmpdir(), "specgrid-rt-"));
-    c.nats = await startTestNats({ native: opts.native });
+    c.replicas = opts.replicas ?? 1;
+    c.nats = opts.nats ?? (await startTestNats({ native: opts.native }));
     if (opts.coordinatorProcess) await c.spawnCoordinator();
     else await c.startCoordinator();
     c.client = createCoordinatorClient({ address: `127.0.0.1:${c.port}`, token: TOKEN, callTimeoutMs: 5000 });
@@ -61,6 +69,7 @@ export class RuntimeCluster {
       listen: `127.0.0.1:${this.port}`,
       natsUrl: this.nats.url,
       token: TOKEN,
+      replicas: this.replicas,
       logger: pino({ level: process.env.SPECGRID_TEST_LOG ?? "silent" }),
       ...FAST,
       ...coordinatorPlanning({ targetShardMs: 1 }),
@@ -89,6 +98,8 @@ export class RuntimeCluster {
       String(FAST.maxDeliver),
       "--target-shard-ms",
       "1",
+      "--replicas",
+      String(this.replicas),
     ];
     const child = spawn(process.execPath, argv, {
       cwd: repoRoot,
@@ -225,7 +236,8 @@ export class RuntimeCluster {
 
   /** Every result message of a sweep, straight from the stream (duplicates included). */
   async results(sweepId: string): Promise<CellResult[]> {
-    const nc = await connect({ servers: this.nats.url });
+    // a cluster's URL is a comma-separated list
+    const nc = await connect({ servers: natsLogin(this.nats.url).servers });
     try {
       const js = jetstream(nc);
       const jsm = await js.jetstreamManager();

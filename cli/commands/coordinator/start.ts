@@ -8,6 +8,7 @@ import { createLogger } from "../../runtime/create-logger.js";
 export interface CoordinatorStartResult {
   address: string;
   nats: string;
+  replicas: number;
 }
 
 export default class CoordinatorStart extends Command {
@@ -17,6 +18,7 @@ export default class CoordinatorStart extends Command {
 
   static override examples = [
     "<%= config.bin %> <%= command.id %> --listen 0.0.0.0:7400 --nats nats://127.0.0.1:4222 --token $SPECGRID_TOKEN",
+    "<%= config.bin %> <%= command.id %> --nats nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222 --replicas 3",
     "<%= config.bin %> <%= command.id %> --tls-cert server.pem --tls-key server.key --token s3cret",
     "<%= config.bin %> <%= command.id %> --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem --token s3cret",
   ];
@@ -29,7 +31,8 @@ export default class CoordinatorStart extends Command {
       default: "127.0.0.1:7400",
     }),
     nats: Flags.string({
-      description: "NATS server URL (JetStream enabled)",
+      description:
+        "NATS server URL (JetStream enabled); on a cluster list every node, comma-separated, so clients fail over",
       env: "NATS_URL",
       default: "nats://127.0.0.1:4222",
     }),
@@ -57,6 +60,13 @@ export default class CoordinatorStart extends Command {
       description: "deliveries of a shard before its cells are recorded failed",
       default: 5,
       min: 1,
+    }),
+    replicas: Flags.integer({
+      description:
+        "JetStream replicas of specgrid's streams and KV buckets: 1 on a single nats-server, 3 on a 3-node cluster",
+      default: 1,
+      min: 1,
+      max: 5,
     }),
     "target-shard-ms": Flags.integer({ description: "planned duration of one shard", min: 1 }),
   };
@@ -87,6 +97,7 @@ export default class CoordinatorStart extends Command {
       livenessMs: flags["liveness-ms"],
       ackWaitMs: flags["ack-wait-ms"],
       maxDeliver: flags["max-deliver"],
+      replicas: flags.replicas,
       logger,
       ...coordinatorPlanning({ targetShardMs: flags["target-shard-ms"] }),
     }).catch((err: unknown) => {
@@ -100,6 +111,6 @@ export default class CoordinatorStart extends Command {
       process.once("SIGINT", resolve);
     });
     await running.stop();
-    return { address: running.address, nats: redactNatsUrl(flags.nats) };
+    return { address: running.address, nats: redactNatsUrl(flags.nats), replicas: flags.replicas };
   }
 }
