@@ -62,10 +62,19 @@ function withId(cell: Cell, memo?: CellIdentityMemo): Cell {
   return cell;
 }
 
-/** Cuts a key's cell groups into shards near the target duration; groups stay whole. */
+/**
+ * A shard travels as one NATS message, and nats-server refuses messages over max_payload (1 MiB by default).
+ * Cells carry their prompt, so long prompts cut shards by size as well as by time.
+ */
+export const MAX_SHARD_PAYLOAD_BYTES = 768 * 1024;
+/** Encoded size of a cell besides its prompt (ids, hashes, parameters), rounded up. */
+const CELL_OVERHEAD_BYTES = 512;
+
+/** Cuts a key's cell groups into shards near the target duration and under the payload limit; groups stay whole. */
 class ShardCutter {
   private current: Cell[] = [];
   private currentMs = 0;
+  private currentBytes = 0;
 
   constructor(
     private readonly key: ShardKey,
@@ -77,10 +86,17 @@ class ShardCutter {
   add(group: readonly Cell[]): void {
     let groupMs = 0;
     const perCellLoadMs = loadsPerCell(this.key.engine) ? this.m.estimate.loadMs : 0;
-    for (const c of group) groupMs += estimateCellMs(c, this.m.estimate) + perCellLoadMs;
-    if (this.current.length > 0 && this.currentMs + groupMs > this.targetMs) this.flush();
+    let groupBytes = 0;
+    for (const c of group) {
+      groupMs += estimateCellMs(c, this.m.estimate) + perCellLoadMs;
+      groupBytes += Buffer.byteLength(c.prompt) + CELL_OVERHEAD_BYTES;
+    }
+    const overTime = this.currentMs + groupMs > this.targetMs;
+    const overSize = this.currentBytes + groupBytes > MAX_SHARD_PAYLOAD_BYTES;
+    if (this.current.length > 0 && (overTime || overSize)) this.flush();
     this.current.push(...group);
     this.currentMs += groupMs;
+    this.currentBytes += groupBytes;
   }
 
   flush(): void {
@@ -100,6 +116,7 @@ class ShardCutter {
     });
     this.current = [];
     this.currentMs = 0;
+    this.currentBytes = 0;
   }
 }
 

@@ -99,6 +99,8 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
   const client = new PbCoordinatorClient(o.address, creds, {
     "grpc.initial_reconnect_backoff_ms": 200,
     "grpc.max_reconnect_backoff_ms": 2_000,
+    // GetSweep of a large sweep carries every shard; the coordinator sends up to 256 MiB
+    "grpc.max_receive_message_length": 256 * 1024 * 1024,
   });
   const metadata = (): grpc.Metadata => {
     const md = new grpc.Metadata();

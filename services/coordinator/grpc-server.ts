@@ -62,6 +62,9 @@ function serverTlsCredentials(tls: TlsFiles): grpc.ServerCredentials {
   return grpc.ServerCredentials.createSsl(clientCa, [keyCertPair], clientCa !== null);
 }
 
+/** Largest reply the coordinator sends (GetSweep of a large sweep). */
+export const MAX_REPLY_BYTES = 256 * 1024 * 1024;
+
 export interface GrpcServerOptions {
   listen: string;
   token: string;
@@ -132,7 +135,9 @@ export async function startGrpcServer(o: GrpcServerOptions): Promise<{ server: g
       call.on("cancelled", () => o.progress.events.off("event", onEvent));
     },
   };
-  const server = new grpc.Server();
+  // GetSweep with detail carries every shard (each cell with its prompt): large sweeps exceed grpc's 4 MiB
+  // default. Requests keep the default receive bound, so an oversized request is still refused.
+  const server = new grpc.Server({ "grpc.max_send_message_length": MAX_REPLY_BYTES });
   server.addService(CoordinatorService, impl);
   const creds = o.tls ? serverTlsCredentials(o.tls) : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>

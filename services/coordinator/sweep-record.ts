@@ -32,17 +32,48 @@ export interface SweepRecord {
   requirements: { pool: string; engine: string; sha256s: string[] }[];
 }
 
+/**
+ * Shards carry every cell with its prompt, so a large sweep's record outgrows nats-server's max_payload
+ * (1 MiB by default; about 2,500 cells). The shard list is stored once, split into pieces under keys of its
+ * own; the record's head names how many pieces to read back.
+ */
+const PIECE_BYTES = 512 * 1024;
+const PIECE_MARK = ".shards.";
+
+interface StoredHead extends Omit<SweepRecord, "shards"> {
+  shardPieces?: number;
+  /** Records saved before shards were split off carry them inline. */
+  shards?: Shard[];
+}
+
 export class SweepRecords {
   private readonly cache = new Map<string, SweepRecord>();
+  /** Sweeps whose shard pieces are in the bucket already (shards never change after submit). */
+  private readonly piecesSaved = new Set<string>();
 
   constructor(private readonly kv: KV) {}
 
   async load(): Promise<SweepRecord[]> {
     for await (const key of await this.kv.keys()) {
+      if (key.includes(PIECE_MARK)) continue;
       const entry = await this.kv.get(key);
       if (!entry || entry.length === 0) continue;
-      const rec = entry.json<SweepRecord>();
-      this.cache.set(rec.sweepId, rec);
+      const { shardPieces, shards, ...head } = entry.json<StoredHead>();
+      let all = shards ?? [];
+      if (shardPieces !== undefined) {
+        // pieces are byte ranges of the UTF-8 text: join the bytes, then decode once
+        const bytes: Uint8Array[] = [];
+        for (let i = 0; i < shardPieces; i++) {
+          const piece = await this.kv.get(`${head.sweepId}${PIECE_MARK}${i}`);
+          if (!piece || piece.length === 0)
+            throw new Error(`sweep ${head.sweepId}: shard piece ${i} is missing`);
+          bytes.push(piece.value);
+        }
+        const text = Buffer.concat(bytes).toString("utf8");
+        all = JSON.parse(text) as Shard[];
+        this.piecesSaved.add(head.sweepId);
+      }
+      this.cache.set(head.sweepId, { ...head, shards: all });
     }
     return [...this.cache.values()];
   }
@@ -57,6 +88,19 @@ export class SweepRecords {
 
   async save(rec: SweepRecord): Promise<void> {
     this.cache.set(rec.sweepId, rec);
-    await this.kv.put(rec.sweepId, JSON.stringify(rec));
+    const { shards, ...head } = rec;
+    const bytes = Buffer.from(JSON.stringify(shards), "utf8");
+    const shardPieces = Math.max(1, Math.ceil(bytes.length / PIECE_BYTES));
+    // pieces first: a head is never visible before the shards it names
+    if (!this.piecesSaved.has(rec.sweepId)) {
+      for (let i = 0; i < shardPieces; i++)
+        await this.kv.put(
+          `${rec.sweepId}${PIECE_MARK}${i}`,
+          bytes.subarray(i * PIECE_BYTES, (i + 1) * PIECE_BYTES),
+        );
+      this.piecesSaved.add(rec.sweepId);
+    }
+    const stored: StoredHead = { ...head, shardPieces };
+    await this.kv.put(rec.sweepId, JSON.stringify(stored));
   }
 }

@@ -4,7 +4,7 @@ import type { Cell } from "../../core/cell.js";
 import { cellIdOf } from "../../core/ids.js";
 import { loadManifest, parseManifest } from "../../core/manifest/load-manifest.js";
 import type { Manifest } from "../../core/manifest/manifest.js";
-import { planSweep } from "../../core/plan/plan-sweep.js";
+import { MAX_SHARD_PAYLOAD_BYTES, planSweep } from "../../core/plan/plan-sweep.js";
 
 const examples = path.resolve(import.meta.dirname, "../../examples");
 
@@ -209,5 +209,30 @@ ${over}`;
 
   it("stays quiet about greedy drafting on llama-speculative", () => {
     expect(warningsOf("engine: llama-speculative\n")).not.toMatch(/greedily/);
+  });
+});
+
+describe("planSweep shard payload size", () => {
+  it("cuts shards so each fits one NATS message, keeping (temperature, prompt, repeat) groups whole", () => {
+    const prompts = Array.from({ length: 30 }, (_, i) => `p${i} ${"ü".repeat(20_000)}`);
+    const text = JSON.stringify({
+      name: "long-prompts",
+      models: { t: { file: "t.gguf" }, d: { file: "d.gguf" } },
+      pairs: [{ target: "t", draft: "d" }],
+      prompts,
+      sweep: { k: [1, 2, 4], temperature: [0, 1], n_predict: 8, repeats: 2 },
+      engine: "in-process",
+    });
+    const plan = planSweep(parseManifest(text, "long.yaml", "/tmp"));
+    expect(plan.shards.length).toBeGreaterThan(1);
+    for (const s of plan.shards) {
+      const bytes = s.cells.reduce((n, c) => n + Buffer.byteLength(c.prompt) + 512, 0);
+      expect(bytes).toBeLessThanOrEqual(MAX_SHARD_PAYLOAD_BYTES);
+      const groups = new Set(s.cells.map(groupOf));
+      for (const g of groups) {
+        const all = plan.cells.filter((c) => groupOf(c) === g);
+        expect(s.cells.filter((c) => groupOf(c) === g)).toHaveLength(all.length);
+      }
+    }
   });
 });
