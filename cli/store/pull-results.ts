@@ -6,6 +6,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } fro
 import { connect, nanos } from "@nats-io/transport-node";
 
 import { ConfigError } from "../../core/errors.js";
+import { natsLogin } from "../../core/nats-credentials.js";
 import type { CellResult } from "../../core/metrics.js";
 import {
   RESULTS_STREAM,
@@ -58,16 +59,18 @@ export async function pullResults(opts: PullOptions): Promise<PullSummary> {
   const idleMs = opts.idleMs ?? 1500;
   const batchSize = opts.batchSize ?? 1000;
   const durable = opts.durable ?? pullDurableName(opts.store.dbId, opts.sweepId);
-  const servers = Array.isArray(opts.natsServers) ? opts.natsServers : [opts.natsServers];
+  // a cluster is named as a comma-separated list; credentials in URLs become connect options (nats.js
+  // ignores them inside URLs), and only the redacted form goes into messages
+  const urls = (Array.isArray(opts.natsServers) ? opts.natsServers : [opts.natsServers]).join(",");
+  const login = natsLogin(urls, opts.token === undefined ? {} : { token: opts.token });
   const nc = await connect({
-    servers,
+    ...login,
     name: `specgrid-pull-${opts.store.dbId.slice(0, 8)}`,
-    ...(opts.token === undefined ? {} : { token: opts.token }),
   }).catch((err: unknown) => {
     throw new ConfigError(
-      `cannot reach NATS at ${servers.join(", ")} (${err instanceof Error ? err.message : String(err)}). ` +
+      `cannot reach NATS at ${login.servers.join(", ")} (${err instanceof Error ? err.message : String(err)}). ` +
         "Check --nats, and that the coordinator's NATS server is running.",
-      { servers },
+      { servers: login.servers },
     );
   });
   const summary: PullSummary = {
@@ -87,9 +90,9 @@ export async function pullResults(opts: PullOptions): Promise<PullSummary> {
       await jsm.streams.info(RESULTS_STREAM);
     } catch {
       throw new ConfigError(
-        `NATS at ${servers.join(", ")} has no ${RESULTS_STREAM} stream: no coordinator has run there yet. ` +
+        `NATS at ${login.servers.join(", ")} has no ${RESULTS_STREAM} stream: no coordinator has run there yet. ` +
           "Check --nats points at the coordinator's NATS server.",
-        { servers },
+        { servers: login.servers },
       );
     }
     try {

@@ -5,7 +5,10 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import path from "node:path";
 import { manifestForSubmit } from "../../cli/runtime/manifest-for-submit.js";
+import { openStore } from "../../cli/store/open-store.js";
+import { pullResults } from "../../cli/store/pull-results.js";
 import { natsLogin } from "../../core/nats-credentials.js";
 import { EVENTS_STREAM, JOBS_STREAM, RESULTS_STREAM } from "../../core/nats-names.js";
 import { setupJetStream } from "../../services/coordinator/jetstream-setup.js";
@@ -129,5 +132,20 @@ describe("clustered NATS", () => {
 
     // the restarted node rejoins: every node answers JetStream again
     await nats.waitReady(30_000);
+
+    // `results pull --nats a,b,c` reads the replicated stream through the whole list
+    const store = openStore(path.join(rt.dir, "pull.sqlite"));
+    try {
+      const summary = await pullResults({
+        natsServers: nats.url,
+        store,
+        sweepId: sub.sweepId,
+        idleMs: 1_000,
+      });
+      console.log(`cluster: results pull received ${summary.received}, inserted ${summary.inserted}`);
+      expect(summary.received).toBe(results.length);
+    } finally {
+      store.close();
+    }
   }, 150_000);
 });
