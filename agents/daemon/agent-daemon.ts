@@ -147,8 +147,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const pullLoop = async (pool: string, signal: AbortSignal): Promise<void> => {
     let consumer: Consumer | undefined;
     let info = { ackWaitMs: 30_000, maxDeliver: 5 };
+    let delivered = false;
     while (!signal.aborted) {
-      if (!(await semaphore.acquire(signal))) break;
+      if (!(await semaphore.acquire(signal, delivered))) break;
       let handed = false;
       try {
         if (!consumer) {
@@ -157,6 +158,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
           info = { ackWaitMs: (ci.config.ack_wait ?? 30e9) / 1e6, maxDeliver: ci.config.max_deliver ?? 5 };
         }
         const m = await consumer.next({ expires: o.pullExpiresMs ?? 1_000 });
+        delivered = m !== null;
         if (m) {
           if (signal.aborted) {
             m.nak();
@@ -168,6 +170,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         }
       } catch (err) {
         consumer = undefined;
+        delivered = false;
         if (!signal.aborted) {
           log.debug({ pool, err: String(err) }, "pull failed; retrying");
           await sleep(500);

@@ -12,7 +12,11 @@ export class SlotSemaphore {
     return this.free;
   }
 
-  acquire(signal?: AbortSignal): Promise<boolean> {
+  /**
+   * @param first queue ahead of the other waiters: a pool loop whose last pull brought work asks first, so an
+   * agent keeps draining the pool it is working on instead of lending its slot to an empty pool's 1 s pull.
+   */
+  acquire(signal?: AbortSignal, first = false): Promise<boolean> {
     if (signal?.aborted) return Promise.resolve(false);
     if (this.free > 0) {
       this.free--;
@@ -29,7 +33,8 @@ export class SlotSemaphore {
         resolve(false);
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.waiters.push(grant);
+      if (first) this.waiters.unshift(grant);
+      else this.waiters.push(grant);
     });
   }
 
