@@ -20,7 +20,6 @@ export const PLAN_100K: GridShape = { pairs: 4, ks: 6, temperatures: 4, prompts:
 /** 20,000 cells: 10 prompts x 4 temperatures x 100 repeats x (1 + 1 pair x 4 Ks). */
 export const PIPELINE_20K: GridShape = { pairs: 1, ks: 4, temperatures: 4, prompts: 10, repeats: 100 };
 /** 2,000 cells, the same grid with 10 repeats: what fits the 10-minute bench budget on the 2-core box. */
-export const PIPELINE_2K: GridShape = { ...PIPELINE_20K, repeats: 10 };
 
 /** Draft files the grids name; the synthetic family has these names (test/support/model-family.ts). */
 const DRAFT_FILES = ["draft-n0.gguf", "draft-n0.01.gguf", "draft-n0.02.gguf", "draft-n0.05.gguf"];

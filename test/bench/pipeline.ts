@@ -1,4 +1,4 @@
-// pipeline: a sweep (20,000 cells with --full; 2,000 by default, see run.ts) through the real stack: a nats-server child (the product's launcher), the
+// pipeline: a sweep of 20,000 cells through the real stack: a nats-server child (the product's launcher), the
 // coordinator on gRPC 127.0.0.1:0, and 4 agent daemons whose engine does no work (zero-cost-engine.ts),
 // with results pulled into a fresh SQLite file while the sweep runs. Coordinator, agents and pull share this
 // Node process (as in `specgrid run`); nats-server is its own process.

@@ -1,8 +1,6 @@
 // `npm run bench`: runs each benchmark several times and prints a table, or with --json one JSON object per
 // benchmark per line. `--only NAME` (repeatable, or comma-separated) picks benchmarks; `--runs N` overrides
-// the run count of every benchmark; `--full` runs the pipeline at 20,000 cells (by default 2,000: at the
-// ~50-75 cells/s measured on the 2-core box, 20,000 cells alone take 4.5-6.5 minutes and the whole bench
-// would overrun its 10-minute budget). Nothing here is part of `npm test`.
+// the run count of every benchmark. Nothing here is part of `npm test`.
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -18,7 +16,7 @@ import { benchReport100k } from "./report-100k.js";
 import { formatTable } from "./format-table.js";
 import { sweepOfAtLeast } from "./sweep-100k.js";
 import type { FakeSweep } from "../support/fake-results.js";
-import { PIPELINE_20K, PIPELINE_2K } from "./bench-manifests.js";
+import { PIPELINE_20K } from "./bench-manifests.js";
 
 interface Bench {
   name: string;
@@ -28,8 +26,6 @@ interface Bench {
 
 interface BenchContext {
   dir: string;
-  /** --full: the pipeline at its full 20,000 cells (one run; about 5 minutes on the 2-core box). */
-  full: boolean;
   sweep(): FakeSweep;
   /** A store holding the 100k sweep (loaded once, on first use). */
   reportStore(): Store;
@@ -43,7 +39,7 @@ const BENCHES: Bench[] = [
   {
     name: "pipeline",
     runs: 3,
-    run: (c, n) => benchPipeline(c.dir, c.full ? 1 : n, c.full ? PIPELINE_20K : PIPELINE_2K),
+    run: (c, n) => benchPipeline(c.dir, n, PIPELINE_20K),
   },
   {
     name: "ingest",
@@ -69,7 +65,6 @@ async function main(): Promise<void> {
       json: { type: "boolean", default: false },
       only: { type: "string", multiple: true },
       runs: { type: "string" },
-      full: { type: "boolean", default: false },
     },
   });
   const only = (values.only ?? []).flatMap((o) => o.split(",")).filter((o) => o !== "");
@@ -91,7 +86,6 @@ async function main(): Promise<void> {
   let store: Store | undefined;
   const ctx: BenchContext = {
     dir,
-    full: values.full,
     sweep: () => (sweep ??= sweepOfAtLeast(100_000)),
     reportStore: () => {
       if (store) return store;
