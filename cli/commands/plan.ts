@@ -1,3 +1,4 @@
+import { manifestFlags, manifestOptions } from "../runtime/manifest-flags.js";
 import { Args, Command, Flags } from "@oclif/core";
 import type { Cell, ShardKey } from "../../core/cell.js";
 import { ManifestError } from "../../core/errors.js";
@@ -65,17 +66,14 @@ export default class PlanCommand extends Command {
       min: 1,
       max: 24 * 60,
     }),
-    "allow-outside-prompts": Flags.boolean({
-      description: "let prompt files live outside the manifest's folder",
-      default: false,
-    }),
+    ...manifestFlags,
   };
 
   async run(): Promise<PlanResult> {
     const { args, flags } = await this.parse(PlanCommand);
     let manifest: Manifest;
     try {
-      manifest = await loadManifest(args.manifest, { allowOutsidePrompts: flags["allow-outside-prompts"] });
+      manifest = await loadManifest(args.manifest, manifestOptions(flags));
     } catch (err) {
       if (err instanceof ManifestError) this.error(err.message, { exit: 2, code: err.code });
       throw err;

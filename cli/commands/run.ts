@@ -1,3 +1,4 @@
+import { manifestFlags, manifestOptions } from "../runtime/manifest-flags.js";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Args, Command, Flags } from "@oclif/core";
@@ -33,6 +34,7 @@ export default class Run extends Command {
     }),
     db: Flags.string({ description: "SQLite results database (default: <out>/specgrid.sqlite)" }),
     out: Flags.string({ description: "report and log directory", default: "specgrid-out" }),
+    ...manifestFlags,
   };
 
   async run(): Promise<RunEmbeddedResult> {
@@ -42,11 +44,12 @@ export default class Run extends Command {
     const defaultModels = existsSync(path.join(manifestDir, "models"))
       ? path.join(manifestDir, "models")
       : manifestDir;
-    const manifest = await loadManifest(args.manifest).catch((err: unknown) =>
+    const manifest = await loadManifest(args.manifest, manifestOptions(flags)).catch((err: unknown) =>
       this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
     );
     const result = await runEmbedded({
       manifest: args.manifest,
+      manifestOptions: manifestOptions(flags),
       agents: flags.agents,
       modelDirs: flags.models ?? [defaultModels],
       engine: (flags.engine ?? manifest.engine) as EngineName,

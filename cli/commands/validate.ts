@@ -1,4 +1,5 @@
-import { Args, Command, Flags } from "@oclif/core";
+import { manifestFlags, manifestOptions } from "../runtime/manifest-flags.js";
+import { Args, Command } from "@oclif/core";
 import { ManifestError } from "../../core/errors.js";
 import { loadManifest } from "../../core/manifest/load-manifest.js";
 import { planSweep } from "../../core/plan/plan-sweep.js";
@@ -29,17 +30,14 @@ export default class Validate extends Command {
   };
 
   static override flags = {
-    "allow-outside-prompts": Flags.boolean({
-      description: "let prompt files live outside the manifest's folder",
-      default: false,
-    }),
+    ...manifestFlags,
   };
 
   async run(): Promise<ValidateResult> {
     const { args, flags } = await this.parse(Validate);
     let manifest;
     try {
-      manifest = await loadManifest(args.manifest, { allowOutsidePrompts: flags["allow-outside-prompts"] });
+      manifest = await loadManifest(args.manifest, manifestOptions(flags));
     } catch (err) {
       if (err instanceof ManifestError) this.error(err.message, { exit: 2, code: err.code });
       throw err;

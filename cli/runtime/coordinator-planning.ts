@@ -7,7 +7,9 @@ import { parseManifest } from "../../core/manifest/load-manifest.js";
 import { planSweep } from "../../core/plan/plan-sweep.js";
 import type { ParseManifestFn, PlanSweepFn } from "../../services/coordinator/coordinator-options.js";
 
-export function coordinatorPlanning(opts: { targetShardMs?: number } = {}): {
+export function coordinatorPlanning(
+  opts: { targetShardMs?: number; maxCells?: number; maxPromptBytes?: number } = {},
+): {
   parseManifest: ParseManifestFn;
   planSweep: PlanSweepFn;
 } {
@@ -24,7 +26,10 @@ export function coordinatorPlanning(opts: { targetShardMs?: number } = {}): {
           },
         ]);
       }
-      return parseManifest(text, file, os.tmpdir());
+      return parseManifest(text, file, os.tmpdir(), {
+        ...(opts.maxCells === undefined ? {} : { maxCells: opts.maxCells }),
+        ...(opts.maxPromptBytes === undefined ? {} : { maxPromptBytes: opts.maxPromptBytes }),
+      });
     },
     planSweep: (manifest) => planSweep(manifest, { targetShardMs: opts.targetShardMs }),
   };

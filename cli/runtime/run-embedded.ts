@@ -9,12 +9,15 @@ import { pullResults } from "../store/pull-results.js";
 import { syncSweep } from "../store/sync-sweep.js";
 import { writeReport } from "../report/write-report.js";
 import { startEmbeddedStack } from "./embedded-stack.js";
+import type { LoadManifestOptions } from "../../core/manifest/load-manifest.js";
 import { manifestForSubmit } from "./manifest-for-submit.js";
 import { sweepStatusJson, type SweepStatusJson } from "./sweep-status-json.js";
 import { watchProgress } from "./watch-progress.js";
 
 export interface RunEmbeddedOptions {
   manifest: string;
+  /** Loader guards (prompt files outside the folder, grid and prompt size limits). */
+  manifestOptions?: LoadManifestOptions;
   agents: number;
   modelDirs: string[];
   engine: EngineName;
@@ -40,7 +43,7 @@ export interface RunEmbeddedResult {
 
 export async function runEmbedded(o: RunEmbeddedOptions): Promise<RunEmbeddedResult> {
   const started = Date.now();
-  const request = await manifestForSubmit(o.manifest);
+  const request = await manifestForSubmit(o.manifest, o.manifestOptions);
   await mkdir(o.outDir, { recursive: true });
   const logFile = path.join(o.outDir, "specgrid.log");
   const logger = pino(

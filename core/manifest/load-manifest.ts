@@ -216,7 +216,7 @@ export function parseManifest(
     if (cells > maxCells) {
       rawIssues.push({
         path: ["sweep"],
-        message: `the grid has ${cells} cells, above the limit of ${maxCells}; shrink the lists or split the sweep into several manifests (the limit is loadManifest's maxCells option)`,
+        message: `the grid has ${cells} cells, above the limit of ${maxCells}; shrink the lists or split the sweep into several manifests (or raise the limit with --max-cells on validate, plan, run and sweep submit, and on coordinator start)`,
       });
     }
   }

@@ -71,7 +71,7 @@ function readPromptFile(
     if (Buffer.byteLength(line) > opts.maxPromptBytes) {
       issues.push({
         path: at,
-        message: `${file} line ${i + 1} is longer than ${opts.maxPromptBytes} bytes; shorten it (the limit is loadManifest's maxPromptBytes option)`,
+        message: `${file} line ${i + 1} is longer than ${opts.maxPromptBytes} bytes; shorten it (or raise the limit with --max-prompt-bytes on validate, plan, run and sweep submit, and on coordinator start)`,
       });
       return;
     }
@@ -97,7 +97,7 @@ export function resolvePrompts(
       if (Buffer.byteLength(entry) > opts.maxPromptBytes) {
         issues.push({
           path: ["prompts", index],
-          message: `prompt is longer than ${opts.maxPromptBytes} bytes; shorten it (the limit is loadManifest's maxPromptBytes option)`,
+          message: `prompt is longer than ${opts.maxPromptBytes} bytes; shorten it (or raise the limit with --max-prompt-bytes on validate, plan, run and sweep submit, and on coordinator start)`,
         });
       } else {
         found = [{ text: entry, source: "inline" }];

@@ -52,3 +52,14 @@ describe("specgrid validate", () => {
     expect(error?.message).toMatch(/cannot read the manifest \(ENOENT\)/);
   });
 });
+
+describe("manifest limit flags", () => {
+  it("validate refuses a grid above --max-cells, naming the flag, and accepts it when raised", async () => {
+    const file = path.resolve(import.meta.dirname, "../../examples/lab1.yaml");
+    const refused = await runCommand(["validate", file, "--max-cells", "10"]);
+    expect(refused.error?.oclif?.exit).toBe(2);
+    expect(refused.error?.message).toMatch(/above the limit of 10.*--max-cells/s);
+    const accepted = await runCommand(["validate", file, "--max-cells", "100000"]);
+    expect(accepted.error).toBeUndefined();
+  });
+});

@@ -200,14 +200,14 @@ prompts:
 
   it("says how to fix a prompt above the size limit and a grid above the cell limit", () => {
     expect(issueOf(`${base}  - ${"w".repeat(100)}\n`, { maxPromptBytes: 10 })).toMatch(
-      /longer than 10 bytes; shorten it \(the limit is loadManifest's maxPromptBytes option\)/,
+      /longer than 10 bytes; shorten it \(or raise the limit with --max-prompt-bytes/,
     );
     expect(issueOf(`${base}  - { file: ok.txt }\n`, { maxPromptBytes: 3 })).toMatch(
       /ok\.txt line 1 is longer than 3 bytes; shorten it/,
     );
     const big = base.replace("k: [2]", "k: [1, 2, 3, 4]") + "  - one\n  - two\n";
     expect(issueOf(big, { maxCells: 5 })).toMatch(
-      /the grid has \d+ cells, above the limit of 5; shrink the lists or split the sweep/,
+      /the grid has \d+ cells, above the limit of 5; shrink the lists or split the sweep .*--max-cells/,
     );
   });
 });

@@ -1,3 +1,4 @@
+import { manifestFlags } from "../../runtime/manifest-flags.js";
 import { Command, Flags } from "@oclif/core";
 import { ConfigError } from "../../../core/errors.js";
 import { redactNatsUrl } from "../../../core/nats-credentials.js";
@@ -26,6 +27,8 @@ export default class CoordinatorStart extends Command {
   static override enableJsonFlag = true;
 
   static override flags = {
+    "max-cells": manifestFlags["max-cells"],
+    "max-prompt-bytes": manifestFlags["max-prompt-bytes"],
     listen: Flags.string({
       description: "gRPC listen address HOST:PORT (port 0 picks one)",
       default: "127.0.0.1:7400",
@@ -99,7 +102,11 @@ export default class CoordinatorStart extends Command {
       maxDeliver: flags["max-deliver"],
       replicas: flags.replicas,
       logger,
-      ...coordinatorPlanning({ targetShardMs: flags["target-shard-ms"] }),
+      ...coordinatorPlanning({
+        targetShardMs: flags["target-shard-ms"],
+        maxCells: flags["max-cells"],
+        maxPromptBytes: flags["max-prompt-bytes"],
+      }),
     }).catch((err: unknown) => {
       // an unreadable certificate or key is bad input, like a bad flag
       if (err instanceof ConfigError) this.error(err.message, { exit: 2 });

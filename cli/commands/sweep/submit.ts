@@ -1,3 +1,4 @@
+import { manifestFlags, manifestOptions } from "../../runtime/manifest-flags.js";
 import { Args, Command, Flags } from "@oclif/core";
 import { clientFlags, clientFromFlags } from "../../runtime/client-flags.js";
 import { manifestForSubmit } from "../../runtime/manifest-for-submit.js";
@@ -31,6 +32,7 @@ export default class SweepSubmit extends Command {
 
   static override flags = {
     ...clientFlags,
+    ...manifestFlags,
     watch: Flags.boolean({ description: "follow progress until the sweep ends" }),
   };
 
@@ -38,7 +40,7 @@ export default class SweepSubmit extends Command {
     const { args, flags } = await this.parse(SweepSubmit);
     const client = clientFromFlags(flags, (m) => this.error(m, { exit: 2 }));
     try {
-      const req = await manifestForSubmit(args.manifest).catch((err: unknown) =>
+      const req = await manifestForSubmit(args.manifest, manifestOptions(flags)).catch((err: unknown) =>
         this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
       );
       const res = await client
