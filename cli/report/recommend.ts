@@ -52,8 +52,13 @@ export function recommend(a: SweepAnalysis, answers: Answer[]): string[] {
   }
   for (const m of answers.find((x) => x.id === "memory")?.numbers ?? []) {
     const mib = (m.measuredOverheadMib ?? m.peakOverheadMib ?? m.estimatedOverheadMib) as number | null;
-    if (mib !== null)
+    if (mib !== null && mib > 0)
       out.push(`${String(m.pair)}: budget ${formatNumber(mib, 1)} MiB per instance for the draft.`);
+    else if (mib !== null)
+      // a draft cannot free memory: a measured overhead at or below zero is noise between separate sessions
+      out.push(
+        `${String(m.pair)}: no memory overhead was measurable for the draft (${formatNumber(mib, 1)} MiB); size by the estimate.`,
+      );
   }
   if (a.greedyMismatches.length > 0) {
     out.push(

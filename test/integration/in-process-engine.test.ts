@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 // Real inference on the test model family: conformance, then the properties of the project's own
 // speculative sampler (identical draft accepts everything, greedy output equals the baseline, acceptance
 // falls with noise). No speed is asserted.
@@ -100,6 +101,17 @@ describe("in-process speculative decoding on the model family", () => {
         expect(spec.metrics!.text).toBe(base.metrics!.text);
       }
     }
+  });
+
+  it("memory counts the draft's weights on speculative cells only, even when one session runs both", async () => {
+    const draft = family.drafts.get(0)!;
+    const base = await run(draft, cell("baseline", { nPredict: 8 }));
+    const spec = await run(draft, cell("speculative", { nPredict: 8 }));
+    const draftMib = (await stat(draft)).size / 1024 / 1024;
+    const targetMib = (await stat(family.target)).size / 1024 / 1024;
+    // the same file, loaded: the weights dominate these tiny models' footprint
+    expect(base.metrics!.memoryMib!).toBeGreaterThan(targetMib * 0.9);
+    expect(spec.metrics!.memoryMib! - base.metrics!.memoryMib!).toBeGreaterThan(draftMib * 0.9);
   });
 
   it("acceptance falls as draft noise rises; the noisiest draft accepts under 10%", async () => {

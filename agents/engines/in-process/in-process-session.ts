@@ -137,7 +137,7 @@ export class InProcessSession implements EngineSession {
         nPredict: cell.nPredict,
         loadMs: this.loadMs,
         wallMs: performance.now() - wallStart,
-        memoryMib: this.contextMemoryMib(ctx),
+        memoryMib: this.contextMemoryMib(ctx, kPolicy !== undefined),
         ...(backend === "cuda" ? { peakVramMib: (await this.cfg.llama.getVramState()).used / MIB } : {}),
         detokenize: (tokens) => this.target.detokenize(tokens as Token[]),
       };
@@ -205,13 +205,17 @@ export class InProcessSession implements EngineSession {
     await ctx?.target.dispose();
   }
 
-  /** Weights of the models the cell used plus their contexts (KV cache, compute buffers): what the estimate covers. */
-  private contextMemoryMib(ctx: Contexts): number {
-    const contextBytes = [ctx.target, ctx.draft].reduce(
+  /**
+   * Weights of the models the cell used plus their contexts (KV cache, compute buffers): what the estimate
+   * covers. A baseline cell run in a session that also holds a draft is counted without the draft.
+   */
+  private contextMemoryMib(ctx: Contexts, usesDraft: boolean): number {
+    const draftCtx = usesDraft ? ctx.draft : undefined;
+    const contextBytes = [ctx.target, draftCtx].reduce(
       (sum, c) => sum + (c ? c.memoryUsage.ram + c.memoryUsage.vram : 0),
       0,
     );
-    const weightBytes = this.target.size + (ctx.draft && this.draft ? this.draft.size : 0);
+    const weightBytes = this.target.size + (draftCtx && this.draft ? this.draft.size : 0);
     return (contextBytes + weightBytes) / MIB;
   }
 }
