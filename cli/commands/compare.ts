@@ -1,3 +1,4 @@
+import { openStoreOr } from "../runtime/open-store-or.js";
 import { Args, Command, Flags } from "@oclif/core";
 
 import { SpecgridError } from "../../core/errors.js";
@@ -6,7 +7,7 @@ import { compareHosts, type HostComparison } from "../report/compare-hosts.js";
 import { compareSweeps, type SweepComparison } from "../report/compare-sweeps.js";
 import { formatCi, formatNumber, formatPct } from "../report/format-number.js";
 import { loadValidSweep } from "../report/write-report.js";
-import { DEFAULT_DB_FILE, openStore } from "../store/open-store.js";
+import { DEFAULT_DB_FILE } from "../store/open-store.js";
 
 export interface CompareResult {
   mode: "hosts" | "sweeps";
@@ -110,13 +111,7 @@ export default class Compare extends Command {
       this.error("give two sweep ids to compare (A B), or one sweep with --by host", { exit: 2 });
     if (flags.by !== undefined && args.sweepB !== undefined)
       this.error("--by host compares the hosts of one sweep: give one sweep id", { exit: 2 });
-    let store;
-    try {
-      store = openStore(flags.db);
-    } catch (err) {
-      if (err instanceof SpecgridError) this.error(err.message, { exit: 2 });
-      throw err;
-    }
+    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db);
     try {
       if (flags.by === "host") {
         const results = this.guard(() => loadValidSweep(store, args.sweepA));

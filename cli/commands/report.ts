@@ -1,7 +1,8 @@
+import { openStoreOr } from "../runtime/open-store-or.js";
 import { Args, Command, Flags } from "@oclif/core";
 
 import { SpecgridError } from "../../core/errors.js";
-import { DEFAULT_DB_FILE, openStore } from "../store/open-store.js";
+import { DEFAULT_DB_FILE } from "../store/open-store.js";
 import { writeReport } from "../report/write-report.js";
 
 export interface ReportCommandResult {
@@ -44,13 +45,7 @@ export default class Report extends Command {
 
   async run(): Promise<ReportCommandResult> {
     const { args, flags } = await this.parse(Report);
-    let store;
-    try {
-      store = openStore(flags.db);
-    } catch (err) {
-      if (err instanceof SpecgridError) this.error(err.message, { exit: 2 });
-      throw err;
-    }
+    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db);
     try {
       const r = await writeReport({ store, sweepId: args.sweep, outDir: flags.out }).catch((err: unknown) => {
         if (err instanceof SpecgridError) this.error(err.message, { exit: 2 });

@@ -1,3 +1,4 @@
+import { openStoreOr } from "../runtime/open-store-or.js";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -10,7 +11,7 @@ import { clientTlsFlags, clientWithTls } from "../runtime/client-flags.js";
 import { reproduceSweep } from "../report/reproduce-sweep.js";
 import { formatCi, formatNumber } from "../report/format-number.js";
 import { startEmbeddedStack } from "../runtime/embedded-stack.js";
-import { DEFAULT_DB_FILE, openStore } from "../store/open-store.js";
+import { DEFAULT_DB_FILE } from "../store/open-store.js";
 import { sweepComparisonJson, type CompareResult } from "./compare.js";
 
 export interface ReproduceCommandResult {
@@ -82,15 +83,7 @@ export default class Reproduce extends Command {
         "without --token, reproduce runs on this machine: give the model directory with --models DIR",
         { exit: 2 },
       );
-    let store;
-    try {
-      store = openStore(flags.db);
-      store.requireSweep(args.sweep);
-    } catch (err) {
-      store?.close();
-      if (err instanceof SpecgridError) this.error(err.message, { exit: 2 });
-      throw err;
-    }
+    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db, args.sweep);
     const stack = embedded
       ? await startEmbeddedStack({
           agents: 1,

@@ -1,10 +1,10 @@
+import { openStoreOr } from "../../runtime/open-store-or.js";
 import { writeFile } from "node:fs/promises";
 
 import { Command, Flags } from "@oclif/core";
 
-import { SpecgridError } from "../../../core/errors.js";
 import { exportRows, toCsv } from "../../store/export-results.js";
-import { DEFAULT_DB_FILE, openStore } from "../../store/open-store.js";
+import { DEFAULT_DB_FILE } from "../../store/open-store.js";
 
 export interface ResultsExportResult {
   format: "csv" | "json";
@@ -37,15 +37,7 @@ export default class ResultsExport extends Command {
 
   async run(): Promise<ResultsExportResult> {
     const { flags } = await this.parse(ResultsExport);
-    let store;
-    try {
-      store = openStore(flags.db);
-      if (flags.sweep !== undefined) store.requireSweep(flags.sweep);
-    } catch (err) {
-      store?.close();
-      if (err instanceof SpecgridError) this.error(err.message, { exit: 2 });
-      throw err;
-    }
+    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db, flags.sweep);
     try {
       const rows = exportRows(store.results(flags.sweep));
       const text = flags.format === "csv" ? toCsv(rows) : `${JSON.stringify(rows, null, 2)}\n`;

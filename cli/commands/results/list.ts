@@ -1,8 +1,8 @@
+import { openStoreOr } from "../../runtime/open-store-or.js";
 import { Command, Flags } from "@oclif/core";
 
-import { SpecgridError } from "../../../core/errors.js";
 import { exportRows, type ExportRow } from "../../store/export-results.js";
-import { DEFAULT_DB_FILE, openStore } from "../../store/open-store.js";
+import { DEFAULT_DB_FILE } from "../../store/open-store.js";
 
 export interface ResultsListResult {
   db: string;
@@ -40,15 +40,7 @@ export default class ResultsList extends Command {
 
   async run(): Promise<ResultsListResult> {
     const { flags } = await this.parse(ResultsList);
-    let store;
-    try {
-      store = openStore(flags.db);
-      if (flags.sweep !== undefined) store.requireSweep(flags.sweep);
-    } catch (err) {
-      store?.close();
-      if (err instanceof SpecgridError) this.error(err.message, { exit: 2 });
-      throw err;
-    }
+    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db, flags.sweep);
     try {
       const sweeps = store.listSweeps(flags.sweep).map((s) => ({
         sweep_id: s.sweepId,

@@ -1,8 +1,9 @@
+import { openStoreOr } from "../../runtime/open-store-or.js";
 import { Command, Flags } from "@oclif/core";
 
 import { SpecgridError } from "../../../core/errors.js";
 import { clientTlsFlags, clientWithTls } from "../../runtime/client-flags.js";
-import { DEFAULT_DB_FILE, openStore } from "../../store/open-store.js";
+import { DEFAULT_DB_FILE } from "../../store/open-store.js";
 import { pullResults } from "../../store/pull-results.js";
 import { syncSweep, type SyncSummary } from "../../store/sync-sweep.js";
 
@@ -60,13 +61,7 @@ export default class ResultsPull extends Command {
 
   async run(): Promise<ResultsPullResult> {
     const { flags } = await this.parse(ResultsPull);
-    let store;
-    try {
-      store = openStore(flags.db);
-    } catch (err) {
-      if (err instanceof SpecgridError) this.error(err.message, { exit: 2 });
-      throw err;
-    }
+    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db);
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
     process.once("SIGINT", onSignal);
