@@ -11,6 +11,7 @@ import { coordinatorPlanning } from "../../cli/runtime/coordinator-planning.js";
 import { manifestForSubmit } from "../../cli/runtime/manifest-for-submit.js";
 import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
+import { registerHolder } from "./runtime-cluster.js";
 import { getModelFamily } from "../support/model-family.js";
 import { startTestNats, type TestNats } from "../support/nats-server.js";
 
@@ -49,29 +50,10 @@ describe("a sweep larger than one NATS message", () => {
     const family = await getModelFamily();
     const [t, d] = [await sha256File(family.target), await sha256File(family.drafts.get(0)!)];
     const c1 = await start();
-    await c1.register({
-      name: "holder",
-      slots: 1,
-      host: {
-        hostId: "holder",
-        hostname: "holder",
-        os: "",
-        cpu: "",
-        cpuCores: 1,
-        memoryMib: 1,
-        gpus: [],
-        llamaBuilds: [],
-        engines: ["in-process"],
-        labels: {},
-        agentVersion: "",
-      },
-      inventory: {
-        models: [
-          { file: "target.gguf", sha256: t, bytes: 1 },
-          { file: "draft.gguf", sha256: d, bytes: 1 },
-        ],
-      },
-    });
+    await registerHolder(c1, "holder", [
+      { file: "target.gguf", sha256: t },
+      { file: "draft.gguf", sha256: d },
+    ]);
     // 40 prompts of ~3 KB with multi-byte characters × 4 K × 3 temperatures × 3 repeats: about 6 MB of shards
     const prompts = Array.from({ length: 40 }, (_, i) => `prompt ${i} ${"héllo wörld ✓ 🚀 ".repeat(160)}`);
     const manifest = path.join(dir, "large.yaml");

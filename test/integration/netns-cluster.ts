@@ -1,8 +1,7 @@
 // A runtime cluster whose agents are separate hosts: nats-server and the coordinator in the root namespace,
 // bound to the lab bridge's address, and each agent a real `agent start` process inside its own network
 // namespace (test/support/netns.ts), so every heartbeat, pull and result crosses a veth link.
-import { spawn } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,9 +15,8 @@ import { decodeCellResult } from "../../core/wire/nats-payloads.js";
 import { coordinatorPlanning } from "../../cli/runtime/coordinator-planning.js";
 import { launchNatsServer, type LaunchedNats } from "../../services/nats/launch-nats-server.js";
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
-import { getModelFamily } from "../support/model-family.js";
 import { NetnsLab, type NetnsHost } from "../support/netns.js";
-import { FAST, TOKEN, waitFor, type AgentProcess } from "./runtime-cluster.js";
+import { FAST, TOKEN, modelDirWith, spawnAgentProcess, type AgentProcess } from "./runtime-cluster.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -67,11 +65,7 @@ export class NetnsCluster {
   /** A new namespace host running `agent start` with copies of the named reference models. */
   async startAgent(name: string, models: string[], labels: Record<string, string> = {}): Promise<NetnsAgent> {
     const host = await this.lab.addHost(name);
-    const family = await getModelFamily();
-    const modelDir = path.join(this.dir, `models-${name}`);
-    await mkdir(modelDir, { recursive: true });
-    for (const f of models)
-      await copyFile(path.join(family.dir, `${f}.gguf`), path.join(modelDir, `${f}.gguf`));
+    const modelDir = await modelDirWith(this.dir, name, models);
     const argv = [
       ...host.execPrefix,
       process.execPath,
@@ -92,37 +86,11 @@ export class NetnsCluster {
       ...Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
     ];
     // `ip netns exec` execs the command in place, so the child's pid and group are the agent's own
-    const child = spawn(argv[0]!, argv.slice(1), {
-      cwd: repoRoot,
-      detached: true,
-      env: { ...process.env, SPECGRID_TOKEN: TOKEN, SPECGRID_LOG_LEVEL: "info", NODE_ENV: "development" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
     const agent: NetnsAgent = {
-      name,
+      ...(await spawnAgentProcess(argv, name, this.client, `${name} (netns ${host.netns}, ${host.address})`)),
       host,
-      child,
-      log: () => out,
-      async kill(signal = "SIGKILL") {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        try {
-          process.kill(-child.pid!, signal);
-        } catch {
-          // gone
-        }
-        await exited;
-      },
     };
     this.agents.push(agent);
-    await waitFor(
-      async () => (await this.client.listAgents()).some((a) => a.name === name && a.alive),
-      60_000,
-      () => `agent ${name} (netns ${host.netns}, ${host.address}) did not register:\n${out}`,
-    );
     return agent;
   }
 

@@ -133,12 +133,8 @@ export class RuntimeCluster {
   }
 
   /** A model dir with copies of the named reference models (target, draft-n0, draft-n02, ...). */
-  async modelDir(name: string, files: string[]): Promise<string> {
-    const family = await getModelFamily();
-    const dir = path.join(this.dir, `models-${name}`);
-    await mkdir(dir, { recursive: true });
-    for (const f of files) await copyFile(path.join(family.dir, `${f}.gguf`), path.join(dir, `${f}.gguf`));
-    return dir;
+  modelDir(name: string, files: string[]): Promise<string> {
+    return modelDirWith(this.dir, name, files);
   }
 
   async startAgent(name: string, models: string[], extra: string[] = []): Promise<AgentProcess> {
@@ -160,36 +156,8 @@ export class RuntimeCluster {
       "5000",
       ...extra,
     ];
-    const child = spawn(process.execPath, argv, {
-      cwd: repoRoot,
-      detached: true,
-      env: { ...process.env, SPECGRID_TOKEN: TOKEN, SPECGRID_LOG_LEVEL: "info", NODE_ENV: "development" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    const agent: AgentProcess = {
-      name,
-      child,
-      log: () => out,
-      async kill(signal = "SIGKILL") {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        try {
-          process.kill(-child.pid!, signal);
-        } catch {
-          // gone
-        }
-        await exited;
-      },
-    };
+    const agent = await spawnAgentProcess([process.execPath, ...argv], name, this.client, name);
     this.agents.push(agent);
-    await waitFor(
-      async () => (await this.client.listAgents()).some((a) => a.name === name && a.alive),
-      60_000,
-      () => `agent ${name} did not register:\n${out}`,
-    );
     return agent;
   }
 
@@ -303,4 +271,90 @@ export function byPlacement(results: CellResult[], spread: boolean): Map<string,
     map.set(key, [...(map.get(key) ?? []), r]);
   }
   return map;
+}
+
+/** `<parent>/models-<name>` holding copies of the named family models (target, draft-n0, draft-n0.02, ...). */
+export async function modelDirWith(parent: string, name: string, files: string[]): Promise<string> {
+  const family = await getModelFamily();
+  const dir = path.join(parent, `models-${name}`);
+  await mkdir(dir, { recursive: true });
+  for (const f of files) await copyFile(path.join(family.dir, `${f}.gguf`), path.join(dir, `${f}.gguf`));
+  return dir;
+}
+
+/**
+ * Starts `agent start` as a real process in its own group (argv[0] is the program: node, or `ip netns exec`,
+ * which execs node in place) and waits until the coordinator lists it alive; `where` names it in errors.
+ * An agent that never registers is killed before the error is thrown.
+ */
+export async function spawnAgentProcess(
+  argv: string[],
+  name: string,
+  client: CoordinatorClient,
+  where: string,
+): Promise<AgentProcess> {
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd: repoRoot,
+    detached: true,
+    env: { ...process.env, SPECGRID_TOKEN: TOKEN, SPECGRID_LOG_LEVEL: "info", NODE_ENV: "development" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const agent: AgentProcess = {
+    name,
+    child,
+    log: () => out,
+    async kill(signal = "SIGKILL") {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // gone
+      }
+      await exited;
+    },
+  };
+  try {
+    await waitFor(
+      async () => (await client.listAgents()).some((a) => a.name === name && a.alive),
+      60_000,
+      () => `agent ${where} did not register:\n${out}`,
+    );
+  } catch (err) {
+    await agent.kill();
+    throw err;
+  }
+  return agent;
+}
+
+/**
+ * Registers a bare agent that holds the given models (by sha256) and never pulls: enough for the coordinator
+ * to accept a sweep whose shards the test then handles, or leaves, itself.
+ */
+export async function registerHolder(
+  client: CoordinatorClient,
+  name: string,
+  models: { file: string; sha256: string }[],
+): Promise<void> {
+  await client.register({
+    name,
+    slots: 1,
+    host: {
+      hostId: name,
+      hostname: name,
+      os: "",
+      cpu: "",
+      cpuCores: 1,
+      memoryMib: 1,
+      gpus: [],
+      llamaBuilds: [],
+      engines: ["in-process"],
+      labels: {},
+      agentVersion: "",
+    },
+    inventory: { models: models.map((m) => ({ ...m, bytes: 1 })) },
+  });
 }

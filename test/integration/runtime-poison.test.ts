@@ -16,7 +16,7 @@ import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
 import { getModelFamily } from "../support/model-family.js";
 import { startTestNats, type TestNats } from "../support/nats-server.js";
-import { waitFor } from "./runtime-cluster.js";
+import { registerHolder, waitFor } from "./runtime-cluster.js";
 
 describe("a shard that exhausts max_deliver", () => {
   let dir: string;
@@ -50,29 +50,10 @@ describe("a shard that exhausts max_deliver", () => {
   it("records its cells failed and the sweep ends", async () => {
     const family = await getModelFamily();
     const [t, d] = [await sha256File(family.target), await sha256File(family.drafts.get(0)!)];
-    await client.register({
-      name: "ghost",
-      slots: 1,
-      host: {
-        hostId: "ghost",
-        hostname: "ghost",
-        os: "",
-        cpu: "",
-        cpuCores: 1,
-        memoryMib: 1,
-        gpus: [],
-        llamaBuilds: [],
-        engines: ["in-process"],
-        labels: {},
-        agentVersion: "",
-      },
-      inventory: {
-        models: [
-          { file: "target.gguf", sha256: t, bytes: 1 },
-          { file: "draft.gguf", sha256: d, bytes: 1 },
-        ],
-      },
-    });
+    await registerHolder(client, "ghost", [
+      { file: "target.gguf", sha256: t },
+      { file: "draft.gguf", sha256: d },
+    ]);
     const manifest = path.join(dir, "m.yaml");
     await writeFile(
       manifest,
