@@ -126,7 +126,9 @@ function checkK(problems: ProblemList, p: CellParams, l: Required<CellLimits>): 
 
 /** Every value of `p` outside the schema and `limits`, in field order; empty when the cell may run. */
 export function cellLimitProblems(p: CellParams, limits: CellLimits = {}): CellLimitProblem[] {
-  const l = { ...DEFAULT_CELL_LIMITS, ...limits };
+  // an unset limit (undefined, e.g. a flag not given) keeps its default rather than switching the check off
+  const set = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) as CellLimits;
+  const l = { ...DEFAULT_CELL_LIMITS, ...set };
   const problems = new ProblemList();
   if (!["baseline", "speculative", "parallel"].includes(p.kind))
     problems.add("kind", p.kind, `kind "${String(p.kind)}" is not baseline, speculative or parallel`);

@@ -131,3 +131,13 @@ describe("validateCellParams", () => {
     expect(checked).toBeGreaterThan(0);
   });
 });
+
+describe("cellLimitProblems with unset limits", () => {
+  it("an undefined limit keeps its default instead of switching the check off", () => {
+    const huge = cell({ k: { kind: "fixed", k: DEFAULT_CELL_LIMITS.kMax + 1 } });
+    expect(
+      cellLimitProblems(huge, { kMax: undefined, nPredictMax: undefined }).map((p) => p.field),
+    ).toContain("k");
+    expect(cellLimitProblems(cell(), { kMax: undefined })).toEqual([]);
+  });
+});

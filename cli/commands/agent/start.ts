@@ -94,10 +94,10 @@ export default class AgentStart extends Command {
       drainTimeoutMs: flags["drain-ms"],
       skipGpuProbe: flags["no-gpu-probe"],
       cellLimits: {
-        ...(flags["max-k"] === undefined ? {} : { kMax: flags["max-k"] }),
-        ...(flags["max-n-predict"] === undefined ? {} : { nPredictMax: flags["max-n-predict"] }),
-        ...(flags["max-ctx"] === undefined ? {} : { ctxMax: flags["max-ctx"] }),
-        ...(flags["max-prompt-bytes"] === undefined ? {} : { promptBytesMax: flags["max-prompt-bytes"] }),
+        kMax: flags["max-k"],
+        nPredictMax: flags["max-n-predict"],
+        ctxMax: flags["max-ctx"],
+        promptBytesMax: flags["max-prompt-bytes"],
       },
     }).catch((err: unknown) =>
       this.error(
