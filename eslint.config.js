@@ -39,7 +39,10 @@ export default tseslint.config(
   { files: ["core/**/*.ts"], rules: restrict("services", "agents", "cli") },
   { files: ["services/**/*.ts"], rules: restrict("agents", "cli") },
   { files: ["agents/**/*.ts"], rules: restrict("services", "cli") },
-  { files: ["cli/store/**/*.ts", "cli/report/**/*.ts"], rules: restrict("services", "agents", "commands") },
+  {
+    files: ["cli/store/**/*.ts", "cli/report/**/*.ts"],
+    rules: restrict("services", "agents", "commands", "workflows"),
+  },
   { files: ["proto/gen/**/*.ts"], rules: restrict("core", "services", "agents", "cli") },
   {
     files: ["test/**/*.ts"],

@@ -2,7 +2,7 @@ import { copyFile, mkdir, readFile, readdir, writeFile } from "node:fs/promises"
 import path from "node:path";
 import { Command, Flags } from "@oclif/core";
 import { synthesizeFamily } from "../../core/gguf/synth-family.js";
-import { runEmbedded, type RunEmbeddedResult } from "../runtime/run-embedded.js";
+import { runEmbedded, type RunEmbeddedResult } from "../workflows/run-embedded.js";
 
 export interface DemoResult extends RunEmbeddedResult {
   manifest: string;

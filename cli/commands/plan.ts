@@ -1,4 +1,4 @@
-import { manifestFlags, manifestOptions } from "../runtime/manifest-flags.js";
+import { manifestFlags, manifestOptions } from "../workflows/manifest-flags.js";
 import { Args, Command, Flags } from "@oclif/core";
 import type { Cell, ShardKey } from "../../core/cell.js";
 import { ManifestError } from "../../core/errors.js";

@@ -1,4 +1,4 @@
-import { openStoreOr } from "../runtime/open-store-or.js";
+import { openStoreOr } from "../workflows/open-store-or.js";
 import { Args, Command, Flags } from "@oclif/core";
 
 import { SpecgridError } from "../../core/errors.js";

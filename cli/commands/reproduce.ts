@@ -1,4 +1,4 @@
-import { openStoreOr } from "../runtime/open-store-or.js";
+import { openStoreOr } from "../workflows/open-store-or.js";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -7,10 +7,10 @@ import { pino } from "pino";
 
 import { ENGINE_NAMES, type EngineName } from "../../core/cell.js";
 import { SpecgridError } from "../../core/errors.js";
-import { clientTlsFlags, clientWithTls } from "../runtime/client-flags.js";
-import { reproduceSweep } from "../report/reproduce-sweep.js";
+import { clientTlsFlags, clientWithTls } from "../workflows/client-flags.js";
+import { reproduceSweep } from "../workflows/reproduce-sweep.js";
 import { formatCi, formatNumber } from "../report/format-number.js";
-import { startEmbeddedStack } from "../runtime/embedded-stack.js";
+import { startEmbeddedStack } from "../workflows/embedded-stack.js";
 import { DEFAULT_DB_FILE } from "../store/open-store.js";
 import { sweepComparisonJson, type CompareResult } from "./compare.js";
 

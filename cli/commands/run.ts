@@ -1,10 +1,10 @@
-import { manifestFlags, manifestOptions } from "../runtime/manifest-flags.js";
+import { manifestFlags, manifestOptions } from "../workflows/manifest-flags.js";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Args, Command, Flags } from "@oclif/core";
 import { ENGINE_NAMES, type EngineName } from "../../core/cell.js";
 import { loadManifest } from "../../core/manifest/load-manifest.js";
-import { runEmbedded, type RunEmbeddedResult } from "../runtime/run-embedded.js";
+import { runEmbedded, type RunEmbeddedResult } from "../workflows/run-embedded.js";
 
 export default class Run extends Command {
   static override description =

@@ -1,4 +1,4 @@
-import { manifestFlags, manifestOptions } from "../runtime/manifest-flags.js";
+import { manifestFlags, manifestOptions } from "../workflows/manifest-flags.js";
 import { Args, Command } from "@oclif/core";
 import { ManifestError } from "../../core/errors.js";
 import { loadManifest } from "../../core/manifest/load-manifest.js";

@@ -8,7 +8,7 @@ import path from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { openStore } from "../../cli/store/open-store.js";
-import { pullResults } from "../../cli/store/pull-results.js";
+import { pullResults } from "../../cli/workflows/pull-results.js";
 import type { CellResult } from "../../core/metrics.js";
 import { resultMsgId, resultsSubject } from "../../core/nats-names.js";
 import { encodeCellResult } from "../../core/wire/nats-payloads.js";

@@ -1,7 +1,7 @@
 // An agent holds every incoming cell to its own limits, whatever the coordinator sends: a cell outside them is
 // recorded failed with reason rejected-parameter and never reaches the engine.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { manifestForSubmit } from "../../cli/runtime/manifest-for-submit.js";
+import { manifestForSubmit } from "../../cli/workflows/manifest-for-submit.js";
 import { RuntimeCluster } from "./runtime-cluster.js";
 
 describe("agent cell limits", () => {

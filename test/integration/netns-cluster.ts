@@ -12,7 +12,7 @@ import type { CellResult } from "../../core/metrics.js";
 import { RESULTS_STREAM, resultsSubject } from "../../core/nats-names.js";
 import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import { decodeCellResult } from "../../core/wire/nats-payloads.js";
-import { coordinatorPlanning } from "../../cli/runtime/coordinator-planning.js";
+import { coordinatorPlanning } from "../../services/coordinator/coordinator-planning.js";
 import { launchNatsServer, type LaunchedNats } from "../../services/nats/launch-nats-server.js";
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
 import { NetnsLab, type NetnsHost } from "../support/netns.js";

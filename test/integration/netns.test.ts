@@ -6,7 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { manifestForSubmit } from "../../cli/runtime/manifest-for-submit.js";
+import { manifestForSubmit } from "../../cli/workflows/manifest-for-submit.js";
 import type { Manifest } from "../../core/manifest/manifest.js";
 import { planSweep } from "../../core/plan/plan-sweep.js";
 import type { ModelRef, Shard } from "../../core/cell.js";

@@ -11,7 +11,7 @@ import { RESULTS_STREAM, RESULTS_SUBJECTS, resultMsgId, resultsSubject } from ".
 import { encodeCellResult } from "../../core/wire/index.js";
 import type { CellResult } from "../../core/metrics.js";
 import { openStore } from "../../cli/store/open-store.js";
-import { pullResults } from "../../cli/store/pull-results.js";
+import { pullResults } from "../../cli/workflows/pull-results.js";
 import { fakeSweep } from "../support/fake-results.js";
 import { startTestNats, type TestNats } from "../support/nats-server.js";
 

@@ -17,7 +17,7 @@ import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire
 import { decodeCellResult } from "../../core/wire/nats-payloads.js";
 import type { SweepStatus } from "../../proto/gen/specgrid/v1/coordinator.js";
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
-import { coordinatorPlanning } from "../../cli/runtime/coordinator-planning.js";
+import { coordinatorPlanning } from "../../services/coordinator/coordinator-planning.js";
 import { getModelFamily } from "../support/model-family.js";
 import { startTestNats, type TestNats } from "../support/nats-server.js";
 

@@ -1,7 +1,7 @@
 // Failures mid-sweep: an agent SIGKILLed, the coordinator restarted, nats-server restarted on the same
 // store. Each must end with every placement having exactly one non-failed result.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { manifestForSubmit } from "../../cli/runtime/manifest-for-submit.js";
+import { manifestForSubmit } from "../../cli/workflows/manifest-for-submit.js";
 import type { SubmitSweepResponse } from "../../proto/gen/specgrid/v1/coordinator.js";
 import { RuntimeCluster, byPlacement, waitFor } from "./runtime-cluster.js";
 

@@ -12,7 +12,7 @@ import {
   type CoordinatorClientOptions,
 } from "../../core/wire/coordinator-client.js";
 import type { AgentsListResult } from "../../cli/commands/agents/list.js";
-import { coordinatorPlanning } from "../../cli/runtime/coordinator-planning.js";
+import { coordinatorPlanning } from "../../services/coordinator/coordinator-planning.js";
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
 import type { TlsFiles } from "../../services/coordinator/coordinator-options.js";
 import { startTestNats, type TestNats } from "../support/nats-server.js";

@@ -4,7 +4,7 @@ import { runCommand } from "@oclif/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SpecgridError } from "../../core/errors.js";
 import { createCoordinatorClient } from "../../core/wire/coordinator-client.js";
-import { manifestForSubmit } from "../../cli/runtime/manifest-for-submit.js";
+import { manifestForSubmit } from "../../cli/workflows/manifest-for-submit.js";
 import { RuntimeCluster, TOKEN, byPlacement } from "./runtime-cluster.js";
 
 describe("runtime: two agents", () => {

@@ -2,7 +2,7 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 
-import { hostDifferences, pinnedManifest } from "../../cli/report/reproduce-sweep.js";
+import { hostDifferences, pinnedManifest } from "../../cli/workflows/reproduce-sweep.js";
 import type { HostSnapshot, StoredResult } from "../../cli/store/store-records.js";
 import { fakeSweep } from "../support/fake-results.js";
 

@@ -2,9 +2,9 @@ import os from "node:os";
 import { Command, Flags } from "@oclif/core";
 import { ENGINE_NAMES, type EngineName } from "../../../core/cell.js";
 import { startAgent } from "../../../agents/daemon/agent-daemon.js";
-import { agentEngine } from "../../runtime/agent-engine.js";
-import { clientFlags, clientFromFlags } from "../../runtime/client-flags.js";
-import { createLogger } from "../../runtime/create-logger.js";
+import { agentEngine } from "../../workflows/agent-engine.js";
+import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
+import { createLogger } from "../../workflows/create-logger.js";
 
 export interface AgentStartResult {
   agent_id: string;

@@ -1,5 +1,5 @@
 import { Command } from "@oclif/core";
-import { clientFlags, clientFromFlags } from "../../runtime/client-flags.js";
+import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
 
 export interface AgentJson {
   agent_id: string;

@@ -1,10 +1,10 @@
-import { manifestFlags } from "../../runtime/manifest-flags.js";
+import { manifestFlags } from "../../workflows/manifest-flags.js";
 import { Command, Flags } from "@oclif/core";
 import { ConfigError } from "../../../core/errors.js";
 import { redactNatsUrl } from "../../../core/nats-credentials.js";
 import { startCoordinator } from "../../../services/coordinator/start-coordinator.js";
-import { coordinatorPlanning } from "../../runtime/coordinator-planning.js";
-import { createLogger } from "../../runtime/create-logger.js";
+import { coordinatorPlanning } from "../../../services/coordinator/coordinator-planning.js";
+import { createLogger } from "../../workflows/create-logger.js";
 
 export interface CoordinatorStartResult {
   address: string;

@@ -1,4 +1,4 @@
-import { openStoreOr } from "../../runtime/open-store-or.js";
+import { openStoreOr } from "../../workflows/open-store-or.js";
 import { writeFile } from "node:fs/promises";
 
 import { Command, Flags } from "@oclif/core";

@@ -1,4 +1,4 @@
-import { openStoreOr } from "../../runtime/open-store-or.js";
+import { openStoreOr } from "../../workflows/open-store-or.js";
 import { Command, Flags } from "@oclif/core";
 
 import { exportRows, type ExportRow } from "../../store/export-results.js";

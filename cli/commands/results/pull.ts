@@ -1,11 +1,11 @@
-import { openStoreOr } from "../../runtime/open-store-or.js";
+import { openStoreOr } from "../../workflows/open-store-or.js";
 import { Command, Flags } from "@oclif/core";
 
 import { SpecgridError } from "../../../core/errors.js";
-import { clientTlsFlags, clientWithTls } from "../../runtime/client-flags.js";
+import { clientTlsFlags, clientWithTls } from "../../workflows/client-flags.js";
 import { DEFAULT_DB_FILE } from "../../store/open-store.js";
-import { pullResults } from "../../store/pull-results.js";
-import { syncSweep, type SyncSummary } from "../../store/sync-sweep.js";
+import { pullResults } from "../../workflows/pull-results.js";
+import { syncSweep, type SyncSummary } from "../../workflows/sync-sweep.js";
 
 export interface ResultsPullResult {
   db: string;

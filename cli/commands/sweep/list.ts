@@ -1,6 +1,6 @@
 import { Command } from "@oclif/core";
-import { clientFlags, clientFromFlags } from "../../runtime/client-flags.js";
-import { sweepStatusJson, type SweepStatusJson } from "../../runtime/sweep-status-json.js";
+import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
+import { sweepStatusJson, type SweepStatusJson } from "../../workflows/sweep-status-json.js";
 
 export interface SweepListResult {
   sweeps: SweepStatusJson[];

@@ -1,9 +1,9 @@
-import { manifestFlags, manifestOptions } from "../../runtime/manifest-flags.js";
+import { manifestFlags, manifestOptions } from "../../workflows/manifest-flags.js";
 import { Args, Command, Flags } from "@oclif/core";
-import { clientFlags, clientFromFlags } from "../../runtime/client-flags.js";
-import { manifestForSubmit } from "../../runtime/manifest-for-submit.js";
-import { sweepStatusJson, type SweepStatusJson } from "../../runtime/sweep-status-json.js";
-import { watchProgress } from "../../runtime/watch-progress.js";
+import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
+import { manifestForSubmit } from "../../workflows/manifest-for-submit.js";
+import { sweepStatusJson, type SweepStatusJson } from "../../workflows/sweep-status-json.js";
+import { watchProgress } from "../../workflows/watch-progress.js";
 
 export interface SweepSubmitResult {
   sweep_id: string;

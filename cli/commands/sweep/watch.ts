@@ -1,7 +1,7 @@
 import { Args, Command } from "@oclif/core";
-import { clientFlags, clientFromFlags } from "../../runtime/client-flags.js";
-import { sweepStatusJson, type SweepStatusJson } from "../../runtime/sweep-status-json.js";
-import { watchProgress } from "../../runtime/watch-progress.js";
+import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
+import { sweepStatusJson, type SweepStatusJson } from "../../workflows/sweep-status-json.js";
+import { watchProgress } from "../../workflows/watch-progress.js";
 
 export default class SweepWatch extends Command {
   static override description =

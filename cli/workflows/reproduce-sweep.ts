@@ -5,12 +5,12 @@ import { parseDocument } from "yaml";
 
 import type { CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import type { Store } from "../store/open-store.js";
-import { pullResults } from "../store/pull-results.js";
+import { pullResults } from "./pull-results.js";
 import { StoreError } from "../store/store-error.js";
 import type { HostSnapshot, StoredResult } from "../store/store-records.js";
-import { syncSweep } from "../store/sync-sweep.js";
-import { compareSweeps, type SweepComparison } from "./compare-sweeps.js";
-import { loadValidSweep } from "./write-report.js";
+import { syncSweep } from "./sync-sweep.js";
+import { compareSweeps, type SweepComparison } from "../report/compare-sweeps.js";
+import { loadValidSweep } from "../report/write-report.js";
 
 export interface ReproduceOptions {
   store: Store;

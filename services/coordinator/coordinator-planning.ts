@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import { ManifestError } from "../../core/errors.js";
 import { parseManifest } from "../../core/manifest/load-manifest.js";
 import { planSweep } from "../../core/plan/plan-sweep.js";
-import type { ParseManifestFn, PlanSweepFn } from "../../services/coordinator/coordinator-options.js";
+import type { ParseManifestFn, PlanSweepFn } from "./coordinator-options.js";
 
 export function coordinatorPlanning(
   opts: { targetShardMs?: number; maxCells?: number; maxPromptBytes?: number } = {},

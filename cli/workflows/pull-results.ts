@@ -15,8 +15,8 @@ import {
   RESULTS_SUBJECTS,
 } from "../../core/nats-names.js";
 import { decodeCellResult } from "../../core/wire/index.js";
-import type { Store } from "./open-store.js";
-import type { IngestCounts } from "./store-records.js";
+import type { Store } from "../store/open-store.js";
+import type { IngestCounts } from "../store/store-records.js";
 
 export interface PullOptions {
   /** NATS server URLs, e.g. `nats://127.0.0.1:4222`. */

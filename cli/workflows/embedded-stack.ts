@@ -8,7 +8,7 @@ import { startAgent, type RunningAgent } from "../../agents/daemon/agent-daemon.
 import { createEngine } from "../../agents/engines/create-engine.js";
 import { launchNatsServer, type LaunchedNats } from "../../services/nats/launch-nats-server.js";
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
-import { coordinatorPlanning } from "./coordinator-planning.js";
+import { coordinatorPlanning } from "../../services/coordinator/coordinator-planning.js";
 
 export interface EmbeddedStackOptions {
   agents: number;

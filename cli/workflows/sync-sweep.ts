@@ -6,8 +6,8 @@ import type { CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import { shardFromProto } from "../../core/wire/shard-wire.js";
 import type { AgentInfo } from "../../proto/gen/specgrid/v1/coordinator.js";
 import type { HostFacts } from "../../proto/gen/specgrid/v1/types.js";
-import type { Store } from "./open-store.js";
-import type { HostSnapshot, ModelRecord } from "./store-records.js";
+import type { Store } from "../store/open-store.js";
+import type { HostSnapshot, ModelRecord } from "../store/store-records.js";
 
 export function hostSnapshotFromFacts(f: HostFacts): HostSnapshot {
   // The build that matters for the report is the one the engines ran; the first probed binary stands for it.
