@@ -6,7 +6,7 @@
 import { SeededGaussian } from "./seeded-gaussian.js";
 import type { SynthVocab } from "./synth-vocab.js";
 import { synthVocabMetadata } from "./synth-vocab.js";
-import type { GgufDocument, GgufTensorDtype, GgufTensorInput } from "./write-gguf.js";
+import type { GgufDocument, GgufMetadataEntry, GgufTensorDtype, GgufTensorInput } from "./write-gguf.js";
 
 export interface SynthLlamaShape {
   embeddingLength: number;
@@ -99,28 +99,34 @@ export function synthLlamaDocument(
   vocab: SynthVocab,
   matrixDtype: GgufTensorDtype,
 ): GgufDocument {
-  const s = weights.shape;
   const tensors: GgufTensorInput[] = weights.tensors.map((t) => ({
     ...t,
     dtype: t.shape.length === 1 ? "F32" : matrixDtype,
   }));
-  return {
-    metadata: [
-      { key: "general.architecture", type: "string", value: "llama" },
-      { key: "general.name", type: "string", value: name },
-      { key: "general.file_type", type: "u32", value: matrixDtype === "F32" ? 0 : 1 },
-      { key: "llama.context_length", type: "u32", value: s.contextLength },
-      { key: "llama.embedding_length", type: "u32", value: s.embeddingLength },
-      { key: "llama.block_count", type: "u32", value: s.blockCount },
-      { key: "llama.feed_forward_length", type: "u32", value: s.feedForwardLength },
-      { key: "llama.attention.head_count", type: "u32", value: s.headCount },
-      { key: "llama.attention.head_count_kv", type: "u32", value: s.headCountKv },
-      { key: "llama.rope.dimension_count", type: "u32", value: s.embeddingLength / s.headCount },
-      { key: "llama.rope.freq_base", type: "f32", value: 10000 },
-      { key: "llama.attention.layer_norm_rms_epsilon", type: "f32", value: 1e-5 },
-      { key: "llama.vocab_size", type: "u32", value: vocab.tokens.length },
-      ...synthVocabMetadata(vocab),
-    ],
-    tensors,
-  };
+  return { metadata: synthLlamaMetadata(name, weights.shape, vocab, matrixDtype), tensors };
+}
+
+/** The llama.* and tokenizer.* metadata of a synthetic model. */
+export function synthLlamaMetadata(
+  name: string,
+  s: SynthLlamaShape,
+  vocab: SynthVocab,
+  matrixDtype: GgufTensorDtype,
+): GgufMetadataEntry[] {
+  return [
+    { key: "general.architecture", type: "string", value: "llama" },
+    { key: "general.name", type: "string", value: name },
+    { key: "general.file_type", type: "u32", value: matrixDtype === "F32" ? 0 : 1 },
+    { key: "llama.context_length", type: "u32", value: s.contextLength },
+    { key: "llama.embedding_length", type: "u32", value: s.embeddingLength },
+    { key: "llama.block_count", type: "u32", value: s.blockCount },
+    { key: "llama.feed_forward_length", type: "u32", value: s.feedForwardLength },
+    { key: "llama.attention.head_count", type: "u32", value: s.headCount },
+    { key: "llama.attention.head_count_kv", type: "u32", value: s.headCountKv },
+    { key: "llama.rope.dimension_count", type: "u32", value: s.embeddingLength / s.headCount },
+    { key: "llama.rope.freq_base", type: "f32", value: 10000 },
+    { key: "llama.attention.layer_norm_rms_epsilon", type: "f32", value: 1e-5 },
+    { key: "llama.vocab_size", type: "u32", value: vocab.tokens.length },
+    ...synthVocabMetadata(vocab),
+  ];
 }

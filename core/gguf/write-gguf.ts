@@ -1,8 +1,10 @@
-// A small GGUF v3 writer: enough of the format for the synthetic model family (typed metadata including
+// A small GGUF v3 writer: enough of the format for the synthetic model families (typed metadata including
 // arrays, F32/F16 tensors). Layout: header, metadata KVs, tensor infos, padding to the alignment, then each
 // tensor's data at an aligned offset relative to the start of the data section. Little-endian throughout.
+// Tensor data may be streamed in pieces (values or runs of zeros), so a model of hundreds of MB is written
+// without ever holding it in memory.
 import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
+import { open, rm } from "node:fs/promises";
 import { float16Bits } from "./float16-bits.js";
 
 export type GgufValueType =
@@ -16,13 +18,19 @@ export type GgufMetadataEntry =
 
 export type GgufTensorDtype = "F32" | "F16";
 
+/** A run of a streamed tensor's values: values, or `zeros` values equal to 0 (written without converting). */
+export type GgufTensorPiece = Float32Array | { zeros: number };
+
 export interface GgufTensorInput {
   name: string;
   /** ggml order: shape[0] is the contiguous (row) dimension. */
   shape: readonly number[];
   dtype: GgufTensorDtype;
-  /** Values in ggml order; converted to `dtype` when written. */
-  data: Float32Array;
+  /**
+   * Values in ggml order, converted to `dtype` when written: all at once, or pieces produced while the file
+   * is written (their lengths must add up to the shape's element count).
+   */
+  data: Float32Array | (() => Iterable<GgufTensorPiece>);
 }
 
 export interface GgufDocument {
@@ -38,6 +46,11 @@ export interface GgufDocument {
 export interface WrittenGguf {
   bytes: number;
   sha256: string;
+}
+
+export interface WriteGgufOptions {
+  /** Called after each tensor is written, with the bytes written so far and the file's final size. */
+  onProgress?: (writtenBytes: number, totalBytes: number) => void;
 }
 
 const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
@@ -164,19 +177,48 @@ function alignUp(n: number, alignment: number): number {
   return Math.ceil(n / alignment) * alignment;
 }
 
-function tensorBytes(t: GgufTensorInput): Buffer {
-  if (t.dtype === "F32") {
-    const out = Buffer.alloc(t.data.length * 4);
-    for (let i = 0; i < t.data.length; i++) out.writeFloatLE(t.data[i]!, i * 4);
-    return out;
-  }
-  const out = Buffer.alloc(t.data.length * 2);
-  for (let i = 0; i < t.data.length; i++) out.writeUInt16LE(float16Bits(t.data[i]!), i * 2);
-  return out;
+/** Bytes of one piece of values in `dtype`, little-endian (the layout of this host's typed arrays on x86/ARM). */
+function encodeValues(values: Float32Array, dtype: GgufTensorDtype): Uint8Array {
+  if (dtype === "F32") return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = float16Bits(values[i]!);
+  return new Uint8Array(out.buffer);
 }
 
-/** Encodes a GGUF v3 file as a list of byte chunks (header, then each tensor and its padding). */
-export function encodeGguf(doc: GgufDocument): Buffer[] {
+const ZERO_CHUNK = new Uint8Array(1 << 20);
+const WRITE_BUFFER_BYTES = 4 << 20;
+
+/** The tensor's bytes in chunks; throws when the pieces do not add up to the shape. */
+function* tensorChunks(t: GgufTensorInput, elements: number): Generator<Uint8Array> {
+  const bytesPerElement = BYTES_PER_ELEMENT[t.dtype];
+  let produced = 0;
+  for (const piece of t.data instanceof Float32Array ? [t.data] : t.data()) {
+    const n = piece instanceof Float32Array ? piece.length : piece.zeros;
+    produced += n;
+    if (produced > elements) break;
+    if (piece instanceof Float32Array) {
+      yield encodeValues(piece, t.dtype);
+      continue;
+    }
+    for (let left = n * bytesPerElement; left > 0; left -= ZERO_CHUNK.length) {
+      yield ZERO_CHUNK.subarray(0, Math.min(left, ZERO_CHUNK.length));
+    }
+  }
+  if (produced !== elements) {
+    const gave = produced > elements ? `more than ${elements}` : String(produced);
+    throw new RangeError(
+      `tensor ${t.name}: shape [${t.shape.join(", ")}] needs ${elements} values, its pieces gave ${gave}`,
+    );
+  }
+}
+
+interface Layout {
+  head: Buffer;
+  tensors: { input: GgufTensorInput; elements: number; bytes: number; pad: number }[];
+  totalBytes: number;
+}
+
+function layOut(doc: GgufDocument): Layout {
   const alignment = doc.alignment ?? DEFAULT_ALIGNMENT;
   if (!Number.isInteger(alignment) || alignment <= 0 || alignment % 8 !== 0) {
     throw new RangeError(`alignment must be a positive multiple of 8, got ${alignment}`);
@@ -209,48 +251,95 @@ export function encodeGguf(doc: GgufDocument): Buffer[] {
 
   let offset = 0;
   const names = new Set<string>();
+  const tensors: Layout["tensors"] = [];
   for (const t of doc.tensors) {
     if (names.has(t.name)) throw new Error(`duplicate tensor name ${t.name}`);
     names.add(t.name);
     const elements = t.shape.reduce((a, b) => a * b, 1);
-    if (t.shape.length === 0 || elements !== t.data.length) {
-      throw new RangeError(
-        `tensor ${t.name}: shape [${t.shape.join(", ")}] does not match ${t.data.length} values`,
-      );
+    if (t.shape.length === 0 || (t.data instanceof Float32Array && elements !== t.data.length)) {
+      const got = t.data instanceof Float32Array ? `${t.data.length} values` : "its pieces";
+      throw new RangeError(`tensor ${t.name}: shape [${t.shape.join(", ")}] does not match ${got}`);
     }
     head.string(t.name);
     head.u32(t.shape.length);
     for (const d of t.shape) head.u64(d);
     head.u32(GGML_TYPE_IDS[t.dtype]);
     head.u64(offset);
-    offset = alignUp(offset + elements * BYTES_PER_ELEMENT[t.dtype], alignment);
+    const bytes = elements * BYTES_PER_ELEMENT[t.dtype];
+    const pad = alignUp(bytes, alignment) - bytes;
+    tensors.push({ input: t, elements, bytes, pad });
+    offset += bytes + pad;
   }
   head.pad(alignment);
-
-  const chunks: Buffer[] = [Buffer.from(head.bytes())];
-  for (const t of doc.tensors) {
-    const data = tensorBytes(t);
-    chunks.push(data);
-    const pad = alignUp(data.length, alignment) - data.length;
-    if (pad > 0) chunks.push(Buffer.alloc(pad));
-  }
-  return chunks;
+  const headBytes = Buffer.from(head.bytes());
+  return { head: headBytes, tensors, totalBytes: headBytes.length + offset };
 }
 
-/** Writes a GGUF v3 file and returns its size and sha256 (hashed while writing, no second read). */
-export async function writeGguf(file: string, doc: GgufDocument): Promise<WrittenGguf> {
-  const chunks = encodeGguf(doc);
+function* fileChunks(layout: Layout, onTensor?: (writtenBytes: number) => void): Generator<Uint8Array> {
+  yield layout.head;
+  let written = layout.head.length;
+  for (const t of layout.tensors) {
+    yield* tensorChunks(t.input, t.elements);
+    if (t.pad > 0) yield ZERO_CHUNK.subarray(0, t.pad);
+    written += t.bytes + t.pad;
+    onTensor?.(written);
+  }
+}
+
+/** Encodes a GGUF v3 file in memory as a list of byte chunks (header, then each tensor and its padding). */
+export function encodeGguf(doc: GgufDocument): Buffer[] {
+  return [...fileChunks(layOut(doc))].map((c) => Buffer.from(c));
+}
+
+/**
+ * Writes a GGUF v3 file, streaming tensor data piece by piece, and returns its size and sha256 (hashed while
+ * writing, no second read). A file whose tensors fail to encode is removed rather than left half-written.
+ */
+export async function writeGguf(
+  file: string,
+  doc: GgufDocument,
+  opts: WriteGgufOptions = {},
+): Promise<WrittenGguf> {
+  const layout = layOut(doc);
   const hash = createHash("sha256");
   let bytes = 0;
   const handle = await open(file, "w");
   try {
-    for (const c of chunks) {
-      await handle.write(c);
-      hash.update(c);
-      bytes += c.length;
+    // Small pieces (a padded FFN's rows) are gathered into one buffer per write.
+    const pending = Buffer.alloc(WRITE_BUFFER_BYTES);
+    let filled = 0;
+    const flush = async (): Promise<void> => {
+      if (filled === 0) return;
+      const view = pending.subarray(0, filled);
+      await handle.write(view);
+      hash.update(view);
+      bytes += filled;
+      filled = 0;
+    };
+    let lastTensorEnd = 0;
+    const report = opts.onProgress;
+    for (const chunk of fileChunks(layout, (w) => (lastTensorEnd = w))) {
+      if (filled + chunk.length > pending.length) await flush();
+      if (chunk.length >= pending.length) {
+        await handle.write(chunk);
+        hash.update(chunk);
+        bytes += chunk.length;
+      } else {
+        pending.set(chunk, filled);
+        filled += chunk.length;
+      }
+      if (report && lastTensorEnd > 0) {
+        report(lastTensorEnd, layout.totalBytes);
+        lastTensorEnd = 0;
+      }
     }
-  } finally {
+    await flush();
+    if (report && lastTensorEnd > 0) report(lastTensorEnd, layout.totalBytes);
+  } catch (err) {
     await handle.close();
+    await rm(file, { force: true });
+    throw err;
   }
+  await handle.close();
   return { bytes, sha256: hash.digest("hex") };
 }

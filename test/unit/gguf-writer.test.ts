@@ -164,6 +164,41 @@ describe("writeGguf", () => {
   });
 });
 
+describe("writeGguf with streamed tensors", () => {
+  it("writes pieces and zero runs exactly as the same values given at once, and reports progress", async () => {
+    const values = Float32Array.from({ length: 4 * 6 }, (_, i) => (i % 6 < 2 ? i / 7 : 0));
+    const whole: GgufDocument = {
+      metadata: [],
+      tensors: [{ name: "w", shape: [6, 4], dtype: "F16", data: values }],
+    };
+    // each row of 6: two values, then four zeros
+    const rows = (): Iterable<Float32Array | { zeros: number }> =>
+      [0, 1, 2, 3].flatMap((r) => [values.subarray(r * 6, r * 6 + 2), { zeros: 4 }]);
+    const streamed: GgufDocument = { metadata: [], tensors: [{ ...whole.tensors[0]!, data: rows }] };
+    const progress: [number, number][] = [];
+    const a = await writeGguf(path.join(dir, "whole.gguf"), whole);
+    const b = await writeGguf(path.join(dir, "streamed.gguf"), streamed, {
+      onProgress: (w, t) => progress.push([w, t]),
+    });
+    expect(b.sha256).toBe(a.sha256);
+    expect(progress).toEqual([[b.bytes, b.bytes]]);
+  });
+
+  it.each([
+    ["too few", () => [new Float32Array(3)], /needs 4 values, its pieces gave 3/],
+    ["too many", () => [new Float32Array(2), { zeros: 3 }], /needs 4 values, its pieces gave more than 4/],
+  ] as [string, () => Iterable<Float32Array | { zeros: number }>, RegExp][])(
+    "refuses pieces that give %s values and leaves no file behind",
+    async (_name, data, message) => {
+      const file = path.join(dir, "bad-pieces.gguf");
+      await expect(
+        writeGguf(file, { metadata: [], tensors: [{ name: "t", shape: [2, 2], dtype: "F32", data }] }),
+      ).rejects.toThrow(message);
+      await expect(readFile(file)).rejects.toThrow(/ENOENT/);
+    },
+  );
+});
+
 describe("float16Bits", () => {
   it.each([
     [0, 0x0000],

@@ -174,6 +174,8 @@ describe("specgrid models synth / inspect", () => {
     const synth = await runCommand<ModelsSynthResult>([
       "models",
       "synth",
+      "--family",
+      "tiny",
       "--out",
       out,
       "--noise",
@@ -186,6 +188,7 @@ describe("specgrid models synth / inspect", () => {
     const result = synth.result!;
     expect(JSON.parse(synth.stdout)).toEqual(result);
     expect(result.seed).toBe(11);
+    expect(result.family).toBe("tiny");
     expect(result.files.map((f) => [f.file, f.role, f.noise])).toEqual([
       ["target.gguf", "target", undefined],
       ["draft-n0.gguf", "draft", 0],
@@ -240,8 +243,11 @@ describe("specgrid models synth / inspect", () => {
   });
 
   it.each([
-    [["models", "synth", "--out", "x", "--noise", "0,abc"], /--noise: "abc" is not a level >= 0/],
-    [["models", "synth", "--out", "x", "--noise", "0.1,0.1"], /levels repeat/],
+    [
+      ["models", "synth", "--family", "tiny", "--out", "x", "--noise", "0,abc"],
+      /--noise: "abc" is not a level >= 0/,
+    ],
+    [["models", "synth", "--family", "tiny", "--out", "x", "--noise", "0.1,0.1"], /levels repeat/],
     [["models", "inspect", "/definitely/missing.gguf"], /missing\.gguf: not a readable GGUF file/],
     [
       ["models", "pair", "TARGET", "MISMATCH"],
