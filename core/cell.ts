@@ -70,15 +70,14 @@ export interface Cell extends CellParams {
   cellId: string;
 }
 
-/** What makes cells shareable in one engine session (models loaded once). */
+/**
+ * What makes cells shareable in one engine session (models loaded once). K, p_min and concurrency are the
+ * cells' own: a llama-server shard runs one server configuration per block of its cells (core/plan).
+ */
 export interface ShardKey {
   engine: EngineName;
   target: ModelRef;
   draft?: ModelRef;
-  /** Server engines start one process per (pair, K, p_min); other engines leave these undefined. */
-  k?: KPolicy;
-  pMin?: number;
-  concurrency?: number;
   llama: LlamaSettings;
 }
 

@@ -109,9 +109,6 @@ export function shardIdOf(key: ShardKey, cellIds: readonly string[]): string {
     engine: key.engine,
     target: modelIdentity(key.target),
     draft: key.draft === undefined ? undefined : modelIdentity(key.draft),
-    k: key.k,
-    pMin: key.pMin,
-    concurrency: key.concurrency,
     llama: key.llama,
     cells: cellIds,
   };

@@ -43,8 +43,10 @@ export interface CellMetrics {
   targetMs?: number;
   /** K used by the adaptive policy: mean over steps. */
   meanK?: number;
-  /** Model load time, reported apart from decode. */
+  /** Model load time of the load (server start, session, tool process) that ran the cell, ms. */
   loadMs?: number;
+  /** Names that load: results with one id shared it, so distinct ids count a sweep's loads. */
+  loadId?: string;
   /** Wall time of the cell including everything, ms. */
   wallMs: number;
   /** Parallel cells: aggregate tokens/s over all sequences, and per-sequence decode t/s. */

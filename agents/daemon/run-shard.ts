@@ -1,5 +1,6 @@
-// One shard from delivery to ack: skip placements already done, open one engine session (models loaded
-// once), run the cells, publish each result as soon as it exists, keep the message in progress meanwhile.
+// One shard from delivery to ack: skip placements already done, open one engine session over the pending
+// cells (models loaded once; servers once per configuration), run the cells in the order the session
+// gives, publish each result as soon as it exists, keep the message in progress meanwhile.
 // Failures are data: a shard that cannot run is retried by redelivery (nak with delay) up to max_deliver,
 // then its cells are recorded failed and the message is terminated so it does not sit in the queue forever.
 import type { JsMsg, JetStreamClient } from "@nats-io/jetstream";
@@ -55,6 +56,17 @@ function invalidReasonOf(err: unknown): InvalidReason {
   if (err.code === "MODELS_INCOMPATIBLE") return "vocab-mismatch";
   if (err.code === "PARAMETER_REJECTED") return "rejected-parameter";
   return "error";
+}
+
+/**
+ * The session may regroup the cells (servers that cannot coexist); its order is taken only when it holds
+ * exactly the pending cells, so no cell is skipped or run twice whatever an engine returns.
+ */
+function runOrder(order: readonly Cell[] | undefined, pending: readonly Cell[]): readonly Cell[] {
+  if (order === undefined || order.length !== pending.length) return pending;
+  const ids = new Set(pending.map((c) => c.cellId));
+  for (const c of order) if (!ids.delete(c.cellId)) return pending;
+  return order;
 }
 
 export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSignal): Promise<ShardEnd> {
@@ -135,6 +147,8 @@ export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSign
         session = await deps.engine.openSession({
           key: shard.key,
           models: await deps.resolveModels(job),
+          cells: pending,
+          logger: log,
           signal,
         });
       } catch (err) {
@@ -156,7 +170,7 @@ export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSign
         return "term";
       }
       try {
-        for (const cell of pending) {
+        for (const cell of runOrder(session.order, pending)) {
           if (signal.aborted || deps.isCancelled(sweepId)) break;
           const startedAt = new Date().toISOString();
           const outcome = await session.runCell(cell, signal);

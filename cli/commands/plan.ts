@@ -4,6 +4,7 @@ import type { Cell, ShardKey } from "../../core/cell.js";
 import { ManifestError } from "../../core/errors.js";
 import { loadManifest } from "../../core/manifest/load-manifest.js";
 import type { Manifest } from "../../core/manifest/manifest.js";
+import { estimateLoads } from "../../core/plan/estimate-run-ms.js";
 import { planSweep, type Plan } from "../../core/plan/plan-sweep.js";
 
 export interface PlanShardJson {
@@ -11,6 +12,8 @@ export interface PlanShardJson {
   key: ShardKey;
   cellIds: string[];
   estimatedMs: number;
+  /** Model loads the shard costs: one per cell (CLI tools), per server configuration, or per shard. */
+  estimatedLoads: number;
 }
 
 export interface PlanResult {
@@ -92,6 +95,7 @@ export default class PlanCommand extends Command {
         key: s.key,
         cellIds: s.cells.map((c) => c.cellId),
         estimatedMs: s.estimatedMs,
+        estimatedLoads: estimateLoads(s.key.engine, s.cells),
       })),
       warnings: plan.warnings,
       estimated_ms: plan.estimatedMs,
@@ -147,7 +151,7 @@ export default class PlanCommand extends Command {
         .map(([k, n]) => `${n} ${k}`);
       this.log(
         `  ${String(i + 1).padStart(4)}  ${s.shardId.slice(0, 12)}  ${pairName(s.key).padEnd(width)}  ` +
-          `${parts.join(", ")}, ~${duration(s.estimatedMs)}`,
+          `${parts.join(", ")}, ${r.shards[i]?.estimatedLoads ?? 0} load(s), ~${duration(s.estimatedMs)}`,
       );
     });
     if (plan.shards.length > SHARDS_SHOWN) {

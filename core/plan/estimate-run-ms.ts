@@ -3,6 +3,7 @@
 // next to n_predict tokens of decode at the sizes sweeps use.
 import type { Cell, EngineName } from "../cell.js";
 import type { ManifestEstimate } from "../manifest/manifest.js";
+import { countServerConfigs, startsServerPerConfig } from "./server-blocks.js";
 
 export function estimateCellMs(cell: Cell, estimate: ManifestEstimate): number {
   const speculative = cell.draft !== undefined;
@@ -19,26 +20,10 @@ export function loadsPerCell(engine: EngineName): boolean {
 
 /**
  * Engine processes (each loads its models) a shard of these cells starts: the CLI tools start one per cell,
- * llama-server one per distinct (K, p_min, concurrency) plus one without a draft, in-process one per shard.
+ * llama-server one per server configuration (core/plan/server-blocks.ts), in-process one per shard.
  */
 export function estimateLoads(engine: EngineName, cells: readonly Cell[]): number {
   if (engine === "in-process") return 1;
-  if (engine !== "llama-server") return cells.length;
-  // Distinct server configurations; K policies compared by identity (the planner shares one object per K),
-  // which at worst overcounts servers in an estimate.
-  const servers = new Map<unknown, Set<string>>();
-  for (const c of cells) {
-    const policy = c.draft === undefined ? "none" : c.k;
-    let rest = servers.get(policy);
-    if (rest === undefined) {
-      rest = new Set();
-      servers.set(policy, rest);
-    }
-    const pMinKey = c.pMin ?? 0;
-    const concurrencyKey = c.concurrency ?? 1;
-    rest.add(`${pMinKey}/${concurrencyKey}`);
-  }
-  let n = 0;
-  for (const rest of servers.values()) n += rest.size;
-  return n;
+  if (!startsServerPerConfig(engine)) return cells.length;
+  return countServerConfigs(cells);
 }

@@ -1,18 +1,28 @@
 // Expands a manifest's grid into cells and groups them into shards.
 //
 // Shard design: one shard key per (engine, target, draft, llama settings), so an agent loads a pair once per
-// shard. The baseline cells of a target ride in the shards of the first pair with that target, interleaved
-// with that pair's speculative cells of the same (temperature, prompt, repeat): each such group runs back to
-// back on one host, which is what a paired speedup needs. Groups are never split; a pair's groups are cut
-// into several shards near targetShardMs. Parallel cells get their own shards per (engine, target, draft or
-// none). K and p_min stay out of shard keys: the server engine starts one server per K inside its session.
+// shard. The baseline cells of a target ride in the shards of the first pair with that target.
+//
+// Cell order inside a pair depends on what a change of K costs the engine:
+// - in-process and the CLI tools: cells come in (temperature, prompt, repeat) groups, the baseline first and
+//   then every K and p_min, so each group runs back to back on one host (what a paired speedup needs);
+//   groups are never split.
+// - llama-server starts one server per configuration (draft or none, K, p_min, slots; core/plan/
+//   server-blocks.ts): cells come in configuration blocks, one per (K, p_min), each in (repeat, temperature,
+//   prompt) order. The baselines interleave with the first block (baseline, then its speculative partner),
+//   so the session keeps a baseline server beside one speculative server at a time; an agent without the
+//   memory for both regroups them into a block of their own (agents/engines/llama-server). Shards are cut
+//   between blocks where a block fits, inside a block (between baseline/speculative pairs) only when one
+//   block alone exceeds the target duration. A shard's estimate counts one load per configuration in it.
+// Parallel cells get their own shards per (engine, target, draft or none).
 //
 // Linear in the number of cells: 100,000 cells plan in well under a second.
 import type { Cell, KPolicy, ModelRef, Shard, ShardKey } from "../cell.js";
 import { canonicalJson, cellIdOf, shardIdOf, sha256Hex, type CellIdentityMemo } from "../ids.js";
 import type { Manifest, ManifestK } from "../manifest/manifest.js";
-import { estimateCellMs, estimateLoads, loadsPerCell } from "./estimate-run-ms.js";
+import { estimateCellMs, loadsPerCell } from "./estimate-run-ms.js";
 import { planWarnings } from "./plan-warnings.js";
+import { serverKeyOf, startsServerPerConfig } from "./server-blocks.js";
 
 export interface PlanCounts {
   baseline: number;
@@ -70,41 +80,81 @@ export const MAX_SHARD_PAYLOAD_BYTES = 768 * 1024;
 /** Encoded size of a cell besides its prompt (ids, hashes, parameters), rounded up. */
 const CELL_OVERHEAD_BYTES = 512;
 
-/** Cuts a key's cell groups into shards near the target duration and under the payload limit; groups stay whole. */
+/**
+ * Cuts a key's cells into shards near the target duration and under the payload limit. Units (cells that
+ * must share a shard) stay whole; a block of units is moved whole to a fresh shard when it does not fit the
+ * current one but would fit an empty one.
+ */
 class ShardCutter {
   private current: Cell[] = [];
   private currentMs = 0;
   private currentBytes = 0;
+  /** Server engines: configurations the current shard starts, each costing one load. */
+  private servers = new Set<string>();
+  private readonly perCellLoadMs: number;
+  private readonly perServer: boolean;
 
   constructor(
     private readonly key: ShardKey,
     private readonly m: Manifest,
     private readonly targetMs: number,
     private readonly out: Shard[],
-  ) {}
+  ) {
+    this.perCellLoadMs = loadsPerCell(key.engine) ? m.estimate.loadMs : 0;
+    this.perServer = startsServerPerConfig(key.engine);
+  }
 
-  add(group: readonly Cell[]): void {
-    let groupMs = 0;
-    const perCellLoadMs = loadsPerCell(this.key.engine) ? this.m.estimate.loadMs : 0;
-    let groupBytes = 0;
-    for (const c of group) {
-      groupMs += estimateCellMs(c, this.m.estimate) + perCellLoadMs;
-      groupBytes += Buffer.byteLength(c.prompt) + CELL_OVERHEAD_BYTES;
+  /** Estimated time and payload the cells add to the current shard (new server configurations included). */
+  private cost(cells: readonly Cell[], seen: Set<string>): { ms: number; bytes: number } {
+    let ms = 0;
+    let bytes = 0;
+    for (const c of cells) {
+      ms += estimateCellMs(c, this.m.estimate) + this.perCellLoadMs;
+      bytes += Buffer.byteLength(c.prompt) + CELL_OVERHEAD_BYTES;
+      if (this.perServer) {
+        const server = serverKeyOf(c);
+        if (!seen.has(server)) {
+          seen.add(server);
+          ms += this.m.estimate.loadMs;
+        }
+      }
     }
-    const overTime = this.currentMs + groupMs > this.targetMs;
-    const overSize = this.currentBytes + groupBytes > MAX_SHARD_PAYLOAD_BYTES;
-    if (this.current.length > 0 && (overTime || overSize)) this.flush();
-    this.current.push(...group);
-    this.currentMs += groupMs;
-    this.currentBytes += groupBytes;
+    return { ms, bytes };
+  }
+
+  private fits(cost: { ms: number; bytes: number }): boolean {
+    return (
+      this.currentMs + cost.ms <= this.targetMs && this.currentBytes + cost.bytes <= MAX_SHARD_PAYLOAD_BYTES
+    );
+  }
+
+  add(unit: readonly Cell[]): void {
+    let cost = this.cost(unit, new Set(this.servers));
+    if (this.current.length > 0 && !this.fits(cost)) {
+      this.flush();
+      cost = this.cost(unit, new Set());
+    }
+    this.current.push(...unit);
+    this.currentMs += cost.ms;
+    this.currentBytes += cost.bytes;
+    if (this.perServer) for (const c of unit) this.servers.add(serverKeyOf(c));
+  }
+
+  /** One configuration's units: cut before the block when it fits a shard of its own, inside it otherwise. */
+  addBlock(units: readonly (readonly Cell[])[]): void {
+    const all = units.flat();
+    if (this.current.length > 0 && !this.fits(this.cost(all, new Set(this.servers)))) {
+      const alone = this.cost(all, new Set());
+      if (alone.ms <= this.targetMs && alone.bytes <= MAX_SHARD_PAYLOAD_BYTES) this.flush();
+    }
+    for (const unit of units) this.add(unit);
   }
 
   flush(): void {
     if (this.current.length === 0) return;
     const cells = this.current;
-    const loadMs = loadsPerCell(this.key.engine)
-      ? 0
-      : estimateLoads(this.key.engine, cells) * this.m.estimate.loadMs;
+    // the in-process engine loads once per shard, outside the per-cell costs
+    const sessionLoadMs = this.key.engine === "in-process" ? this.m.estimate.loadMs : 0;
     this.out.push({
       shardId: shardIdOf(
         this.key,
@@ -112,12 +162,25 @@ class ShardCutter {
       ),
       key: this.key,
       cells,
-      estimatedMs: Math.round(this.currentMs + loadMs),
+      estimatedMs: Math.round(this.currentMs + sessionLoadMs),
     });
     this.current = [];
     this.currentMs = 0;
     this.currentBytes = 0;
+    this.servers = new Set();
   }
+}
+
+/**
+ * Spreads one (temperature, prompt, repeat) group over the configuration blocks: its speculative cells come
+ * in (K, p_min) order, one per block; its baseline goes with the first block's cell, as one unit.
+ */
+function addToBlocks(blocks: Cell[][][], group: readonly Cell[], withBaseline: boolean): void {
+  const spec = withBaseline ? group.slice(1) : group;
+  spec.forEach((cell, b) => {
+    const unit = b === 0 && withBaseline ? [group[0] as Cell, cell] : [cell];
+    blocks[b]?.push(unit);
+  });
 }
 
 function planSpeculative(
@@ -142,6 +205,10 @@ function planSpeculative(
     const draft = modelRef(m, pair.draft);
     const withBaseline = m.baseline && firstPairOfTarget.get(pair.target) === pairIndex;
     const cutter = new ShardCutter({ engine: m.engine, target, draft, llama: m.llama }, m, targetMs, shards);
+    // server engines: one block per (K, p_min), filled group by group below
+    const blocks: Cell[][][] | undefined = startsServerPerConfig(m.engine)
+      ? Array.from({ length: policies.length * s.pMin.length }, () => [])
+      : undefined;
     // Repeats outermost: when a pair spans several shards, each repeat lands apart in time (and often on
     // another host), so drift shows up as spread between repeats instead of hiding inside one.
     for (let repeat = 0; repeat < s.repeats; repeat++) {
@@ -201,10 +268,12 @@ function planSpeculative(
           }
           baseline += withBaseline ? 1 : 0;
           speculative += group.length - (withBaseline ? 1 : 0);
-          cutter.add(group);
+          if (blocks === undefined) cutter.add(group);
+          else addToBlocks(blocks, group, withBaseline);
         });
       }
     }
+    if (blocks !== undefined) for (const block of blocks) cutter.addBlock(block);
     cutter.flush();
   });
   return { baseline, speculative };

@@ -34,6 +34,7 @@ const OPTIONAL_METRICS = [
   "targetMs",
   "meanK",
   "loadMs",
+  "loadId",
   "aggregateTps",
   "peakVramMib",
   "memoryMib",

@@ -125,9 +125,6 @@ export function shardKeyToProto(k: ShardKey): pb.ShardKey {
     engine: k.engine,
     target: modelRefToProto(k.target),
     draft: k.draft === undefined ? undefined : modelRefToProto(k.draft),
-    k: k.k === undefined ? undefined : kPolicyToProto(k.k),
-    pMin: k.pMin,
-    concurrency: k.concurrency,
     llama: llamaToProto(k.llama),
   };
 }
@@ -139,8 +136,5 @@ export function shardKeyFromProto(k: pb.ShardKey): ShardKey {
     llama: llamaFromProto(required(k.llama, "shard.key.llama")),
   };
   if (k.draft !== undefined) out.draft = modelRefFromProto(k.draft);
-  if (k.k !== undefined) out.k = kPolicyFromProto(k.k);
-  if (k.pMin !== undefined) out.pMin = k.pMin;
-  if (k.concurrency !== undefined) out.concurrency = k.concurrency;
   return out;
 }

@@ -77,7 +77,7 @@ export class Coordinator {
 
   async heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse> {
     const known = await this.d.registry.heartbeat(req.agentId, req.runningShards);
-    if (!known) return { pools: [], cancelledSweeps: [], reregister: true };
+    if (!known) return { pools: [], cancelledSweeps: [], reregister: true, rescanModels: false };
     const rec = this.d.registry.get(req.agentId);
     const pools = new Set<string>([hostPool(req.agentId)]);
     const cancelledSweeps: string[] = [];
@@ -88,7 +88,7 @@ export class Coordinator {
         if (agentCanRun(rec.info, r.engine, r.sha256s)) pools.add(r.pool);
       }
     }
-    return { pools: [...pools].sort(), cancelledSweeps, reregister: false };
+    return { pools: [...pools].sort(), cancelledSweeps, reregister: false, rescanModels: false };
   }
 
   async submit(req: SubmitSweepRequest): Promise<SubmitSweepResponse> {

@@ -30,7 +30,6 @@ const key: ShardKey = {
   engine: "llama-server",
   target: { name: "target" },
   draft: { name: "draft" },
-  k: { kind: "fixed", k: 4 },
   llama,
 };
 const models = { targetPath: "/models/target.gguf", draftPath: "/models/draft-n20.gguf" };
@@ -94,7 +93,7 @@ describe("llama-server engine on a replayed server", () => {
   it("reads draft counts from the response timings and keeps the server command", async () => {
     await serverScenario({});
     const engine = await makeEngine();
-    const session = await engine.openSession({ key, models });
+    const session = await engine.openSession({ key, models, cells: [cell("speculative")] });
     try {
       const outcome = await session.runCell(cell("speculative"));
       expect(outcome.status, outcome.message).toBe("ok");
@@ -119,7 +118,7 @@ describe("llama-server engine on a replayed server", () => {
   it("a server that silently runs without speculation makes speculative cells invalid, with the reason", async () => {
     await serverScenario({ speculationOff: true });
     const engine = await makeEngine();
-    const session = await engine.openSession({ key, models });
+    const session = await engine.openSession({ key, models, cells: [cell("speculative")] });
     try {
       const outcome = await session.runCell(cell("speculative"));
       expect(outcome.status).toBe("invalid");
@@ -137,7 +136,7 @@ describe("llama-server engine on a replayed server", () => {
     const old = await installReplayLlama(dir, { tools: { "llama-server": { ...oldBuild(), server: {} } } });
     const oldProbe = await probeLlamaBuild(dir);
     const engine = await createEngine("llama-server", { llama: { build: oldProbe, loadTimeoutMs: 30_000 } });
-    const session = await engine.openSession({ key, models });
+    const session = await engine.openSession({ key, models, cells: [cell("speculative")] });
     try {
       const outcome = await session.runCell(cell("speculative"));
       expect(outcome.status, outcome.message).toBe("ok");
@@ -155,7 +154,7 @@ describe("llama-server engine on a replayed server", () => {
     const engine = await createEngine("llama-server", {
       llama: { build, loadTimeoutMs: 30_000, cellTimeoutMs: 1500 },
     });
-    const session = await engine.openSession({ key, models });
+    const session = await engine.openSession({ key, models, cells: [cell("speculative")] });
     try {
       const outcome = await session.runCell(cell("speculative"));
       expect(outcome.status).toBe("failed");
@@ -170,7 +169,9 @@ describe("llama-server engine on a replayed server", () => {
   it("a server that dies while loading fails the session open with its stderr", async () => {
     await serverScenario({ exitDuringLoad: 1 });
     const engine = await makeEngine();
-    const err = await engine.openSession({ key, models }).catch((e: unknown) => e);
+    const err = await engine
+      .openSession({ key, models, cells: [cell("speculative")] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RunFailedError);
     expect((err as RunFailedError).message).toMatch(/exited while loading/);
     expect(String((err as RunFailedError).details.stderrTail)).toMatch(/failed to load model/);
@@ -179,7 +180,7 @@ describe("llama-server engine on a replayed server", () => {
   it("close() stops every server it started, as process groups", async () => {
     await serverScenario({});
     const engine = await makeEngine();
-    const session = await engine.openSession({ key, models });
+    const session = await engine.openSession({ key, models, cells: [cell("speculative")] });
     await session.runCell(cell("baseline"));
     const pids = (await install.invocations()).filter((i) => i.kind === "run").map((i) => i.pid);
     expect(pids).toHaveLength(2);

@@ -114,8 +114,9 @@ describe.skipIf(!bin)("real llama.cpp binaries (set SPECGRID_LLAMA_BIN=<llama.cp
     });
     const spec = cell("speculative", "llama-server");
     const session = await engine.openSession({
-      key: { engine: "llama-server", target: spec.target, draft: spec.draft!, k: spec.k!, llama },
+      key: { engine: "llama-server", target: spec.target, draft: spec.draft!, llama },
       models: { targetPath: family.target, draftPath: family.drafts.get(0.05)! },
+      cells: [spec],
     });
     try {
       const s = await session.runCell(spec);

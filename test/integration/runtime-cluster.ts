@@ -7,18 +7,14 @@ import { createServer, type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
 import { pino } from "pino";
-import { RESULTS_STREAM, resultsSubject } from "../../core/nats-names.js";
-import { natsLogin } from "../../core/nats-credentials.js";
 import type { CellResult } from "../../core/metrics.js";
 import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire/coordinator-client.js";
-import { decodeCellResult } from "../../core/wire/nats-payloads.js";
 import type { SweepStatus } from "../../proto/gen/specgrid/v1/coordinator.js";
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
 import { coordinatorPlanning } from "../../services/coordinator/coordinator-planning.js";
 import { getModelFamily } from "../support/model-family.js";
+import { sweepResults } from "../support/daemon-stack.js";
 import { startTestNats, type TestNats } from "../support/nats-server.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -203,30 +199,8 @@ export class RuntimeCluster {
   }
 
   /** Every result message of a sweep, straight from the stream (duplicates included). */
-  async results(sweepId: string): Promise<CellResult[]> {
-    // a cluster's URL is a comma-separated list
-    const nc = await connect({ servers: natsLogin(this.nats.url).servers });
-    try {
-      const js = jetstream(nc);
-      const jsm = await js.jetstreamManager();
-      const info = await jsm.streams.info(RESULTS_STREAM);
-      const out: CellResult[] = [];
-      if (info.state.messages === 0) return out;
-      const consumer = await js.consumers.get(RESULTS_STREAM, {
-        deliver_policy: DeliverPolicy.All,
-        filter_subjects: resultsSubject(sweepId),
-      });
-      const msgs = await consumer.consume();
-      const timer = setTimeout(() => msgs.stop(), 5_000); // no message at all for this sweep
-      for await (const m of msgs) {
-        clearTimeout(timer);
-        if (m.subject === resultsSubject(sweepId)) out.push(decodeCellResult(m.data));
-        if (m.info.pending === 0) break;
-      }
-      return out;
-    } finally {
-      await nc.close();
-    }
+  results(sweepId: string): Promise<CellResult[]> {
+    return sweepResults(this.nats.url, sweepId);
   }
 
   async stop(): Promise<void> {

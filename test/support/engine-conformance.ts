@@ -42,7 +42,8 @@ export function describeEngineConformance(
     beforeAll(async () => {
       fx = await fixtures();
       engine = await makeEngine();
-      session = await engine.openSession({ key: fx.key, models: fx.models });
+      // planned cells, as the agent passes them: an engine may load what they need at open
+      session = await engine.openSession({ key: fx.key, models: fx.models, cells: [fx.cell("speculative")] });
     });
     afterAll(async () => {
       await session?.close();

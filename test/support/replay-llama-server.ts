@@ -30,6 +30,8 @@ export interface ReplayServerScenario {
   exitDuringLoad?: number;
   /** Close the connection without answering the n-th /completion (1-based), then keep serving. */
   dropCompletion?: number;
+  /** An old build (per-request fields honoured by its kind) that ignores `speculative.n_max` all the same. */
+  ignorePerRequestSpeculative?: boolean;
 }
 
 export interface ReplayServerConfig {
@@ -40,6 +42,8 @@ export interface ReplayServerConfig {
   /** `--spec-type` included `draft-simple`, or the build predates it (a draft alone enabled speculation). */
   specTypeDraftSimple: boolean;
   slots: number;
+  /** Requests' `speculative.n_max` caps the draft tokens per step (builds before 2026-05-11). */
+  honoursPerRequest: boolean;
   scenario: ReplayServerScenario;
   /** Where log lines go (the fake process's stderr). */
   log: (line: string) => void;
@@ -79,6 +83,7 @@ function scaleTimings(
   reply: Record<string, unknown>,
   request: Record<string, unknown>,
   scale: number,
+  perRequest: boolean,
 ): Record<string, unknown> {
   const t = { ...(reply.timings as Record<string, number>) };
   const nPredict = typeof request.n_predict === "number" ? request.n_predict : (t.predicted_n ?? 0);
@@ -91,6 +96,13 @@ function scaleTimings(
   if (t.draft_n !== undefined) {
     t.draft_n = Math.round(t.draft_n * stretch);
     t.draft_n_accepted = Math.round((t.draft_n_accepted ?? 0) * stretch);
+    const nMax = request["speculative.n_max"];
+    if (perRequest && typeof nMax === "number") {
+      // drafting stops at n_max per step: steps = tokens after the first - accepted ones
+      const steps = Math.max(0, nPredict - 1 - t.draft_n_accepted);
+      t.draft_n = Math.min(t.draft_n, nMax * steps);
+      t.draft_n_accepted = Math.min(t.draft_n_accepted, t.draft_n);
+    }
   }
   const tokens =
     request.return_tokens === true
@@ -164,7 +176,7 @@ export async function startReplayLlamaServer(cfg: ReplayServerConfig): Promise<R
         const reply = speculating
           ? readFixture(file)
           : readFixture(cfg.draft ? "spec-notype-cmpl-t0.json" : "base-np1-cmpl-t0.json");
-        const scaled = scaleTimings(reply, request, cfg.scenario.timeScale ?? 0.01);
+        const scaled = scaleTimings(reply, request, cfg.scenario.timeScale ?? 0.01, cfg.honoursPerRequest);
         const task = nextTask++;
         const t = scaled.timings as Record<string, number>;
         const timer = setTimeout(

@@ -221,6 +221,8 @@ async function serve(argv: string[], scenario: ReplayServerScenario, draftAlone:
     draft,
     specTypeDraftSimple: draftAlone || specType.split(",").includes("draft-simple"),
     slots: Math.max(1, Number(argValue(argv, "-np", "--parallel") ?? "1")),
+    // builds from before draft-simple honoured per-request speculative fields (REFERENCE §8.5)
+    honoursPerRequest: draftAlone && scenario.ignorePerRequestSpeculative !== true,
     scenario,
     log,
   });

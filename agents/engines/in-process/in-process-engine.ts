@@ -31,15 +31,27 @@ export class InProcessEngine implements Engine {
 
   async openSession(opts: EngineSessionOptions): Promise<InProcessSession> {
     const { llama, backend } = await this.llama();
-    return InProcessSession.open({
+    const session = await InProcessSession.open({
       llama,
       backend,
       key: opts.key,
       models: opts.models,
+      order: opts.cells ?? [],
       topK: this.opts.topK ?? DEFAULT_TOP_K,
       ...(this.opts.threads === undefined ? {} : { threads: this.opts.threads }),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
+    opts.logger?.info(
+      {
+        target: path.basename(opts.models.targetPath),
+        draft: opts.models.draftPath === undefined ? undefined : path.basename(opts.models.draftPath),
+        loadId: session.loadId,
+        loadMs: Math.round(session.loadMs),
+        plannedCells: opts.cells?.length,
+      },
+      "models loaded",
+    );
+    return session;
   }
 
   async dispose(): Promise<void> {

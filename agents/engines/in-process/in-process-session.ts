@@ -1,6 +1,7 @@
 // One shard's models loaded once (target, and draft when the shard has one); cells run one at a time on
 // sequences reused across cells (history cleared per generation, contexts recreated only when a parallel
 // cell needs another number of sequences).
+import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
@@ -23,6 +24,8 @@ export interface InProcessSessionConfig {
   backend: "cpu" | "cuda";
   key: ShardKey;
   models: ResolvedModels;
+  /** The planned cells, run in this order (loads do not depend on it: one per session). */
+  order: readonly Cell[];
   /** Threads per context; the shard's llama.threads wins. */
   threads?: number;
   topK: number;
@@ -40,13 +43,18 @@ export class InProcessSession implements EngineSession {
   private contexts?: Contexts;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  readonly order: readonly Cell[];
+  /** Names this session's model load in its results. */
+  readonly loadId = randomBytes(6).toString("hex");
 
   private constructor(
     private readonly cfg: InProcessSessionConfig,
     private readonly target: LlamaModel,
     private readonly draft: LlamaModel | undefined,
     readonly loadMs: number,
-  ) {}
+  ) {
+    this.order = cfg.order;
+  }
 
   /** Loads the models and checks the pair; throws IncompatibleModelsError before any cell runs. */
   static async open(cfg: InProcessSessionConfig): Promise<InProcessSession> {
@@ -136,6 +144,7 @@ export class InProcessSession implements EngineSession {
       const metricsCtx: MetricsContext = {
         nPredict: cell.nPredict,
         loadMs: this.loadMs,
+        loadId: this.loadId,
         wallMs: performance.now() - wallStart,
         memoryMib: this.contextMemoryMib(ctx, kPolicy !== undefined),
         ...(backend === "cuda" ? { peakVramMib: (await this.cfg.llama.getVramState()).used / MIB } : {}),
@@ -169,7 +178,7 @@ export class InProcessSession implements EngineSession {
         `${cell.kind} cell ${cell.cellId} needs a draft model, but this session was opened without one`,
       );
     }
-    const k = cell.k ?? this.cfg.key.k;
+    const k = cell.k;
     if (!k) throw new RejectedParameterError(`${cell.kind} cell ${cell.cellId} has no K policy (k)`);
     return k;
   }

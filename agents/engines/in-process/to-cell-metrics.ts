@@ -10,6 +10,7 @@ const MAX_TEXT_CHARS = 4096;
 export interface MetricsContext {
   nPredict: number;
   loadMs: number;
+  loadId: string;
   wallMs: number;
   memoryMib?: number;
   peakVramMib?: number;
@@ -33,6 +34,7 @@ export function toCellMetrics(record: GenerationRecord, ctx: MetricsContext): Ce
     targetMs: record.targetMs,
     draftMs: record.draftMs,
     loadMs: ctx.loadMs,
+    loadId: ctx.loadId,
     wallMs: ctx.wallMs,
     tokensSha256: tokensSha256(record.tokens),
     text: ctx.detokenize(record.tokens).slice(0, MAX_TEXT_CHARS),

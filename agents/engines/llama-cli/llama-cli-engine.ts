@@ -2,6 +2,7 @@
 // llama-completion, llama-parallel), argv from the probed capability map, no shell. A run whose log lost
 // its tail at exit is run again a bounded number of times and never counted as it is; failures the tool
 // names (out of memory, vocabulary, removed flag) are final on the first try.
+import { randomBytes } from "node:crypto";
 import type { Cell, EngineName } from "../../../core/cell.js";
 import { ConfigError, RejectedParameterError } from "../../../core/errors.js";
 import type { CellOutcome } from "../../../core/metrics.js";
@@ -60,7 +61,7 @@ export class LlamaCliEngine implements Engine {
       );
     }
     return Promise.resolve(
-      new LlamaCliSession(this.opts, probe.path, probe.capabilities, session.models, this.describe()),
+      new LlamaCliSession(this.opts, probe.path, probe.capabilities, session, this.describe()),
     );
   }
 
@@ -72,15 +73,20 @@ export class LlamaCliEngine implements Engine {
 class LlamaCliSession implements EngineSession {
   // Each cell loads its models in its own process; the per-cell load time is in its metrics.
   readonly loadMs = 0;
+  readonly order: readonly Cell[];
+  private readonly models: ResolvedModels;
   private closed = false;
 
   constructor(
     private readonly opts: LlamaCliEngineOptions,
     private readonly binPath: string,
     private readonly caps: ToolCapabilities,
-    private readonly models: ResolvedModels,
+    private readonly session: EngineSessionOptions,
     private readonly backend: Promise<string>,
-  ) {}
+  ) {
+    this.order = session.cells ?? [];
+    this.models = session.models;
+  }
 
   async runCell(cell: Cell, signal?: AbortSignal): Promise<CellOutcome> {
     const backend = await this.backend;
@@ -105,7 +111,15 @@ class LlamaCliSession implements EngineSession {
       const vram = await sampler?.stop();
       const verdict = readCliRun(this.opts.tool, cell, run);
       last = { ...verdict.outcome, backend };
-      if (last.metrics && vram?.peakVramMib !== undefined) last.metrics.peakVramMib = vram.peakVramMib;
+      if (last.metrics) {
+        // every run is a process of its own, hence a load of its own
+        last.metrics.loadId = randomBytes(6).toString("hex");
+        if (vram?.peakVramMib !== undefined) last.metrics.peakVramMib = vram.peakVramMib;
+      }
+      this.session.logger?.debug(
+        { tool: this.opts.tool, cell: cell.cellId, loadMs: last.metrics?.loadMs, status: last.status },
+        "llama.cpp tool ran",
+      );
       if (verdict.kind === "done") return last;
     }
     return {

@@ -1,16 +1,32 @@
-// llama-server as an engine. A session starts servers lazily, one per (draft, K, p_min, slots) that its
-// cells need, keeps them while the shard runs (baseline and speculative cells interleave) and stops them
-// as process groups on close. A server that falls back to no speculation is caught at start (/slots) and
-// per cell (no draft_n), and its cells are invalid with the reason stored.
+// llama-server as an engine. A session starts one server per configuration its cells need (draft or none,
+// K, p_min, slots; core/plan/server-blocks.ts), each once: it knows the shard's planned cells, stops a
+// server as soon as no remaining cell needs it, and when it must make room stops one never needed again or
+// the one needed last. A baseline server stays beside a speculative one when the memory estimate says both
+// fit on this host; otherwise the session regroups the baselines into a block of their own, so the two
+// never coexist. Where the build honours per-request `speculative.n_max` one server drafts every K of a
+// (p_min, slots), and every cell is checked for drafting no more than its K per step. Every start and stop
+// is logged with its configuration and load time; each result carries the load time and load id of the
+// server that ran it. A server that falls back to no speculation is caught at start (/slots) and per cell
+// (no draft_n), and its cells are invalid with the reason stored.
+import { randomBytes } from "node:crypto";
+import type { Logger } from "pino";
 import type { Cell } from "../../../core/cell.js";
 import { ConfigError, RejectedParameterError, RunFailedError } from "../../../core/errors.js";
 import type { CellOutcome, InvalidReason } from "../../../core/metrics.js";
+import { groupByServer, serverKeyOf, usesDraft } from "../../../core/plan/server-blocks.js";
 import type { LlamaBuildProbe, LlamaToolProbe } from "../../probe/probe-llama-build.js";
 import type { VramSampler } from "../../probe/vram-sampler.js";
 import type { Engine, EngineSession, EngineSessionOptions } from "../engine.js";
 import { LlamaServerProcess, type SpeculationCheck } from "./llama-server-process.js";
-import { sendServerCell, serverCellOutcome } from "./run-server-cell.js";
-import { buildServerArgv, serverConfigFor, serverConfigKey, type ServerConfig } from "./server-config.js";
+import { draftedPerStep, sendServerCell, serverCellOutcome } from "./run-server-cell.js";
+import {
+  buildServerArgv,
+  describeServerConfig,
+  serverConfigFor,
+  type ServerConfig,
+} from "./server-config.js";
+import { ServerLookahead } from "./server-lookahead.js";
+import { baselineFitsBesideSpeculative, hostFreeMemoryMib, pairFacts } from "./servers-fit.js";
 
 export interface LlamaServerEngineOptions {
   build: LlamaBuildProbe;
@@ -18,16 +34,23 @@ export interface LlamaServerEngineOptions {
   loadTimeoutMs?: number;
   /** Longest single cell (all its requests). @default 600000 */
   cellTimeoutMs?: number;
-  /** Servers kept running at once in a session; the least recently used stops first. @default 2 */
+  /** Servers kept running at once in a session, where memory allows that many. @default 2 */
   maxServers?: number;
+  /** Free memory where the weights go (VRAM when offloading, else RAM). @default nvidia-smi / os.freemem */
+  freeMemoryMib?: (gpuLayers: number) => Promise<{ onGpu: boolean; freeMib: number }>;
   startVramSampler?: () => VramSampler;
   env?: NodeJS.ProcessEnv;
 }
 
 interface RunningServer {
+  key: string;
+  cfg: ServerConfig;
   server: LlamaServerProcess;
   speculation: SpeculationCheck;
   argv: string[];
+  /** Names this load in results and logs. */
+  loadId: string;
+  cells: number;
   lastUsed: number;
 }
 
@@ -52,9 +75,54 @@ export class LlamaServerEngine implements Engine {
         { tool: "llama-server" },
       );
     }
-    const opened = new LlamaServerSession(this.opts, probe, session, await this.describe());
-    await opened.startKeyServer();
+    const kPerRequest = probe.capabilities.perRequestSpeculative === true;
+    const planned = session.cells ?? [];
+    const coexist = await this.baselineBesideSpeculative(session, planned, kPerRequest);
+    const order = coexist ? planned : groupByServer(planned, { kPerRequest });
+    const opened = new LlamaServerSession(this.opts, probe, session, await this.describe(), {
+      order,
+      maxServers: coexist ? (this.opts.maxServers ?? 2) : 1,
+      kPerRequest,
+    });
+    await opened.startFirstServer();
     return opened;
+  }
+
+  /** Whether a baseline server may run beside a speculative one for these cells on this host. */
+  private async baselineBesideSpeculative(
+    session: EngineSessionOptions,
+    planned: readonly Cell[],
+    kPerRequest: boolean,
+  ): Promise<boolean> {
+    const { targetPath, draftPath } = session.models;
+    const mixes = planned.some(usesDraft) && planned.some((c) => !usesDraft(c));
+    if (!mixes || draftPath === undefined) return true;
+    // they would meet only if a baseline cell comes after a speculative server started and before it stops
+    if (groupByServer(planned, { kPerRequest }).every((c, i) => c === planned[i])) return true;
+    const log = session.logger;
+    const facts = await pairFacts(targetPath, draftPath);
+    if ("error" in facts) {
+      log?.warn(
+        { err: facts.error },
+        "cannot read the models' GGUF headers to size the servers; keeping the baseline server beside the speculative one",
+      );
+      return true;
+    }
+    const { onGpu, freeMib } = await (this.opts.freeMemoryMib ?? hostFreeMemoryMib)(
+      session.key.llama.gpuLayers,
+    );
+    const fit = baselineFitsBesideSpeculative({ ...facts, ctx: session.key.llama.ctx, onGpu, freeMib });
+    log?.info(
+      {
+        needMib: Math.round(fit.needMib),
+        freeMib: Math.round(fit.freeMib),
+        memory: onGpu ? "vram" : "ram",
+      },
+      fit.fits
+        ? "baseline server fits beside the speculative one: baselines interleave as planned"
+        : "baseline and speculative servers do not fit together: baseline cells run as a block of their own",
+    );
+    return fit.fits;
   }
 
   dispose(): Promise<void> {
@@ -62,8 +130,23 @@ export class LlamaServerEngine implements Engine {
   }
 }
 
+interface SessionPlan {
+  order: readonly Cell[];
+  maxServers: number;
+  kPerRequest: boolean;
+}
+
 class LlamaServerSession implements EngineSession {
+  readonly order: readonly Cell[];
   private readonly servers = new Map<string, RunningServer>();
+  private lookahead: ServerLookahead;
+  /** Cells already run (by id), so the lookahead can be rebuilt over the rest. */
+  private readonly ran = new Set<string>();
+  private readonly planned: boolean;
+  /** Per-request K in use; switched off for the session when a server is seen ignoring it. */
+  private kPerRequest: boolean;
+  /** Largest K planned per shared server key (per-request mode): the server's own n_max. */
+  private readonly kMaxByKey = new Map<string, number>();
   private firstLoadMs: number | undefined;
   private closed = false;
 
@@ -72,39 +155,74 @@ class LlamaServerSession implements EngineSession {
     private readonly probe: LlamaToolProbe,
     private readonly session: EngineSessionOptions,
     private readonly backend: string,
-  ) {}
+    private readonly plan: SessionPlan,
+  ) {
+    this.order = plan.order;
+    this.planned = plan.order.length > 0;
+    this.kPerRequest = plan.kPerRequest;
+    this.lookahead = new ServerLookahead(plan.order.map((c) => this.keyOf(c)));
+    if (this.kPerRequest) {
+      for (const c of plan.order) {
+        if (c.k?.kind !== "fixed") continue;
+        const key = this.keyOf(c);
+        this.kMaxByKey.set(key, Math.max(this.kMaxByKey.get(key) ?? 0, c.k.k));
+      }
+    }
+  }
 
   get loadMs(): number {
     return this.firstLoadMs ?? 0;
   }
 
-  /**
-   * The shard key names the server most of its cells need (pair, K, p_min, slots): start it with the
-   * session so its load time is the session's. Other servers (the baseline one) start on first use.
-   */
-  async startKeyServer(): Promise<void> {
-    const key = this.session.key;
-    if (key.k !== undefined && key.k.kind !== "fixed") return;
-    const draft = key.draft !== undefined && this.session.models.draftPath !== undefined;
-    const cfg: ServerConfig = draft
-      ? { draft, k: key.k?.k ?? 3, pMin: key.pMin ?? 0, slots: key.concurrency ?? 1, llama: key.llama }
-      : { draft, slots: key.concurrency ?? 1, llama: key.llama };
-    if (draft && key.k === undefined) return;
-    await this.serverFor(cfg, this.session.signal);
+  private get log(): Logger | undefined {
+    return this.session.logger;
   }
 
-  private async serverFor(cfg: ServerConfig, signal?: AbortSignal): Promise<RunningServer> {
-    const key = serverConfigKey(cfg);
+  private keyOf(cell: Cell): string {
+    return serverKeyOf(cell, { kPerRequest: this.kPerRequest });
+  }
+
+  /** Starts the first planned cell's server with the session, so a server that cannot load fails the open. */
+  async startFirstServer(): Promise<void> {
+    const first = this.order[0];
+    if (first === undefined) return;
+    let cfg: ServerConfig;
+    try {
+      cfg = this.configFor(first);
+    } catch (err) {
+      if (err instanceof RejectedParameterError) return; // the cell fails on its own when it runs
+      throw err;
+    }
+    await this.serverFor(this.keyOf(first), cfg, this.session.signal);
+  }
+
+  /** The server a cell runs on; in per-request mode K is the shared server's largest planned K. */
+  private configFor(cell: Cell): ServerConfig {
+    const cfg = serverConfigFor(cell, this.session.key.llama);
+    if (!this.kPerRequest || !cfg.draft || cfg.k === undefined) return cfg;
+    return { ...cfg, k: Math.max(cfg.k, this.kMaxByKey.get(this.keyOf(cell)) ?? 0) };
+  }
+
+  private async serverFor(key: string, cfg: ServerConfig, signal?: AbortSignal): Promise<RunningServer> {
     const existing = this.servers.get(key);
-    if (existing?.server.running()) {
+    // a shared per-request server must draft at least as far as the cell asks
+    if (existing?.server.running() && (existing.cfg.k ?? 0) >= (cfg.k ?? 0)) {
       existing.lastUsed = performance.now();
       return existing;
     }
-    this.servers.delete(key);
-    while (this.servers.size >= (this.opts.maxServers ?? 2)) {
-      const [oldKey, oldest] = [...this.servers.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0]!;
-      this.servers.delete(oldKey);
-      await oldest.server.stop();
+    if (existing) await this.stopServer(existing, existing.server.running() ? "restarted" : "exited");
+    while (this.servers.size >= this.plan.maxServers) {
+      const victim = this.planned
+        ? this.lookahead.victim(this.servers.keys(), key)
+        : [...this.servers.values()].sort((a, b) => a.lastUsed - b.lastUsed)[0]?.key;
+      const running = victim === undefined ? undefined : this.servers.get(victim);
+      if (!running) break;
+      await this.stopServer(
+        running,
+        this.lookahead.remaining(running.key) === 0
+          ? "no remaining cell needs it"
+          : "making room (needed again later)",
+      );
     }
     let argv: string[] = [];
     const server = await LlamaServerProcess.start({
@@ -125,9 +243,44 @@ class LlamaServerSession implements EngineSession {
     const speculation: SpeculationCheck = cfg.draft
       ? await server.checkSpeculation()
       : { engaged: undefined, detail: "baseline server (no draft)" };
-    const running = { server, speculation, argv, lastUsed: performance.now() };
+    const running: RunningServer = {
+      key,
+      cfg,
+      server,
+      speculation,
+      argv,
+      loadId: randomBytes(6).toString("hex"),
+      cells: 0,
+      lastUsed: performance.now(),
+    };
     this.servers.set(key, running);
+    this.log?.info(
+      {
+        server: describeServerConfig(cfg),
+        loadId: running.loadId,
+        loadMs: Math.round(server.loadMs),
+        pid: server.proc.pid,
+        plannedCells: this.lookahead.remaining(key),
+        speculation: speculation.detail,
+      },
+      "llama-server started",
+    );
     return running;
+  }
+
+  private async stopServer(running: RunningServer, reason: string): Promise<void> {
+    this.servers.delete(running.key);
+    await running.server.stop();
+    this.log?.info(
+      {
+        server: describeServerConfig(running.cfg),
+        loadId: running.loadId,
+        loadMs: Math.round(running.server.loadMs),
+        cells: running.cells,
+        reason,
+      },
+      "llama-server stopped",
+    );
   }
 
   async runCell(cell: Cell, signal?: AbortSignal): Promise<CellOutcome> {
@@ -139,47 +292,83 @@ class LlamaServerSession implements EngineSession {
         backend: this.backend,
       };
     }
+    try {
+      return await this.runOn(cell, signal);
+    } finally {
+      this.ran.add(cell.cellId);
+      // the key after the cell ran: a switch out of per-request K changes it
+      const key = this.keyOf(cell);
+      const planned = this.lookahead.consume(key);
+      const running = this.servers.get(key);
+      if (planned && running && this.lookahead.remaining(key) === 0) {
+        await this.stopServer(running, "no remaining cell needs it");
+      }
+    }
+  }
+
+  private async runOn(cell: Cell, signal?: AbortSignal): Promise<CellOutcome> {
+    const key = this.keyOf(cell);
     let cfg: ServerConfig;
     try {
-      cfg = serverConfigFor(cell, this.session.key.llama);
+      cfg = this.configFor(cell);
     } catch (err) {
       if (!(err instanceof RejectedParameterError)) throw err;
-      return {
-        status: "failed",
-        invalidReason: "rejected-parameter",
-        message: err.message,
-        backend: this.backend,
-      };
+      return this.failed("rejected-parameter", err.message);
     }
     let running: RunningServer;
     try {
-      running = await this.serverFor(cfg, signal ?? this.session.signal);
+      running = await this.serverFor(key, cfg, signal ?? this.session.signal);
     } catch (err) {
-      if (err instanceof RejectedParameterError) {
-        return {
-          status: "failed",
-          invalidReason: "rejected-parameter",
-          message: err.message,
-          backend: this.backend,
-        };
-      }
+      if (err instanceof RejectedParameterError) return this.failed("rejected-parameter", err.message);
       if (!(err instanceof RunFailedError)) throw err;
       const d = err.details as { stderrTail?: string; reason?: string };
       return {
-        status: "failed",
-        invalidReason: (d.reason ?? "error") as InvalidReason,
-        message: err.message,
+        ...this.failed((d.reason ?? "error") as InvalidReason, err.message),
         ...(d.stderrTail ? { stderrTail: d.stderrTail } : {}),
-        backend: this.backend,
       };
     }
+    const perRequest =
+      this.kPerRequest && cfg.draft && cell.k?.kind === "fixed"
+        ? { nMax: cell.k.k, pMin: cell.pMin ?? 0 }
+        : undefined;
+    const outcome = await this.send(running, cell, cfg, perRequest, signal);
+    if (perRequest === undefined || outcome.metrics === undefined) return outcome;
+    // the probe dates the build; the response shows whether this server really drafted the cell's K
+    const perStep = draftedPerStep(outcome.metrics, requestsOf(cell));
+    if (perStep === undefined || perStep <= perRequest.nMax + 1e-9) return outcome;
+    this.log?.warn(
+      {
+        server: describeServerConfig(running.cfg),
+        cell: cell.cellId,
+        k: perRequest.nMax,
+        draftedPerStep: perStep,
+      },
+      "llama-server ignored the per-request speculative.n_max; one server per K from now on",
+    );
+    await this.stopServer(running, "ignores per-request K");
+    this.kPerRequest = false;
+    this.lookahead = new ServerLookahead(
+      this.order.filter((c) => !this.ran.has(c.cellId)).map((c) => this.keyOf(c)),
+    );
+    return this.runOn(cell, signal);
+  }
+
+  private async send(
+    running: RunningServer,
+    cell: Cell,
+    cfg: ServerConfig,
+    perRequest: { nMax: number; pMin: number } | undefined,
+    signal?: AbortSignal,
+  ): Promise<CellOutcome> {
     const common = { command: running.argv, backend: this.backend };
     const sampler = this.opts.startVramSampler?.();
+    running.cells++;
     const sent = await sendServerCell(
       {
         baseUrl: running.server.baseUrl,
         timeoutMs: this.opts.cellTimeoutMs ?? 600_000,
         speculative: cfg.draft,
+        ...(perRequest ? { perRequest } : {}),
         ...(signal ? { signal } : {}),
       },
       cell,
@@ -189,8 +378,7 @@ class LlamaServerSession implements EngineSession {
       const crashed = !running.server.running();
       const stderrTail = running.server.stderrTail();
       // A server that timed out is still busy with the request; a fresh one serves the next cell.
-      await running.server.stop();
-      this.servers.delete(serverConfigKey(cfg));
+      await this.stopServer(running, crashed ? "died during a cell" : `cell failed (${sent.reason})`);
       const reason: InvalidReason = crashed ? "crashed" : sent.reason;
       return {
         status: "failed",
@@ -203,6 +391,7 @@ class LlamaServerSession implements EngineSession {
     const outcome = serverCellOutcome(cell, sent, cfg.draft);
     if (outcome.metrics) {
       outcome.metrics.loadMs = running.server.loadMs;
+      outcome.metrics.loadId = running.loadId;
       if (vram?.peakVramMib !== undefined) outcome.metrics.peakVramMib = vram.peakVramMib;
     }
     if (cfg.draft && running.speculation.engaged === false && outcome.status === "ok") {
@@ -220,10 +409,18 @@ class LlamaServerSession implements EngineSession {
     return { ...outcome, ...common };
   }
 
+  private failed(reason: InvalidReason, message: string): CellOutcome {
+    return { status: "failed", invalidReason: reason, message, backend: this.backend };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const all = [...this.servers.values()];
-    this.servers.clear();
-    await Promise.all(all.map((s) => s.server.stop()));
+    await Promise.all(all.map((s) => this.stopServer(s, "session closed")));
   }
+}
+
+/** Requests a cell sends (parallel cells send several; each starts with a token from its prompt pass). */
+function requestsOf(cell: Cell): number {
+  return cell.kind === "parallel" ? (cell.requests ?? cell.concurrency ?? 1) : 1;
 }

@@ -16,6 +16,8 @@ export interface ServerCellContext {
   signal?: AbortSignal;
   /** Whether the cell runs on a server started with a draft. */
   speculative: boolean;
+  /** Draft settings sent with each request, for builds that honour them (one server drafting every K). */
+  perRequest?: { nMax: number; pMin: number };
 }
 
 export type ServerCellResult =
@@ -41,6 +43,13 @@ async function complete(
       // A cached prompt would make later cells of a sweep faster than earlier ones.
       cache_prompt: false,
       return_tokens: true,
+      ...(ctx.perRequest === undefined
+        ? {}
+        : {
+            "speculative.n_max": ctx.perRequest.nMax,
+            "speculative.n_min": 0,
+            "speculative.p_min": ctx.perRequest.pMin,
+          }),
     }),
     signal,
   });
@@ -156,4 +165,16 @@ export function serverCellOutcome(
     };
   }
   return { status: "ok", metrics };
+}
+
+/**
+ * Mean draft tokens per verification step, from a cell's counts: each request's first token comes from its
+ * prompt pass, and every later step yields its accepted draft tokens plus one, so steps = decoded - requests
+ * - accepted. A server that drafts at most K per step never averages above K. Undefined without counts.
+ */
+export function draftedPerStep(m: CellMetrics, requests: number): number | undefined {
+  if (m.nDrafted === undefined || m.nAccept === undefined) return undefined;
+  const steps = m.nDecoded - requests - m.nAccept;
+  // one step of slack: a build whose first token is a step of its own has one step more than counted here
+  return steps > 0 ? m.nDrafted / (steps + requests) : undefined;
 }

@@ -1,24 +1,22 @@
-// Which llama-server a cell needs, and the argv that starts it. The server ignores per-request speculative
-// settings (since 2026-05-11, REFERENCE §8.5), so every (draft, K, p_min, slots) combination is its own
-// process, and baselines run on a server started without a draft.
+// Which llama-server a cell needs, and the argv that starts it. Builds since 2026-05-11 ignore per-request
+// speculative settings (REFERENCE §8.5), so there every (draft, K, p_min, slots) combination is its own
+// process; older builds may draft every K of a (p_min, slots) on one server, K sent per request. Baselines
+// run on a server started without a draft. The configuration keys are core's (core/plan/server-blocks.ts),
+// the ones the planner cut the shard by.
 import type { Cell, LlamaSettings } from "../../../core/cell.js";
 import { RejectedParameterError } from "../../../core/errors.js";
+import type { ServerSettings } from "../../../core/plan/server-blocks.js";
 import type { ToolCapabilities } from "../../probe/tool-capabilities.js";
 import type { ResolvedModels } from "../engine.js";
 
-export interface ServerConfig {
-  /** Started with the draft model (speculative server) or without (baseline server). */
-  draft: boolean;
-  k?: number;
-  pMin?: number;
-  slots: number;
+export interface ServerConfig extends ServerSettings {
   llama: LlamaSettings;
 }
 
 /** The server a cell runs on. Throws RejectedParameterError for what a server cannot do. */
 export function serverConfigFor(cell: Cell, llama: LlamaSettings): ServerConfig {
   const slots = cell.kind === "parallel" ? (cell.concurrency ?? 1) : 1;
-  if (cell.draft === undefined) return { draft: false, slots, llama };
+  if (cell.kind === "baseline" || cell.draft === undefined) return { draft: false, slots, llama };
   if (cell.k === undefined || cell.k.kind !== "fixed") {
     throw new RejectedParameterError(
       "llama-server drafts a fixed K set at start; the adaptive K policy runs only on the in-process engine",
@@ -28,8 +26,11 @@ export function serverConfigFor(cell: Cell, llama: LlamaSettings): ServerConfig 
   return { draft: true, k: cell.k.k, pMin: cell.pMin ?? 0, slots, llama };
 }
 
-export function serverConfigKey(cfg: ServerConfig): string {
-  return JSON.stringify([cfg.draft, cfg.k ?? null, cfg.pMin ?? null, cfg.slots]);
+/** For the log: what the server runs, e.g. "draft K=4 p_min=0 slots=1" or "baseline slots=1". */
+export function describeServerConfig(cfg: ServerSettings): string {
+  return cfg.draft
+    ? `draft K=${cfg.k ?? "?"} p_min=${cfg.pMin ?? 0} slots=${cfg.slots}`
+    : `baseline slots=${cfg.slots}`;
 }
 
 export function buildServerArgv(

@@ -60,6 +60,11 @@ export interface HeartbeatResponse {
   /** Sweeps cancelled: stop their shards. */
   cancelledSweeps: string[];
   reregister: boolean;
+  /**
+   * A submit named a model no live agent held: scan the model dirs again (new files are hashed, known
+   * ones come from the sha256 cache) and register again if the inventory changed.
+   */
+  rescanModels: boolean;
 }
 
 export interface SubmitSweepRequest {
@@ -624,7 +629,7 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
 };
 
 function createBaseHeartbeatResponse(): HeartbeatResponse {
-  return { pools: [], cancelledSweeps: [], reregister: false };
+  return { pools: [], cancelledSweeps: [], reregister: false, rescanModels: false };
 }
 
 export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
@@ -637,6 +642,9 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     }
     if (message.reregister !== false) {
       writer.uint32(24).bool(message.reregister);
+    }
+    if (message.rescanModels !== false) {
+      writer.uint32(32).bool(message.rescanModels);
     }
     return writer;
   },
@@ -678,6 +686,14 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
             message.reregister = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rescanModels = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -699,6 +715,11 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
         ? object.cancelled_sweeps.map((e: any) => globalThis.String(e))
         : [],
       reregister: isSet(object.reregister) ? globalThis.Boolean(object.reregister) : false,
+      rescanModels: isSet(object.rescanModels)
+        ? globalThis.Boolean(object.rescanModels)
+        : isSet(object.rescan_models)
+        ? globalThis.Boolean(object.rescan_models)
+        : false,
     };
   },
 
@@ -713,6 +734,9 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     if (message.reregister !== false) {
       obj.reregister = message.reregister;
     }
+    if (message.rescanModels !== false) {
+      obj.rescanModels = message.rescanModels;
+    }
     return obj;
   },
 
@@ -724,6 +748,7 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     message.pools = object.pools?.map((e) => e) || [];
     message.cancelledSweeps = object.cancelledSweeps?.map((e) => e) || [];
     message.reregister = object.reregister ?? false;
+    message.rescanModels = object.rescanModels ?? false;
     return message;
   },
 };

@@ -64,9 +64,6 @@ export interface ShardKey {
   engine: string;
   target?: ModelRef | undefined;
   draft?: ModelRef | undefined;
-  k?: KPolicy | undefined;
-  pMin?: number | undefined;
-  concurrency?: number | undefined;
   llama?: LlamaSettings | undefined;
 }
 
@@ -104,7 +101,14 @@ export interface CellMetrics {
   peakVramMib?: number | undefined;
   memoryMib?: number | undefined;
   tokensSha256?: string | undefined;
-  text?: string | undefined;
+  text?:
+    | string
+    | undefined;
+  /**
+   * Which model load (server start, engine session or tool process) ran the cell: results with the same
+   * id shared one load, so distinct ids count the loads of a sweep and load_ms is counted once per id.
+   */
+  loadId?: string | undefined;
 }
 
 export interface CellOutcome {
@@ -997,15 +1001,7 @@ export const Cell: MessageFns<Cell> = {
 };
 
 function createBaseShardKey(): ShardKey {
-  return {
-    engine: "",
-    target: undefined,
-    draft: undefined,
-    k: undefined,
-    pMin: undefined,
-    concurrency: undefined,
-    llama: undefined,
-  };
+  return { engine: "", target: undefined, draft: undefined, llama: undefined };
 }
 
 export const ShardKey: MessageFns<ShardKey> = {
@@ -1018,15 +1014,6 @@ export const ShardKey: MessageFns<ShardKey> = {
     }
     if (message.draft !== undefined) {
       ModelRef.encode(message.draft, writer.uint32(26).fork()).join();
-    }
-    if (message.k !== undefined) {
-      KPolicy.encode(message.k, writer.uint32(34).fork()).join();
-    }
-    if (message.pMin !== undefined) {
-      writer.uint32(41).double(message.pMin);
-    }
-    if (message.concurrency !== undefined) {
-      writer.uint32(48).int32(message.concurrency);
     }
     if (message.llama !== undefined) {
       LlamaSettings.encode(message.llama, writer.uint32(58).fork()).join();
@@ -1071,30 +1058,6 @@ export const ShardKey: MessageFns<ShardKey> = {
             message.draft = ModelRef.decode(reader, reader.uint32());
             continue;
           }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.k = KPolicy.decode(reader, reader.uint32());
-            continue;
-          }
-          case 5: {
-            if (tag !== 41) {
-              break;
-            }
-
-            message.pMin = reader.double();
-            continue;
-          }
-          case 6: {
-            if (tag !== 48) {
-              break;
-            }
-
-            message.concurrency = reader.int32();
-            continue;
-          }
           case 7: {
             if (tag !== 58) {
               break;
@@ -1120,13 +1083,6 @@ export const ShardKey: MessageFns<ShardKey> = {
       engine: isSet(object.engine) ? globalThis.String(object.engine) : "",
       target: isSet(object.target) ? ModelRef.fromJSON(object.target) : undefined,
       draft: isSet(object.draft) ? ModelRef.fromJSON(object.draft) : undefined,
-      k: isSet(object.k) ? KPolicy.fromJSON(object.k) : undefined,
-      pMin: isSet(object.pMin)
-        ? globalThis.Number(object.pMin)
-        : isSet(object.p_min)
-        ? globalThis.Number(object.p_min)
-        : undefined,
-      concurrency: isSet(object.concurrency) ? globalThis.Number(object.concurrency) : undefined,
       llama: isSet(object.llama) ? LlamaSettings.fromJSON(object.llama) : undefined,
     };
   },
@@ -1141,15 +1097,6 @@ export const ShardKey: MessageFns<ShardKey> = {
     }
     if (message.draft !== undefined) {
       obj.draft = ModelRef.toJSON(message.draft);
-    }
-    if (message.k !== undefined) {
-      obj.k = KPolicy.toJSON(message.k);
-    }
-    if (message.pMin !== undefined) {
-      obj.pMin = floatToJson(message.pMin);
-    }
-    if (message.concurrency !== undefined) {
-      obj.concurrency = Math.round(message.concurrency);
     }
     if (message.llama !== undefined) {
       obj.llama = LlamaSettings.toJSON(message.llama);
@@ -1169,9 +1116,6 @@ export const ShardKey: MessageFns<ShardKey> = {
     message.draft = (object.draft !== undefined && object.draft !== null)
       ? ModelRef.fromPartial(object.draft)
       : undefined;
-    message.k = (object.k !== undefined && object.k !== null) ? KPolicy.fromPartial(object.k) : undefined;
-    message.pMin = object.pMin ?? undefined;
-    message.concurrency = object.concurrency ?? undefined;
     message.llama = (object.llama !== undefined && object.llama !== null)
       ? LlamaSettings.fromPartial(object.llama)
       : undefined;
@@ -1369,6 +1313,7 @@ function createBaseCellMetrics(): CellMetrics {
     memoryMib: undefined,
     tokensSha256: undefined,
     text: undefined,
+    loadId: undefined,
   };
 }
 
@@ -1450,6 +1395,9 @@ export const CellMetrics: MessageFns<CellMetrics> = {
     }
     if (message.text !== undefined) {
       writer.uint32(186).string(message.text);
+    }
+    if (message.loadId !== undefined) {
+      writer.uint32(194).string(message.loadId);
     }
     return writer;
   },
@@ -1671,6 +1619,14 @@ export const CellMetrics: MessageFns<CellMetrics> = {
             message.text = reader.string();
             continue;
           }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.loadId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1796,6 +1752,11 @@ export const CellMetrics: MessageFns<CellMetrics> = {
         ? globalThis.String(object.tokens_sha256)
         : undefined,
       text: isSet(object.text) ? globalThis.String(object.text) : undefined,
+      loadId: isSet(object.loadId)
+        ? globalThis.String(object.loadId)
+        : isSet(object.load_id)
+        ? globalThis.String(object.load_id)
+        : undefined,
     };
   },
 
@@ -1870,6 +1831,9 @@ export const CellMetrics: MessageFns<CellMetrics> = {
     if (message.text !== undefined) {
       obj.text = message.text;
     }
+    if (message.loadId !== undefined) {
+      obj.loadId = message.loadId;
+    }
     return obj;
   },
 
@@ -1901,6 +1865,7 @@ export const CellMetrics: MessageFns<CellMetrics> = {
     message.memoryMib = object.memoryMib ?? undefined;
     message.tokensSha256 = object.tokensSha256 ?? undefined;
     message.text = object.text ?? undefined;
+    message.loadId = object.loadId ?? undefined;
     return message;
   },
 };
