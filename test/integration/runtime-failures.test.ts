@@ -52,8 +52,11 @@ describe("runtime failures", () => {
   it("an agent SIGKILLed mid-shard: its shard is redelivered to the other agent; nothing lost or duplicated", async () => {
     const sub = await submitLong("kill-agent");
     const alpha = cluster.agents.find((a) => a.name === "alpha")!;
+    // A shard of tiny-model cells takes ~100 ms, shorter than the status poll, so the sweep's host view can
+    // miss it: alpha's own log saying it loaded models for this sweep counts too (kill it then).
     await waitFor(
       async () => {
+        if (alpha.log().includes(`"sweep":"${sub.sweepId}"`)) return true;
         const s = await cluster.client.getSweep(sub.sweepId);
         return s.hosts.some((h) => h.hostId === "alpha" && h.currentShard !== undefined);
       },
