@@ -1,10 +1,11 @@
 // Groups a sweep's stored results and computes every figure the report shows: summaries over repeats,
-// paired speedups with bootstrap intervals, the fitted theory per (host, pair, temperature), batching,
+// paired speedups with log-ratio t intervals, the fitted theory per (host, pair, temperature), batching,
 // memory and the greedy-equivalence check.
 import type { Cell } from "../../core/cell.js";
 import type { CellMetrics } from "../../core/metrics.js";
 import { estimatePairMemory } from "../../core/memory/estimate-memory.js";
-import { bootstrapRatioCi } from "../../core/stats/bootstrap-ratio-ci.js";
+import { ratioInterval } from "../../core/stats/ratio-interval.js";
+import { summarizeRate } from "../../core/stats/summarize-rate.js";
 import { summarize } from "../../core/stats/summarize.js";
 import { expectedSpeedup } from "../../core/theory/expected-speedup.js";
 import { fitAlphaC } from "../../core/theory/fit-alpha-c.js";
@@ -21,8 +22,6 @@ import type {
 } from "./sweep-analysis.js";
 
 type Valid = StoredResult & { cell: Cell; metrics: CellMetrics };
-
-const BOOTSTRAP_ITERATIONS = 2000;
 
 function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
@@ -46,13 +45,6 @@ const pairingKey = (r: Valid): string =>
   [r.hostId, r.cell.target.name, r.cell.temperature, r.cell.promptIndex, r.cell.seed, r.cell.repeat].join(
     "|",
   );
-
-/** Stable seed for the bootstrap, from the group's identity: reports are reproducible byte for byte. */
-function seedOf(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
 
 export function analyzeSweep(
   sweepId: string,
@@ -95,8 +87,8 @@ export function analyzeSweep(
       hostId: first.hostId,
       target: first.cell.target.name,
       temperature: first.cell.temperature,
-      decodeTps: summarize(rs.map((r) => r.metrics.decodeTps)),
-      promptTps: summarize(nums(rs.map((r) => r.metrics.promptTps))),
+      decodeTps: summarizeRate(rs.map((r) => r.metrics.decodeTps)),
+      promptTps: summarizeRate(nums(rs.map((r) => r.metrics.promptTps))),
     });
   }
   const baselineByPairing = new Map(baselineCells.map((r) => [pairingKey(r), r]));
@@ -112,7 +104,7 @@ export function analyzeSweep(
       r.cell.pMin ?? "",
     ].join("|"),
   );
-  for (const [key, rs] of specGroups) {
+  for (const rs of specGroups.values()) {
     const first = rs[0]!;
     const k =
       first.cell.k === undefined ? 0 : first.cell.k.kind === "fixed" ? first.cell.k.k : first.cell.k.kMax;
@@ -126,7 +118,7 @@ export function analyzeSweep(
       k,
       adaptive: first.cell.k?.kind === "adaptive",
       ...(first.cell.pMin === undefined ? {} : { pMin: first.cell.pMin }),
-      decodeTps: summarize(spec),
+      decodeTps: summarizeRate(spec),
       decodeMs: summarize(rs.map((r) => r.metrics.decodeMs)),
       acceptRate: summarize(nums(rs.map((r) => r.metrics.acceptRate))),
       tokensPerStep: summarize(nums(rs.map((r) => r.metrics.tokensPerStep))),
@@ -140,13 +132,10 @@ export function analyzeSweep(
       const baseTps = complete
         ? paired.map((b) => b.metrics.decodeTps)
         : base.map((b) => b.metrics.decodeTps);
-      const baseMean = summarize(baseTps).mean;
-      group.speedup = group.decodeTps.mean / baseMean;
-      group.speedupCi95 = bootstrapRatioCi(spec, baseTps, {
-        seed: seedOf(key),
-        iterations: BOOTSTRAP_ITERATIONS,
-        paired: complete,
-      });
+      const interval = ratioInterval(spec, baseTps, { paired: complete });
+      group.speedup = interval.ratio;
+      group.speedupCi95 = interval.ci95;
+      group.speedupMethod = interval.method;
     }
     speculative.push(group);
   }
@@ -181,7 +170,7 @@ export function analyzeSweep(
       target: first.cell.target.name,
       ...(first.cell.draft === undefined ? {} : { draft: first.cell.draft.name }),
       concurrency: first.cell.concurrency ?? 1,
-      aggregateTps: summarize(rs.map((r) => r.metrics.aggregateTps ?? r.metrics.decodeTps)),
+      aggregateTps: summarizeRate(rs.map((r) => r.metrics.aggregateTps ?? r.metrics.decodeTps)),
     });
   }
 

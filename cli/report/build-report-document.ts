@@ -56,8 +56,9 @@ export function buildReportDocument(input: ReportInput): ReportDocument {
       `Sweep ${sweep.sweepId}${sweep.name === undefined ? "" : ` (${sweep.name})`}, state ${sweep.state}` +
       `${sweep.submittedAt === undefined ? "" : `, submitted ${sweep.submittedAt}`}. ` +
       `${a.counts.results} results from ${a.hostIds.length} host(s): ${a.counts.ok} valid, ${a.counts.invalid} invalid, ` +
-      `${a.counts.failed} failed. Means are over valid results only and carry n, sd and a 95% interval; ` +
-      `speedup intervals are bootstrap intervals over paired runs.`,
+      `${a.counts.failed} failed. Means are over valid results only and carry n, sd and a 95% interval ` +
+      `(throughput intervals on the log scale, so never below 0 t/s); speedups are geometric means of the ` +
+      `paired speculative/baseline ratios with a t interval on their logarithms (docs/metrics.md).`,
   });
   if (a.counts.withoutCell > 0) {
     blocks.push({

@@ -197,7 +197,7 @@ function speedup(a: SweepAnalysis): ChartSpec | undefined {
   return {
     name: "speedup",
     title:
-      "Baseline vs best speculative setting per host and pair (decode t/s, 95% CI; label: speedup with its bootstrap 95% CI)",
+      "Baseline vs best speculative setting per host and pair (decode t/s, 95% CI; label: speedup with its paired log-t 95% CI)",
     spec: {
       $schema: SCHEMA,
       data: { values: rows },

@@ -1,6 +1,8 @@
 // The numbers a report, a hardware comparison and a reproduction verdict are built from, computed once
 // from the stored results. Only valid (status ok) results are averaged; everything else is counted and
 // listed with its reason.
+import type { RatioMethod } from "../../core/stats/ratio-interval.js";
+import type { RateSummary } from "../../core/stats/summarize-rate.js";
 import type { Summary } from "../../core/stats/summarize.js";
 import type { AlphaCFit } from "../../core/theory/fit-alpha-c.js";
 
@@ -17,8 +19,8 @@ export interface BaselineGroup {
   hostId: string;
   target: string;
   temperature: number;
-  decodeTps: Summary;
-  promptTps: Summary;
+  decodeTps: RateSummary;
+  promptTps: RateSummary;
 }
 
 export interface SpeculativeGroup {
@@ -32,14 +34,17 @@ export interface SpeculativeGroup {
   k: number;
   adaptive: boolean;
   pMin?: number;
-  decodeTps: Summary;
+  decodeTps: RateSummary;
   decodeMs: Summary;
   acceptRate: Summary;
   tokensPerStep: Summary;
-  /** Mean speculative / mean baseline decode t/s on the same host, target and temperature. */
+  /** Geometric mean of the paired speculative / baseline decode t/s ratios on the same host, target and
+   * temperature (ratio of geometric means when unpaired). */
   speedup?: number;
-  /** Bootstrap 95% interval of the speedup (paired by prompt and repeat where every pair is complete). */
+  /** 95% interval of the speedup: t on the log ratios (paired by prompt and repeat where every pair is complete). */
   speedupCi95?: [number, number];
+  /** paired-log-t when every speculative run had its baseline partner, welch-log-t otherwise. */
+  speedupMethod?: RatioMethod;
   /** The theory's speedup at the fitted α and c of this (host, pair, temperature). */
   theorySpeedup?: number;
 }
@@ -56,7 +61,7 @@ export interface ParallelGroup {
   target: string;
   draft?: string;
   concurrency: number;
-  aggregateTps: Summary;
+  aggregateTps: RateSummary;
 }
 
 export interface MemoryGroup {
