@@ -1,11 +1,17 @@
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { IncompatibleModelsError } from "../../core/errors.js";
 import { checkDraftCompatibility } from "../../core/gguf/check-pair.js";
 import type { GgufVocab } from "../../core/gguf/gguf-vocab.js";
 import { readGgufVocab } from "../../core/gguf/gguf-vocab.js";
+import type { ModelFamily } from "../support/model-family.js";
+import { getModelFamily } from "../support/model-family.js";
 
-const REF = path.resolve(import.meta.dirname, "../../../shared/reference/llama-cpp/models");
+// Real files from the project's own GGUF writer (the synthetic family in the temp dir): tests read nothing outside the repository.
+let family: ModelFamily;
+beforeAll(async () => {
+  family = await getModelFamily();
+});
 
 const TOKENS = ["<unk>", "<s>", "</s>", "<a>", "<b>", ...Array.from({ length: 300 }, (_, i) => `▁w${i}`)];
 
@@ -86,9 +92,11 @@ describe("checkDraftCompatibility", () => {
     ).toThrow(/token 40 differs \(target "▁w35", draft "▁w35!"\)/);
   });
 
-  it("on the reference files: a copy pairs, the 535-token model does not", async () => {
+  it("on synthetic GGUF files: a copy pairs, the 535-token model does not", async () => {
     const [target, copy, mismatch] = await Promise.all(
-      ["target.gguf", "draft-n0.gguf", "vocab-mismatch.gguf"].map((f) => readGgufVocab(path.join(REF, f))),
+      ["target.gguf", "draft-n0.gguf", "vocab-mismatch.gguf"].map((f) =>
+        readGgufVocab(path.join(family.dir, f)),
+      ),
     );
     expect(() =>
       checkDraftCompatibility(

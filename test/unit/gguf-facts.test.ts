@@ -6,23 +6,29 @@ import { SpecgridError } from "../../core/errors.js";
 import { readGgufVocab, tokensSha256 } from "../../core/gguf/gguf-vocab.js";
 import { readGgufFacts, readGgufModel } from "../../core/gguf/read-gguf-facts.js";
 import { writeGguf } from "../../core/gguf/write-gguf.js";
+import type { ModelFamily } from "../support/model-family.js";
+import { getModelFamily } from "../support/model-family.js";
 
-const REF = path.resolve(import.meta.dirname, "../../../shared/reference/llama-cpp/models");
+// The project's own synthetic family (written by its GGUF writer into the temp dir): the same shapes as the
+// llama.cpp reference models, and nothing outside the repository is read.
+let family: ModelFamily;
+const familyFile = (file: string): string => path.join(family.dir, file);
 
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "specgrid-gguf-facts-"));
+  family = await getModelFamily();
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("readGgufFacts on the reference models", () => {
+describe("readGgufFacts on the synthetic family", () => {
   it.each([
     // file, embedding, layers, heads, ff, vocab size, parameters (sum of tensor element counts)
     ["target.gguf", 128, 4, 4, 256, 735, 2 * 128 * 735 + 128 + 4 * (2 * 128 + 4 * 128 * 128 + 3 * 128 * 256)],
     [
-      "draft-n02.gguf",
+      "draft-n0.02.gguf",
       128,
       4,
       4,
@@ -40,7 +46,7 @@ describe("readGgufFacts on the reference models", () => {
       2 * 64 * 535 + 64 + 2 * (2 * 64 + 4 * 64 * 64 + 3 * 64 * 128),
     ],
   ])("%s", async (file, nEmbd, layers, heads, ff, vocabSize, params) => {
-    const facts = await readGgufFacts(path.join(REF, file));
+    const facts = await readGgufFacts(familyFile(file));
     expect(facts).toMatchObject({
       ggufVersion: 3,
       architecture: "llama",
@@ -75,14 +81,14 @@ describe("readGgufFacts on the reference models", () => {
 
   it("fingerprints the token texts: equal for a copy, different for another vocabulary", async () => {
     const [target, copy, mismatch] = await Promise.all(
-      ["target.gguf", "draft-n0.gguf", "vocab-mismatch.gguf"].map((f) => readGgufFacts(path.join(REF, f))),
+      ["target.gguf", "draft-n0.gguf", "vocab-mismatch.gguf"].map((f) => readGgufFacts(familyFile(f))),
     );
     expect(copy!.vocab.tokensSha256).toBe(target!.vocab.tokensSha256);
     expect(mismatch!.vocab.tokensSha256).not.toBe(target!.vocab.tokensSha256);
   });
 
   it("gives facts and token texts from one read, matching readGgufVocab", async () => {
-    const file = path.join(REF, "target.gguf");
+    const file = familyFile("target.gguf");
     const model = await readGgufModel(file);
     const vocab = await readGgufVocab(file);
     expect(model.vocab.tokens).toHaveLength(735);
