@@ -1,5 +1,4 @@
 // The facts a planner and a report need about a model, from its GGUF header alone (never the tensor data).
-import { stat } from "node:fs/promises";
 import { GGMLFileQuantizationType, GGMLQuantizationType } from "@huggingface/gguf";
 import type { MetadataValue } from "@huggingface/gguf";
 import { SpecgridError } from "../errors.js";
@@ -120,8 +119,7 @@ function factsFromHeader(file: string, header: GgufHeader, fileBytes: number): G
 /** Facts and full vocabulary of a GGUF file (header only). */
 export async function readGgufModel(file: string): Promise<GgufModel> {
   const header = await readGgufHeader(file);
-  const { size } = await stat(file);
-  return factsFromHeader(file, header, size);
+  return factsFromHeader(file, header, header.fileBytes);
 }
 
 /** The facts of a GGUF file (header only); use readGgufModel when the token texts are needed too. */

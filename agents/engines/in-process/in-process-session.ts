@@ -8,7 +8,8 @@ import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } fro
 import type { Cell, KPolicy, ShardKey } from "../../../core/cell.js";
 import { RejectedParameterError } from "../../../core/errors.js";
 import { checkDraftCompatibility } from "../../../core/gguf/check-pair.js";
-import { readGgufVocab } from "../../../core/gguf/gguf-vocab.js";
+import { vocabFromMetadata } from "../../../core/gguf/gguf-vocab.js";
+import { checkGgufModelFile } from "../../../core/gguf/read-gguf-header.js";
 import type { CellOutcome } from "../../../core/metrics.js";
 import type { EngineSession, ResolvedModels } from "../engine.js";
 import { generateBaseline } from "./generate-baseline.js";
@@ -59,12 +60,11 @@ export class InProcessSession implements EngineSession {
   /** Loads the models and checks the pair; throws IncompatibleModelsError before any cell runs. */
   static async open(cfg: InProcessSessionConfig): Promise<InProcessSession> {
     const { targetPath, draftPath } = cfg.models;
-    // From the GGUF headers, before either model loads: a pair llama.cpp would reject fails here, by name.
+    // From the GGUF headers, before either model loads: a malformed file or a pair llama.cpp would reject
+    // fails here, by name (llama.cpp's own loader can spin on a header with absurd counts).
+    const targetVocab = vocabFromMetadata((await checkGgufModelFile(targetPath)).metadata);
     if (draftPath !== undefined) {
-      const [targetVocab, draftVocab] = await Promise.all([
-        readGgufVocab(targetPath),
-        readGgufVocab(draftPath),
-      ]);
+      const draftVocab = vocabFromMetadata((await checkGgufModelFile(draftPath)).metadata);
       checkDraftCompatibility(
         { name: path.basename(targetPath), vocab: targetVocab },
         { name: path.basename(draftPath), vocab: draftVocab },

@@ -5,6 +5,7 @@ import { createEngine } from "../../../agents/engines/create-engine.js";
 import { probeLlamaEngines } from "../../../agents/probe/probe-llama-engines.js";
 import { ENGINE_NAMES, type Cell, type CellParams, type KPolicy, type ShardKey } from "../../../core/cell.js";
 import { SpecgridError } from "../../../core/errors.js";
+import { checkGgufModelFile } from "../../../core/gguf/read-gguf-header.js";
 import { cellIdOf, sha256Hex } from "../../../core/ids.js";
 import type { CellMetrics, CellOutcome } from "../../../core/metrics.js";
 
@@ -141,6 +142,15 @@ export default class CellRun extends Command {
       bad(
         `--n-predict ${flags["n-predict"]} does not fit a context of --ctx ${flags.ctx} tokens; raise --ctx`,
       );
+    }
+    // Before any engine sees them: llama.cpp's loaders hang or crash on some malformed headers.
+    for (const file of [flags.target, ...(flags.draft === undefined ? [] : [flags.draft])]) {
+      try {
+        await checkGgufModelFile(file);
+      } catch (err) {
+        if (err instanceof SpecgridError) bad(err.message);
+        throw err;
+      }
     }
     const engineName = flags.engine as CellParams["engine"];
     const target = { name: path.basename(flags.target), file: path.basename(flags.target) };
