@@ -78,7 +78,9 @@ export async function probeLlamaBuild(
       binDir: null,
       tools: {},
       missing: [...LLAMA_TOOLS],
-      notes: ["no llama.cpp build directory configured (pass --llama-bin DIR or set SPECGRID_LLAMA_BIN)"],
+      notes: [
+        "no llama.cpp build directory configured (pass --llama-bin DIR, set SPECGRID_LLAMA_BIN, or run 'specgrid llama build')",
+      ],
     };
   }
   const dir = path.resolve(binDir);

@@ -3,6 +3,9 @@ import path from "node:path";
 import { Command, Flags } from "@oclif/core";
 import { synthesizeFamily } from "../../core/gguf/synth-family.js";
 import { runEmbedded, type RunEmbeddedResult } from "../workflows/run-embedded.js";
+import { MANIFEST_ENGINES } from "../../core/manifest/manifest-schema.js";
+import type { ManifestEngine } from "../../core/manifest/manifest.js";
+import { llamaBinFor } from "../workflows/agent-engine.js";
 
 export interface DemoResult extends RunEmbeddedResult {
   manifest: string;
@@ -15,11 +18,14 @@ const DEMO_NOISE = [0, 0.02, 0.2];
 export default class Demo extends Command {
   static override description =
     "The first thing to run: synthesizes a tiny model family, writes a demo manifest for the in-process engine, " +
-    "runs it on this machine (embedded nats-server, coordinator and agent) and writes the report. A few minutes on 2 CPU cores.";
+    "runs it on this machine (embedded nats-server, coordinator and agent) and writes the report. A few minutes on 2 CPU cores. " +
+    "--engine llama-server (or another llama.cpp engine) runs the same grid with llama.cpp (the build of " +
+    "'specgrid llama build', or --llama-bin).";
 
   static override examples = [
     "<%= config.bin %> <%= command.id %>",
     "<%= config.bin %> <%= command.id %> --out /tmp/demo --json",
+    "<%= config.bin %> <%= command.id %> --engine llama-server",
   ];
 
   static override enableJsonFlag = true;
@@ -30,10 +36,25 @@ export default class Demo extends Command {
       default: "specgrid-demo",
     }),
     agents: Flags.integer({ description: "local agents", default: 1, min: 1, max: 4 }),
+    engine: Flags.string({
+      description: "engine the demo runs with",
+      options: [...MANIFEST_ENGINES],
+      default: "in-process",
+    }),
+    "llama-bin": Flags.string({
+      description:
+        "llama.cpp build directory for the llama.cpp engines [default: the build of 'specgrid llama build']",
+      env: "SPECGRID_LLAMA_BIN",
+    }),
   };
 
   async run(): Promise<DemoResult> {
     const { flags } = await this.parse(Demo);
+    const engine = flags.engine as ManifestEngine;
+    // before anything is written: a llama.cpp engine with no build fails here, saying how to get one
+    const llamaBin = await llamaBinFor(engine, flags["llama-bin"]).catch((err: unknown) =>
+      this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
+    );
     const out = path.resolve(flags.out);
     const modelsDir = path.join(out, "models");
     await mkdir(modelsDir, { recursive: true });
@@ -53,7 +74,8 @@ export default class Demo extends Command {
       manifest,
       agents: flags.agents,
       modelDirs: [modelsDir],
-      engine: "in-process",
+      engine,
+      ...(llamaBin === undefined ? {} : { llamaBin }),
       dbFile: path.join(out, "specgrid.sqlite"),
       outDir: out,
       write: (t) => process.stderr.write(t),

@@ -2,9 +2,11 @@ import { manifestFlags, manifestOptions } from "../workflows/manifest-flags.js";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Args, Command, Flags } from "@oclif/core";
-import { ENGINE_NAMES, type EngineName } from "../../core/cell.js";
 import { loadManifest } from "../../core/manifest/load-manifest.js";
+import { MANIFEST_ENGINES } from "../../core/manifest/manifest-schema.js";
+import type { ManifestEngine } from "../../core/manifest/manifest.js";
 import { runEmbedded, type RunEmbeddedResult } from "../workflows/run-embedded.js";
+import { llamaBinFor } from "../workflows/agent-engine.js";
 
 export default class Run extends Command {
   static override description =
@@ -15,6 +17,7 @@ export default class Run extends Command {
   static override examples = [
     "<%= config.bin %> <%= command.id %> examples/demo-cpu.yaml --models specgrid-demo/models",
     "<%= config.bin %> <%= command.id %> lab.yaml --agents 2 --db lab.sqlite --out lab-report --json",
+    "<%= config.bin %> <%= command.id %> lab.yaml --engine llama-server --llama-bin ~/llama.cpp/build/bin",
   ];
 
   static override enableJsonFlag = true;
@@ -29,8 +32,14 @@ export default class Run extends Command {
       multiple: true,
     }),
     engine: Flags.string({
-      description: "engine the agents offer (must match the manifest's engine)",
-      options: [...ENGINE_NAMES],
+      description: "engine the agents run the sweep with, in place of the manifest's engine",
+      options: [...MANIFEST_ENGINES],
+    }),
+    "llama-bin": Flags.string({
+      description:
+        "llama.cpp build directory (llama-server, llama-speculative, ...) for the llama.cpp engines " +
+        "[default: the build of 'specgrid llama build']",
+      env: "SPECGRID_LLAMA_BIN",
     }),
     db: Flags.string({ description: "SQLite results database (default: <out>/specgrid.sqlite)" }),
     out: Flags.string({ description: "report and log directory", default: "specgrid-out" }),
@@ -47,12 +56,17 @@ export default class Run extends Command {
     const manifest = await loadManifest(args.manifest, manifestOptions(flags)).catch((err: unknown) =>
       this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
     );
+    const engine = (flags.engine ?? manifest.engine) as ManifestEngine;
+    const llamaBin = await llamaBinFor(engine, flags["llama-bin"]).catch((err: unknown) =>
+      this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
+    );
     const result = await runEmbedded({
       manifest: args.manifest,
       manifestOptions: manifestOptions(flags),
       agents: flags.agents,
       modelDirs: flags.models ?? [defaultModels],
-      engine: (flags.engine ?? manifest.engine) as EngineName,
+      engine,
+      ...(llamaBin === undefined ? {} : { llamaBin }),
       dbFile: flags.db ?? path.join(flags.out, "specgrid.sqlite"),
       outDir: flags.out,
       write: (t) => process.stderr.write(t),

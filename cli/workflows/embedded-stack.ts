@@ -5,15 +5,19 @@ import type { Logger } from "pino";
 import type { EngineName } from "../../core/cell.js";
 import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import { startAgent, type RunningAgent } from "../../agents/daemon/agent-daemon.js";
-import { createEngine } from "../../agents/engines/create-engine.js";
+import type { LlamaBuildProbe } from "../../agents/probe/probe-llama-build.js";
 import { launchNatsServer, type LaunchedNats } from "../../services/nats/launch-nats-server.js";
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
 import { coordinatorPlanning } from "../../services/coordinator/coordinator-planning.js";
+import { engineFor, llamaBuildsOf, probeAgentLlama } from "./agent-engine.js";
+import type { LlamaBinChoice } from "./llama-build.js";
 
 export interface EmbeddedStackOptions {
   agents: number;
   modelDirs: string[];
   engine: EngineName;
+  /** The llama.cpp build the agents run (llama.cpp engines; llamaBinFor picks it). */
+  llamaBin?: LlamaBinChoice;
   logger: Logger;
   /** JetStream store dir; a temp dir when omitted. */
   natsStoreDir?: string;
@@ -47,6 +51,8 @@ export async function startEmbeddedStack(o: EmbeddedStackOptions): Promise<Embed
     await nats?.stop().catch(() => undefined);
   };
   try {
+    // one probe of the llama.cpp build serves every local agent; a missing tool fails before anything starts
+    const build: LlamaBuildProbe | undefined = await probeAgentLlama(o.engine, o.llamaBin);
     nats = await launchNatsServer({ storeDir: o.natsStoreDir });
     coordinator = await startCoordinator({
       listen: "127.0.0.1:0",
@@ -58,7 +64,7 @@ export async function startEmbeddedStack(o: EmbeddedStackOptions): Promise<Embed
     });
     client = createCoordinatorClient({ address: coordinator.address, token });
     for (let i = 1; i <= o.agents; i++) {
-      const engine = await createEngine(o.engine);
+      const engine = await engineFor(o.engine, build);
       const agentClient = createCoordinatorClient({ address: coordinator.address, token });
       agentClients.push(agentClient);
       agents.push(
@@ -68,6 +74,7 @@ export async function startEmbeddedStack(o: EmbeddedStackOptions): Promise<Embed
           modelDirs: o.modelDirs,
           engineName: o.engine,
           engine,
+          llamaBuilds: llamaBuildsOf(build),
           logger: o.logger,
           slots: 1,
           drainTimeoutMs: 5_000,

@@ -2,15 +2,33 @@
 // is sent), with prompt files replaced by their texts, since the coordinator cannot read the client's files.
 import { parseDocument } from "yaml";
 import path from "node:path";
-import { loadManifest, type LoadManifestOptions } from "../../core/manifest/load-manifest.js";
+import { loadManifest, parseManifest, type LoadManifestOptions } from "../../core/manifest/load-manifest.js";
+import type { Manifest, ManifestEngine } from "../../core/manifest/manifest.js";
 import type { SubmitSweepRequest } from "../../proto/gen/specgrid/v1/coordinator.js";
 
+/**
+ * `engine`, when given and different from the manifest's, replaces it (`specgrid run --engine`), and the
+ * manifest is checked again under that engine (adaptive K, for one, needs in-process).
+ */
 export async function manifestForSubmit(
   file: string,
   opts: LoadManifestOptions = {},
+  engine?: ManifestEngine,
 ): Promise<SubmitSweepRequest> {
-  const manifest = await loadManifest(file, opts);
-  const doc = parseDocument(manifest.sourceText);
+  let manifest: Manifest = await loadManifest(file, opts);
+  let text = manifest.sourceText;
+  if (engine !== undefined && engine !== manifest.engine) {
+    const edited = parseDocument(manifest.sourceText);
+    edited.set("engine", engine);
+    text = edited.toString();
+    manifest = parseManifest(
+      text,
+      `${file} (with engine: ${engine})`,
+      path.dirname(path.resolve(file)),
+      opts,
+    );
+  }
+  const doc = parseDocument(text);
   const prompts = manifest.prompts.map((p) => p.text);
   doc.set("prompts", prompts);
   return { manifestYaml: doc.toString(), manifestName: path.basename(file), prompts };

@@ -3,7 +3,6 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { pino } from "pino";
-import type { EngineName } from "../../core/cell.js";
 import { openStore } from "../store/open-store.js";
 import { pullResults } from "./pull-results.js";
 import { syncSweep } from "./sync-sweep.js";
@@ -13,6 +12,9 @@ import type { LoadManifestOptions } from "../../core/manifest/load-manifest.js";
 import { manifestForSubmit } from "./manifest-for-submit.js";
 import { sweepStatusJson, type SweepStatusJson } from "./sweep-status-json.js";
 import { watchProgress } from "./watch-progress.js";
+import { llamaBinJson, type LlamaBinJson } from "./agent-engine.js";
+import { describeLlamaBin, type LlamaBinChoice } from "./llama-build.js";
+import type { ManifestEngine } from "../../core/manifest/manifest.js";
 
 export interface RunEmbeddedOptions {
   manifest: string;
@@ -20,7 +22,10 @@ export interface RunEmbeddedOptions {
   manifestOptions?: LoadManifestOptions;
   agents: number;
   modelDirs: string[];
-  engine: EngineName;
+  /** The agents' engine; replaces the manifest's engine when it differs (`run --engine`). */
+  engine: ManifestEngine;
+  /** The llama.cpp build the agents run (llama.cpp engines; agent-engine's llamaBinFor picks it). */
+  llamaBin?: LlamaBinChoice;
   dbFile: string;
   outDir: string;
   /** Progress and messages (stderr). */
@@ -31,6 +36,9 @@ export interface RunEmbeddedOptions {
 
 export interface RunEmbeddedResult {
   sweep_id: string;
+  engine: string;
+  /** The llama.cpp build the agents ran (llama.cpp engines only). */
+  llama?: LlamaBinJson;
   status: SweepStatusJson;
   db: string;
   results_stored: number;
@@ -43,7 +51,7 @@ export interface RunEmbeddedResult {
 
 export async function runEmbedded(o: RunEmbeddedOptions): Promise<RunEmbeddedResult> {
   const started = Date.now();
-  const request = await manifestForSubmit(o.manifest, o.manifestOptions);
+  const request = await manifestForSubmit(o.manifest, o.manifestOptions, o.engine);
   await mkdir(o.outDir, { recursive: true });
   const logFile = path.join(o.outDir, "specgrid.log");
   const logger = pino(
@@ -54,11 +62,18 @@ export async function runEmbedded(o: RunEmbeddedOptions): Promise<RunEmbeddedRes
   const onSignal = (): void => abort.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  o.write(`starting nats-server, the coordinator and ${o.agents} agent(s) (logs: ${logFile})\n`);
+  if (o.llamaBin !== undefined) {
+    o.write(`${describeLlamaBin(o.llamaBin)}\n`);
+    logger.info({ llama: llamaBinJson(o.llamaBin) }, "llama.cpp build");
+  }
+  o.write(
+    `starting nats-server, the coordinator and ${o.agents} agent(s) with engine ${o.engine} (logs: ${logFile})\n`,
+  );
   const stack = await startEmbeddedStack({
     agents: o.agents,
     modelDirs: o.modelDirs,
     engine: o.engine,
+    ...(o.llamaBin === undefined ? {} : { llamaBin: o.llamaBin }),
     logger,
     targetShardMs: o.targetShardMs,
   });
@@ -93,6 +108,8 @@ export async function runEmbedded(o: RunEmbeddedOptions): Promise<RunEmbeddedRes
       }
       return {
         sweep_id: sub.sweepId,
+        engine: o.engine,
+        ...(o.llamaBin === undefined ? {} : { llama: llamaBinJson(o.llamaBin) }),
         status: sweepStatusJson(final),
         db: o.dbFile,
         results_stored: pulled.inserted + pulled.updated,

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runCommand } from "@oclif/test";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { CellRunResult } from "../../cli/commands/cell/run.js";
 import { currentBuild, installReplayLlama, type ReplayInstall } from "../support/replay-llama.js";
 import { getModelFamily, type ModelFamily } from "../support/model-family.js";
@@ -57,6 +57,7 @@ describe("cell run --engine <llama.cpp tool>", () => {
     expect(run.status).toBe("ok");
     expect(run.metrics!.n_drafted).toBeGreaterThan(0);
     expect(result!.backend).toMatch(/llama.cpp b10587/);
+    expect(result!.llama).toEqual({ bin_dir: root, source: "flag" });
     const ran = (await install.invocations()).find(
       (i) => i.kind === "run" && i.tool === "llama-speculative-simple",
     )!;
@@ -80,7 +81,9 @@ describe("cell run --engine <llama.cpp tool>", () => {
     expect(result!.runs[0]!.command).toContain("--port");
   });
 
-  it("asks for --llama-bin when it is missing", async () => {
+  it("asks for --llama-bin or `specgrid llama build` when no build is found", async () => {
+    vi.stubEnv("XDG_CACHE_HOME", path.join(root, "empty-cache"));
+    vi.stubEnv("SPECGRID_LLAMA_BIN", undefined);
     const { error } = await runCommand([
       "cell",
       "run",
@@ -89,6 +92,8 @@ describe("cell run --engine <llama.cpp tool>", () => {
       "--target",
       family.target,
     ]);
+    vi.unstubAllEnvs();
     expect(error?.message).toMatch(/--llama-bin/);
+    expect(error?.message).toMatch(/specgrid llama build/);
   });
 });

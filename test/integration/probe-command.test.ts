@@ -3,16 +3,27 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runCommand } from "@oclif/test";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AgentsProbeResult } from "../../cli/commands/agents/probe.js";
 import { currentBuild, installReplayLlama } from "../support/replay-llama.js";
+import {
+  binDirOf,
+  buildDirFor,
+  bundleCommit,
+  LLAMA_TOOLS,
+  llamaCacheRoot,
+} from "../../cli/workflows/llama-build.js";
 import { getModelFamily } from "../support/model-family.js";
 
 let root: string;
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), "specgrid-probe-cmd-"));
+  // `specgrid llama build`'s cache of this machine must not answer for "no build"
+  vi.stubEnv("XDG_CACHE_HOME", path.join(root, "cache"));
+  vi.stubEnv("SPECGRID_LLAMA_BIN", undefined);
 });
 afterAll(async () => {
+  vi.unstubAllEnvs();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -39,6 +50,8 @@ describe("specgrid agents probe", () => {
     expect(result!.gpu_note).toMatch(/not available/);
     expect(result!.llama.tools).toEqual({});
     expect(result!.llama.notes.join(" ")).toMatch(/no llama.cpp build directory configured/);
+    expect(result!.llama.notes.join(" ")).toMatch(/specgrid llama build/);
+    expect(result!.llama.source).toBeUndefined();
     const byFile = Object.fromEntries(result!.models.map((m) => [m.file, m]));
     expect(byFile["target.gguf"]).toMatchObject({ architecture: "llama" });
     expect(byFile["target.gguf"]!.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -58,11 +71,41 @@ describe("specgrid agents probe", () => {
       "--json",
     ]);
     expect(result!.llama.build_number).toBe(10587);
+    expect(result!.llama.source).toBe("flag");
     expect(result!.llama.tools["llama-server"]!.capabilities).toMatchObject({
       draftMax: "--spec-draft-n-max",
       specTypeDraftSimple: true,
       perRequestSpeculative: false,
     });
     expect(result!.llama.missing).toContain("llama-speculative");
+  });
+
+  it("finds the build of `specgrid llama build` in the cache when no --llama-bin is given", async () => {
+    const commit = await bundleCommit();
+    const buildDir = buildDirFor(commit, "cpu", llamaCacheRoot());
+    const tools = Object.fromEntries(LLAMA_TOOLS.map((t) => [t, currentBuild("llama-server")]));
+    await mkdir(binDirOf(buildDir), { recursive: true });
+    await installReplayLlama(binDirOf(buildDir), { tools });
+    const stamp = {
+      commit,
+      variant: "cpu",
+      tools: [...LLAMA_TOOLS],
+      cmakeFlags: [],
+      builtAt: "x",
+      buildMs: 1,
+    };
+    // without its stamp the build is unfinished, and not used
+    const probe = ["agents", "probe", "--nvidia-smi", path.join(root, "no-nvidia-smi"), "--json"];
+    const before = await runCommand<AgentsProbeResult>(probe);
+    expect(before.result!.llama.bin_dir).toBeNull();
+    await writeFile(path.join(buildDir, "specgrid-build.json"), JSON.stringify(stamp));
+    const { result } = await runCommand<AgentsProbeResult>(probe);
+    expect(result!.llama).toMatchObject({
+      bin_dir: binDirOf(buildDir),
+      source: "cache",
+      build_commit: commit,
+      variant: "cpu",
+    });
+    expect(Object.keys(result!.llama.tools)).toContain("llama-server");
   });
 });

@@ -2,12 +2,15 @@ import os from "node:os";
 import { Command, Flags } from "@oclif/core";
 import { ENGINE_NAMES, type EngineName } from "../../../core/cell.js";
 import { startAgent } from "../../../agents/daemon/agent-daemon.js";
-import { agentEngine } from "../../workflows/agent-engine.js";
+import { agentEngine, llamaBinFor, llamaBinJson, type LlamaBinJson } from "../../workflows/agent-engine.js";
+import { describeLlamaBin } from "../../workflows/llama-build.js";
 import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
 import { createLogger } from "../../workflows/create-logger.js";
 
 export interface AgentStartResult {
   agent_id: string;
+  /** The llama.cpp build the agent ran (llama.cpp engines only). */
+  llama?: LlamaBinJson;
 }
 
 export default class AgentStart extends Command {
@@ -26,7 +29,8 @@ export default class AgentStart extends Command {
     ...clientFlags,
     models: Flags.string({ description: "model directory (repeatable)", multiple: true, default: [] }),
     "llama-bin": Flags.string({
-      description: "directory of llama.cpp binaries (CLI and server engines)",
+      description:
+        "directory of llama.cpp binaries (CLI and server engines) [default: the build of 'specgrid llama build']",
       env: "SPECGRID_LLAMA_BIN",
     }),
     engine: Flags.string({
@@ -77,9 +81,15 @@ export default class AgentStart extends Command {
     if (flags.models.length === 0) this.error("no model dirs: pass --models DIR (repeatable)", { exit: 2 });
     const coordinator = clientFromFlags(flags, (m) => this.error(m, { exit: 2 }));
     const logger = createLogger({ name: "agent" });
-    const { engine, llamaBuilds } = await agentEngine(flags.engine as EngineName, flags["llama-bin"]).catch(
-      (err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
-    );
+    const engineName = flags.engine as EngineName;
+    const fail = (err: unknown): never =>
+      this.error(err instanceof Error ? err.message : String(err), { exit: 2 });
+    const llamaBin = await llamaBinFor(engineName, flags["llama-bin"]).catch(fail);
+    if (llamaBin !== undefined) {
+      process.stderr.write(`${describeLlamaBin(llamaBin)}\n`);
+      logger.info({ llama: llamaBinJson(llamaBin) }, "llama.cpp build");
+    }
+    const { engine, llamaBuilds } = await agentEngine(engineName, llamaBin).catch(fail);
     const agent = await startAgent({
       coordinator,
       name: flags.name,
@@ -113,6 +123,6 @@ export default class AgentStart extends Command {
     });
     await agent.stop();
     coordinator.close();
-    return { agent_id: agent.agentId };
+    return { agent_id: agent.agentId, ...(llamaBin ? { llama: llamaBinJson(llamaBin) } : {}) };
   }
 }

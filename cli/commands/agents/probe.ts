@@ -6,6 +6,7 @@ import { probeGpus } from "../../../agents/probe/probe-gpus.js";
 import { probeLlamaBuild } from "../../../agents/probe/probe-llama-build.js";
 import { scanModels } from "../../../agents/probe/scan-models.js";
 import type { ToolCapabilities } from "../../../agents/probe/tool-capabilities.js";
+import { chooseLlamaBin, describeLlamaBin, type LlamaBinSource } from "../../workflows/llama-build.js";
 
 export interface AgentsProbeResult {
   gpus: {
@@ -23,6 +24,11 @@ export interface AgentsProbeResult {
   gpu_note?: string;
   llama: {
     bin_dir: string | null;
+    /** Where bin_dir came from: --llama-bin (flag), SPECGRID_LLAMA_BIN (env) or `specgrid llama build` (cache). */
+    source?: LlamaBinSource;
+    /** Bundle commit of a cached build. */
+    build_commit?: string;
+    variant?: string;
     version?: string;
     build_number?: number;
     commit?: string;
@@ -67,7 +73,8 @@ export default class AgentsProbe extends Command {
       default: [],
     }),
     "llama-bin": Flags.string({
-      description: "directory of llama.cpp binaries (llama-server, llama-speculative, ...)",
+      description:
+        "directory of llama.cpp binaries (llama-server, llama-speculative, ...) [default: the build of 'specgrid llama build']",
       env: "SPECGRID_LLAMA_BIN",
     }),
     "hash-cache": Flags.string({
@@ -79,9 +86,11 @@ export default class AgentsProbe extends Command {
 
   async run(): Promise<AgentsProbeResult> {
     const { flags } = await this.parse(AgentsProbe);
+    const choice = await chooseLlamaBin(flags["llama-bin"]);
+    if (!this.jsonEnabled()) process.stderr.write(`${describeLlamaBin(choice)}\n`);
     const [gpu, build, scan] = await Promise.all([
       probeGpus({ nvidiaSmi: flags["nvidia-smi"] }),
-      probeLlamaBuild(flags["llama-bin"]),
+      probeLlamaBuild(choice?.binDir),
       scanModels(flags.models, { cacheFile: flags["hash-cache"], readFacts: readGgufFacts }),
     ]);
     const tools: AgentsProbeResult["llama"]["tools"] = {};
@@ -108,6 +117,8 @@ export default class AgentsProbe extends Command {
       gpu_note: gpu.reason,
       llama: {
         bin_dir: build.binDir,
+        ...(choice ? { source: choice.source } : {}),
+        ...(choice?.stamp ? { build_commit: choice.stamp.commit, variant: choice.stamp.variant } : {}),
         version: build.version?.version,
         build_number: build.version?.buildNumber,
         commit: build.version?.commit,

@@ -8,6 +8,8 @@ import { SpecgridError } from "../../../core/errors.js";
 import { checkGgufModelFile } from "../../../core/gguf/read-gguf-header.js";
 import { cellIdOf, sha256Hex } from "../../../core/ids.js";
 import type { CellMetrics, CellOutcome } from "../../../core/metrics.js";
+import { llamaBinFor, llamaBinJson, type LlamaBinJson } from "../../workflows/agent-engine.js";
+import { describeLlamaBin } from "../../workflows/llama-build.js";
 
 /** CellMetrics with the snake_case keys of the --json output. */
 export interface CellRunMetricsJson {
@@ -49,6 +51,8 @@ export interface CellRunResult {
   n_predict: number;
   prompt: string;
   concurrency?: number;
+  /** The llama.cpp build that ran the cell (llama.cpp engines only). */
+  llama?: LlamaBinJson;
   runs: {
     repeat: number;
     cell_id: string;
@@ -120,7 +124,8 @@ export default class CellRun extends Command {
     ctx: Flags.integer({ description: "context tokens per sequence", default: 2048, min: 16 }),
     "llama-bin": Flags.string({
       description:
-        "llama.cpp build directory (llama-server, llama-speculative, ...) for the llama.cpp engines",
+        "llama.cpp build directory (llama-server, llama-speculative, ...) for the llama.cpp engines " +
+        "[default: the build of 'specgrid llama build']",
       env: "SPECGRID_LLAMA_BIN",
     }),
     gpu: Flags.string({
@@ -175,13 +180,17 @@ export default class CellRun extends Command {
     };
 
     let engine;
+    let llamaBin;
     try {
+      llamaBin = await llamaBinFor(engineName, flags["llama-bin"]);
+      if (llamaBin !== undefined && !this.jsonEnabled())
+        process.stderr.write(`${describeLlamaBin(llamaBin)}\n`);
       engine = await createEngine(engineName, {
         inProcess: {
           gpu: flags.gpu as "auto" | "cuda" | "cpu",
           ...(flags.threads === undefined ? {} : { threads: flags.threads }),
         },
-        ...(engineName === "in-process" ? {} : { llama: await probeLlamaEngines(flags["llama-bin"]) }),
+        ...(llamaBin === undefined ? {} : { llama: await probeLlamaEngines(llamaBin.binDir) }),
       });
     } catch (err) {
       if (err instanceof SpecgridError) bad(err.message);
@@ -199,6 +208,7 @@ export default class CellRun extends Command {
       n_predict: flags["n-predict"],
       prompt: flags.prompt,
       ...(flags.concurrency > 1 ? { concurrency: flags.concurrency } : {}),
+      ...(llamaBin === undefined ? {} : { llama: llamaBinJson(llamaBin) }),
       runs: [],
     };
     try {
