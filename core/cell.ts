@@ -59,6 +59,12 @@ export interface CellParams {
   seed: number;
   /** 0-based repeat index. */
   repeat: number;
+  /**
+   * Baselines: the cellId of the speculative run this baseline runs beside (ABAB: each speculative run has a
+   * baseline run of its own, right before it, that its paired speedup divides by). Part of the identity, so
+   * the baselines of different pairs and K are distinct cells. Absent on speculative and parallel cells.
+   */
+  pairedWith?: string;
   /** Parallel cells: sequences decoded at once, and total requests. */
   concurrency?: number;
   requests?: number;

@@ -4,6 +4,7 @@
 import type { Cell } from "../../core/cell.js";
 import type { CellMetrics } from "../../core/metrics.js";
 import { estimatePairMemory } from "../../core/memory/estimate-memory.js";
+import { baselinePartner } from "../../core/plan/baseline-partner.js";
 import { ratioInterval } from "../../core/stats/ratio-interval.js";
 import { summarizeRate } from "../../core/stats/summarize-rate.js";
 import { summarize } from "../../core/stats/summarize.js";
@@ -39,12 +40,6 @@ const nums = (xs: Array<number | undefined>): number[] =>
 
 export const pairName = (cell: Pick<Cell, "target" | "draft">): string =>
   `${cell.target.name}+${cell.draft?.name ?? "none"}`;
-
-/** Same prompt, seed and repeat on the same host: the unit of pairing between baseline and speculative. */
-const pairingKey = (r: Valid): string =>
-  [r.hostId, r.cell.target.name, r.cell.temperature, r.cell.promptIndex, r.cell.seed, r.cell.repeat].join(
-    "|",
-  );
 
 export function analyzeSweep(
   sweepId: string,
@@ -91,7 +86,8 @@ export function analyzeSweep(
       promptTps: summarizeRate(nums(rs.map((r) => r.metrics.promptTps))),
     });
   }
-  const baselineByPairing = new Map(baselineCells.map((r) => [pairingKey(r), r]));
+  /** The baseline run a speculative run is compared with (its ABAB partner). */
+  const baselineOf = baselinePartner(baselineCells);
 
   const speculative: SpeculativeGroup[] = [];
   const specGroups = groupBy(specCells, (r) =>
@@ -127,7 +123,7 @@ export function analyzeSweep(
       [first.hostId, first.cell.target.name, first.cell.temperature].join("|"),
     );
     if (base !== undefined && base.length > 0) {
-      const paired = rs.map((r) => baselineByPairing.get(pairingKey(r)));
+      const paired = rs.map(baselineOf);
       const complete = paired.every((b) => b !== undefined);
       const baseTps = complete
         ? paired.map((b) => b.metrics.decodeTps)
@@ -196,7 +192,7 @@ export function analyzeSweep(
   let greedyChecked = 0;
   for (const r of specCells) {
     if (r.cell.temperature !== 0 || r.metrics.tokensSha256 === undefined) continue;
-    const base = baselineByPairing.get(pairingKey(r));
+    const base = baselineOf(r);
     if (base?.metrics.tokensSha256 === undefined) continue;
     greedyChecked++;
     if (base.metrics.tokensSha256 !== r.metrics.tokensSha256) {

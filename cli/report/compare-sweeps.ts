@@ -8,6 +8,7 @@
 // groups differ in level, e.g. K, so ratios are pooled on the log scale); "agree" when that interval
 // contains 1 or lies within 1 ± tolerance.
 import type { Cell } from "../../core/cell.js";
+import { baselinePartner } from "../../core/plan/baseline-partner.js";
 import { agreeWithinNoise, type Agreement } from "../../core/stats/agree-within-noise.js";
 import { studentTQuantile } from "../../core/stats/student-t.js";
 import type { StoredResult } from "../store/store-records.js";
@@ -91,16 +92,7 @@ function collect(results: StoredResult[], byHost: boolean): Map<string, Samples>
   const valid = results.filter(
     (r): r is Valid => r.status === "ok" && r.cell !== undefined && r.metrics !== undefined,
   );
-  const baselineTps = new Map<string, number>();
-  for (const r of valid) {
-    if (r.cell.kind !== "baseline") continue;
-    baselineTps.set(
-      [r.hostId, r.cell.target.name, r.cell.temperature, r.cell.promptHash, r.cell.seed, r.cell.repeat].join(
-        "|",
-      ),
-      r.metrics.decodeTps,
-    );
-  }
+  const baselineOf = baselinePartner(valid);
   const out = new Map<string, Samples>();
   const push = (key: string, r: Valid, metric: CompareMetric, v: number | undefined): void => {
     if (v === undefined || !Number.isFinite(v)) return;
@@ -122,16 +114,7 @@ function collect(results: StoredResult[], byHost: boolean): Map<string, Samples>
     push(key, r, "decodeTps", r.metrics.decodeTps);
     if (r.cell.kind === "speculative") {
       push(key, r, "acceptRate", r.metrics.acceptRate);
-      const base = baselineTps.get(
-        [
-          r.hostId,
-          r.cell.target.name,
-          r.cell.temperature,
-          r.cell.promptHash,
-          r.cell.seed,
-          r.cell.repeat,
-        ].join("|"),
-      );
+      const base = baselineOf(r)?.metrics.decodeTps;
       if (base !== undefined) push(key, r, "speedup", r.metrics.decodeTps / base);
     }
   }

@@ -1,19 +1,26 @@
 // Expands a manifest's grid into cells and groups them into shards.
 //
 // Shard design: one shard key per (engine, target, draft, llama settings), so an agent loads a pair once per
-// shard. The baseline cells of a target ride in the shards of the first pair with that target.
+// shard.
+//
+// Measurement protocol (docs/metrics.md): baseline and speculative runs alternate (ABAB). Every speculative
+// cell has a baseline cell of its own (same target, temperature, prompt, seed and repeat; `pairedWith` names
+// the speculative cell), planned right before it in the same shard, so the paired speedup divides runs
+// seconds apart on one host, never runs minutes apart or from another pair's shard. A baseline therefore
+// runs once per speculative configuration: the baseline t/s summary has as many runs as the speculative
+// side.
 //
 // Cell order inside a pair depends on what a change of K costs the engine:
-// - in-process and the CLI tools: cells come in (temperature, prompt, repeat) groups, the baseline first and
-//   then every K and p_min, so each group runs back to back on one host (what a paired speedup needs);
-//   groups are never split.
+// - in-process and the CLI tools: cells come in (temperature, prompt, repeat) groups, each K and p_min as a
+//   (baseline, speculative) unit, so each group runs back to back on one host; groups are never split.
 // - llama-server starts one server per configuration (draft or none, K, p_min, slots; core/plan/
-//   server-blocks.ts): cells come in configuration blocks, one per (K, p_min), each in (repeat, temperature,
-//   prompt) order. The baselines interleave with the first block (baseline, then its speculative partner),
-//   so the session keeps a baseline server beside one speculative server at a time; an agent without the
-//   memory for both regroups them into a block of their own (agents/engines/llama-server). Shards are cut
-//   between blocks where a block fits, inside a block (between baseline/speculative pairs) only when one
-//   block alone exceeds the target duration. A shard's estimate counts one load per configuration in it.
+//   server-blocks.ts): cells come in configuration blocks, one per (K, p_min), each in (repeat,
+//   temperature, prompt) order, every speculative cell preceded by its baseline, so the session keeps the
+//   baseline server beside one speculative server at a time (one baseline start per shard); an agent
+//   without the memory for both regroups them into a block of their own (agents/engines/llama-server).
+//   Shards are cut between blocks where a block fits, inside a block (between baseline/speculative units)
+//   only when one block alone exceeds the target duration. A shard's estimate counts one load per
+//   configuration in it.
 // Parallel cells get their own shards per (engine, target, draft or none).
 //
 // Linear in the number of cells: 100,000 cells plan in well under a second.
@@ -172,15 +179,12 @@ class ShardCutter {
 }
 
 /**
- * Spreads one (temperature, prompt, repeat) group over the configuration blocks: its speculative cells come
- * in (K, p_min) order, one per block; its baseline goes with the first block's cell, as one unit.
+ * Spreads one (temperature, prompt, repeat) group's units over the configuration blocks: one unit per
+ * (K, p_min) in block order, each a speculative cell with its baseline before it (or alone without
+ * baselines).
  */
-function addToBlocks(blocks: Cell[][][], group: readonly Cell[], withBaseline: boolean): void {
-  const spec = withBaseline ? group.slice(1) : group;
-  spec.forEach((cell, b) => {
-    const unit = b === 0 && withBaseline ? [group[0] as Cell, cell] : [cell];
-    blocks[b]?.push(unit);
-  });
+function addToBlocks(blocks: Cell[][][], units: readonly Cell[][]): void {
+  units.forEach((unit, b) => blocks[b]?.push(unit));
 }
 
 function planSpeculative(
@@ -194,16 +198,12 @@ function planSpeculative(
   const llamaJson = canonicalJson(m.llama);
   const policyMemos = policies.map((k) => ({ kJson: canonicalJson(k), llamaJson }));
   const baseMemo = { llamaJson };
-  const firstPairOfTarget = new Map<string, number>();
-  m.pairs.forEach((p, i) => {
-    if (!firstPairOfTarget.has(p.target)) firstPairOfTarget.set(p.target, i);
-  });
   let baseline = 0;
   let speculative = 0;
-  m.pairs.forEach((pair, pairIndex) => {
+  const withBaseline = m.baseline;
+  for (const pair of m.pairs) {
     const target = modelRef(m, pair.target);
     const draft = modelRef(m, pair.draft);
-    const withBaseline = m.baseline && firstPairOfTarget.get(pair.target) === pairIndex;
     const cutter = new ShardCutter({ engine: m.engine, target, draft, llama: m.llama }, m, targetMs, shards);
     // server engines: one block per (K, p_min), filled group by group below
     const blocks: Cell[][][] | undefined = startsServerPerConfig(m.engine)
@@ -217,10 +217,36 @@ function planSpeculative(
           // Object literals rather than spreads: a large plan builds a hundred thousand of these.
           const promptHash = promptHashes[promptIndex] ?? "";
           const seed = s.seed + repeat;
-          const group: Cell[] = [];
-          if (withBaseline) {
-            group.push(
-              withId(
+          // one (baseline, speculative) unit per K and p_min: ABAB
+          const units: Cell[][] = [];
+          for (const [ki, k] of policies.entries()) {
+            const memo = policyMemos[ki];
+            for (const pMin of s.pMin) {
+              const spec = withId(
+                {
+                  cellId: "",
+                  kind: "speculative",
+                  engine: m.engine,
+                  target,
+                  draft,
+                  k,
+                  pMin,
+                  temperature,
+                  prompt: prompt.text,
+                  promptHash,
+                  promptIndex,
+                  nPredict: s.nPredict,
+                  seed,
+                  repeat,
+                  llama: m.llama,
+                },
+                memo,
+              );
+              if (!withBaseline) {
+                units.push([spec]);
+                continue;
+              }
+              const base = withId(
                 {
                   cellId: "",
                   kind: "baseline",
@@ -233,49 +259,24 @@ function planSpeculative(
                   nPredict: s.nPredict,
                   seed,
                   repeat,
+                  pairedWith: spec.cellId,
                   llama: m.llama,
                 },
                 baseMemo,
-              ),
-            );
-          }
-          for (const [ki, k] of policies.entries()) {
-            const memo = policyMemos[ki];
-            for (const pMin of s.pMin) {
-              group.push(
-                withId(
-                  {
-                    cellId: "",
-                    kind: "speculative",
-                    engine: m.engine,
-                    target,
-                    draft,
-                    k,
-                    pMin,
-                    temperature,
-                    prompt: prompt.text,
-                    promptHash,
-                    promptIndex,
-                    nPredict: s.nPredict,
-                    seed,
-                    repeat,
-                    llama: m.llama,
-                  },
-                  memo,
-                ),
               );
+              units.push([base, spec]);
             }
           }
-          baseline += withBaseline ? 1 : 0;
-          speculative += group.length - (withBaseline ? 1 : 0);
-          if (blocks === undefined) cutter.add(group);
-          else addToBlocks(blocks, group, withBaseline);
+          speculative += units.length;
+          baseline += withBaseline ? units.length : 0;
+          if (blocks === undefined) cutter.add(units.flat());
+          else addToBlocks(blocks, units);
         });
       }
     }
     if (blocks !== undefined) for (const block of blocks) cutter.addBlock(block);
     cutter.flush();
-  });
+  }
   return { baseline, speculative };
 }
 

@@ -94,6 +94,7 @@ export function cellToProto(c: Cell): pb.Cell {
     concurrency: c.concurrency,
     requests: c.requests,
     llama: llamaToProto(c.llama),
+    pairedWith: c.pairedWith,
   };
 }
 
@@ -117,6 +118,7 @@ export function cellFromProto(c: pb.Cell): Cell {
   if (c.pMin !== undefined) out.pMin = c.pMin;
   if (c.concurrency !== undefined) out.concurrency = c.concurrency;
   if (c.requests !== undefined) out.requests = c.requests;
+  if (c.pairedWith !== undefined) out.pairedWith = c.pairedWith;
   return out;
 }
 

@@ -151,6 +151,29 @@ describe("llama-server session over a planned shard (replayed servers)", () => {
     });
   });
 
+  it("ABAB over every block: one baseline server beside each speculative block in turn, no extra starts", async () => {
+    const h = await harness(currentBuild("llama-server"));
+    const abab: Cell[] = [2, 4].flatMap((k) =>
+      [0, 0.7].flatMap((t) => {
+        const s = spec(k, t);
+        return [cell("baseline", { temperature: t, pairedWith: s.cellId }), s];
+      }),
+    );
+    const session = await h.open(abab, 1e6);
+    expect(session.order).toEqual(abab);
+    const { statuses, maxRunning } = await runAll(h, session);
+    expect(statuses).toEqual(Array(8).fill("ok"));
+    // baseline + K 2 + K 4: the same three starts as baselines beside the first block only
+    expect(await h.runs()).toHaveLength(3);
+    expect(maxRunning).toBe(2);
+    const stops = h.log.filter((l) => l.msg === "llama-server stopped");
+    expect(stops.map((l) => [l.server, l.cells])).toEqual([
+      ["draft K=2 p_min=0 slots=1", 2],
+      ["baseline slots=1", 4],
+      ["draft K=4 p_min=0 slots=1", 2],
+    ]);
+  });
+
   it("when both servers do not fit, runs the baselines as a block of their own: never two servers at once", async () => {
     const h = await harness(currentBuild("llama-server"));
     const session = await h.open(planned(), 1);

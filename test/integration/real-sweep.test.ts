@@ -1,6 +1,6 @@
 // Opt-in (SPECGRID_LLAMA_BIN = a llama.cpp build's bin directory): whole sweeps through the daemons
 // (nats-server, coordinator, agent) with the real binaries on the synthetic test family. The llama-server
-// sweep is the 40-cell grid of issue 11 plus its baselines: it must start one server per configuration (4 K
+// sweep is the 40-cell grid of issue 11 plus its 40 ABAB baselines (one per speculative run): it must start one server per configuration (4 K
 // values + 1 baseline), counted from the agent's log and from the results' load ids, with every cell
 // valid. Counters the engines parse are checked against what llama.cpp itself prints for the same run.
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -78,7 +78,7 @@ describeIf("real llama.cpp sweeps through the daemons (set SPECGRID_LLAMA_BIN=<l
     const run = await sweep("llama-server", await manifest("grid-server", "llama-server", {}));
     expect(run.status.state).toBe("done");
     const results = run.results;
-    expect(results).toHaveLength(50);
+    expect(results).toHaveLength(80);
     const bad = results.filter((r) => r.outcome.status !== "ok");
     expect(bad.map((r) => `${r.outcome.invalidReason}: ${r.outcome.message}`)).toEqual([]);
     // server starts, from the agent's log and from the results
@@ -102,7 +102,7 @@ describeIf("real llama.cpp sweeps through the daemons (set SPECGRID_LLAMA_BIN=<l
       expect(new Set(rs.map((r) => r.outcome.metrics!.loadMs)).size).toBe(1);
     }
     // each stop logs the cells its server ran: every cell ran on the server of its configuration once
-    expect(stopped.reduce((n, l) => n + Number(l.cells), 0)).toBe(50);
+    expect(stopped.reduce((n, l) => n + Number(l.cells), 0)).toBe(80);
 
     // parsed drafted/accepted equal the server's own printed figures: the K = 2 and K = 8 servers started
     // again by hand with the same argv, sent the (temperature 0.1, repeat 0) request; the stored result

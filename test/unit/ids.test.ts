@@ -82,6 +82,7 @@ describe("cellIdOf", () => {
     ["the target file", { target: { name: "big", file: "big2.gguf" } }],
     ["a pinned sha256", { draft: { name: "small", file: "small.gguf", sha256: "a".repeat(64) } }],
     ["llama settings", { llama: { gpuLayers: 0, ctx: 4096, flashAttn: "auto" } }],
+    ["the speculative run a baseline is paired with", { pairedWith: "cd".repeat(16) }],
   ])("changes with %s", (_what, change) => {
     expect(cellIdOf({ ...base, ...change })).not.toBe(cellIdOf(base));
   });
@@ -106,6 +107,7 @@ describe("cellIdentityJson", () => {
       draft: p.draft === undefined ? undefined : modelIdentity(p.draft),
       k: p.k,
       pMin: p.pMin,
+      pairedWith: p.pairedWith,
       temperature: p.temperature,
       promptHash: p.promptHash,
       nPredict: p.nPredict,
@@ -120,6 +122,17 @@ describe("cellIdentityJson", () => {
     ["speculative", base],
     ["baseline", { ...base, kind: "baseline", draft: undefined, k: undefined, pMin: undefined }],
     ["parallel", { ...base, kind: "parallel", concurrency: 4, requests: 16 }],
+    [
+      "baseline paired with a speculative run",
+      {
+        ...base,
+        kind: "baseline",
+        draft: undefined,
+        k: undefined,
+        pMin: undefined,
+        pairedWith: "ab".repeat(16),
+      },
+    ],
     [
       "adaptive K, pinned models, every llama setting",
       {

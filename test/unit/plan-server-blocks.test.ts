@@ -1,5 +1,5 @@
-// The planner's order for llama-server: configuration blocks (one per K, p_min), baselines once and beside
-// the first block's cells, shards cut between blocks where a block fits and inside one only when it alone
+// The planner's order for llama-server: configuration blocks (one per K, p_min), every speculative cell
+// preceded by its own baseline (ABAB) so one baseline server serves every block, shards cut between blocks where a block fits and inside one only when it alone
 // is too long; and the regrouping an agent falls back to when two servers do not fit together.
 import { describe, expect, it } from "vitest";
 import type { Cell } from "../../core/cell.js";
@@ -36,9 +36,9 @@ function contiguous(seq: readonly string[], key: string): boolean {
 }
 
 describe("planSweep for llama-server: configuration blocks", () => {
-  it("one shard of the 40-cell grid starts 5 servers: a block per K, baselines beside the first block", () => {
+  it("one shard of the 40-cell grid starts 5 servers: a block per K, each speculative run after its own baseline", () => {
     const plan = planSweep(grid());
-    expect(plan.counts).toMatchObject({ speculative: 40, baseline: 10 });
+    expect(plan.counts).toMatchObject({ speculative: 40, baseline: 40 });
     expect(plan.shards).toHaveLength(1);
     const cells = plan.shards[0]!.cells;
     const seq = keys(cells);
@@ -46,17 +46,19 @@ describe("planSweep for llama-server: configuration blocks", () => {
     expect(estimateLoads("llama-server", cells)).toBe(5);
     const specSeq = seq.filter((k) => k !== "base/np1");
     for (const k of [2, 4, 6, 8]) expect(contiguous(specSeq, `draft/k${k}/p0/np1`)).toBe(true);
-    // every baseline is followed by its K=2 partner of the same (temperature, prompt, repeat)
-    cells.forEach((c, i) => {
-      if (c.kind !== "baseline") return;
-      const next = cells[i + 1]!;
-      expect(next.kind).toBe("speculative");
-      expect(next.k).toEqual({ kind: "fixed", k: 2 });
-      expect(groupOf(next)).toBe(groupOf(c));
-    });
-    // blocks in K order; the baseline server is not needed after the K=2 block
-    expect(seq.lastIndexOf("base/np1")).toBeLessThan(seq.indexOf("draft/k4/p0/np1"));
-    expect([...new Set(seq.filter((k) => k !== "base/np1"))]).toEqual([
+    // ABAB: baseline, its speculative partner (same temperature, prompt, repeat, seed), baseline, ...
+    expect(cells.map((c) => c.kind)).toEqual(
+      Array.from({ length: 40 }, () => ["baseline", "speculative"]).flat(),
+    );
+    for (let i = 0; i < cells.length; i += 2) {
+      const [base, spec] = [cells[i]!, cells[i + 1]!];
+      expect(base.pairedWith).toBe(spec.cellId);
+      expect(groupOf(spec)).toBe(groupOf(base));
+      expect(spec.seed).toBe(base.seed);
+    }
+    // blocks in K order, the baseline server needed through every block
+    expect(seq.lastIndexOf("base/np1")).toBeGreaterThan(seq.indexOf("draft/k8/p0/np1"));
+    expect([...new Set(specSeq)]).toEqual([
       "draft/k2/p0/np1",
       "draft/k4/p0/np1",
       "draft/k6/p0/np1",
@@ -68,15 +70,17 @@ describe("planSweep for llama-server: configuration blocks", () => {
     const m = grid();
     const plan0 = planSweep(m);
     const cells = plan0.shards[0]!.cells;
-    // room for the first block (baselines and K = 2, two loads), not for it and the next
-    const first = cells.filter((c) => c.kind === "baseline" || (c.k?.kind === "fixed" && c.k.k === 2));
-    const target = first.reduce((a, c) => a + estimateCellMs(c, m.estimate), 0) + 2 * m.estimate.loadMs + 1;
+    // room for one block (K = 2 with its 10 baselines: the first 20 cells, two loads), not for two
+    const block = cells.slice(0, 20);
+    expect(new Set(keys(block))).toEqual(new Set(["base/np1", "draft/k2/p0/np1"]));
+    const target = block.reduce((a, c) => a + estimateCellMs(c, m.estimate), 0) + 2 * m.estimate.loadMs + 1;
     const plan = planSweep(m, { targetShardMs: target });
-    // [baselines + K 2], [K 4, K 6], [K 8]: whole blocks, packed
-    expect(plan.shards.map((s) => new Set(keys(s.cells)).size)).toEqual([2, 2, 1]);
+    // [baselines + K 2], [baselines + K 4], ...: whole blocks, one per shard
+    expect(plan.shards.map((s) => new Set(keys(s.cells)).size)).toEqual([2, 2, 2, 2]);
     const shardOfKey = new Map<string, string>();
     for (const s of plan.shards) {
       for (const key of new Set(keys(s.cells))) {
+        if (key === "base/np1") continue;
         expect(shardOfKey.has(key), `${key} split over shards`).toBe(false);
         shardOfKey.set(key, s.shardId);
       }
@@ -99,7 +103,7 @@ describe("planSweep for llama-server: configuration blocks", () => {
     }
   });
 
-  it("plans each baseline once, in the first pair of its target, whatever the cut", () => {
+  it("gives every pair its own baselines, each in its partner's shard, whatever the cut", () => {
     const m = grid({
       models: { t: { file: "t.gguf" }, d: { file: "d.gguf" }, d2: { file: "d2.gguf" } },
       pairs: [
@@ -110,20 +114,23 @@ describe("planSweep for llama-server: configuration blocks", () => {
     for (const targetShardMs of [1, 20_000, 300_000]) {
       const plan = planSweep(m, { targetShardMs });
       const baselines = plan.cells.filter((c) => c.kind === "baseline");
-      expect(baselines).toHaveLength(10);
-      expect(new Set(baselines.map((c) => c.cellId)).size).toBe(10);
+      expect(baselines).toHaveLength(80);
+      expect(new Set(baselines.map((c) => c.cellId)).size).toBe(80);
       for (const s of plan.shards) {
-        if (s.cells.some((c) => c.kind === "baseline")) expect(s.key.draft?.name).toBe("d");
+        const ids = new Set(s.cells.map((c) => c.cellId));
+        for (const c of s.cells) if (c.kind === "baseline") expect(ids.has(c.pairedWith ?? "")).toBe(true);
       }
     }
   });
 
-  it("keeps the in-process order: (temperature, prompt, repeat) groups with every K, baseline first", () => {
+  it("keeps the in-process order: (temperature, prompt, repeat) groups with every K, baseline before each", () => {
     const plan = planSweep(grid({ engine: "in-process" }));
     const cells = plan.shards[0]!.cells;
-    for (let i = 0; i < cells.length; i += 5) {
-      const group = cells.slice(i, i + 5);
-      expect(group.map((c) => c.kind)).toEqual(["baseline", ...Array<string>(4).fill("speculative")]);
+    for (let i = 0; i < cells.length; i += 8) {
+      const group = cells.slice(i, i + 8);
+      expect(group.map((c) => c.kind)).toEqual(
+        Array.from({ length: 4 }, () => ["baseline", "speculative"]).flat(),
+      );
       expect(new Set(group.map(groupOf)).size).toBe(1);
     }
   });
@@ -138,7 +145,7 @@ describe("groupByServer: the order for servers that must not coexist", () => {
     );
     const seq = keys(order);
     for (const key of new Set(seq)) expect(contiguous(seq, key)).toBe(true);
-    expect(seq.slice(0, 10).every((k) => k === "base/np1")).toBe(true);
+    expect(seq.slice(0, 40).every((k) => k === "base/np1")).toBe(true);
     // inside each block, the planned order is kept
     for (const key of new Set(seq)) {
       expect(order.filter((c) => serverKeyOf(c) === key)).toEqual(

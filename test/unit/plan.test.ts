@@ -11,11 +11,12 @@ const examples = path.resolve(import.meta.dirname, "../../examples");
 /** The formula, from the manifest's own lists. */
 function formulaCounts(m: Manifest): { baseline: number; speculative: number; parallel: number } {
   const s = m.sweep;
-  const targets = new Set(m.pairs.map((p) => p.target)).size;
   const perPair = s.temperature.length * m.prompts.length * s.repeats;
+  const speculative = m.pairs.length * s.k.length * s.pMin.length * perPair;
   return {
-    speculative: m.pairs.length * s.k.length * s.pMin.length * perPair,
-    baseline: m.baseline ? targets * perPair : 0,
+    speculative,
+    // ABAB: every speculative run has a baseline run of its own
+    baseline: m.baseline ? speculative : 0,
     parallel:
       m.parallel === undefined ? 0 : m.pairs.length * m.parallel.concurrency.length * m.parallel.draft.length,
   };
@@ -59,7 +60,7 @@ describe("planSweep on examples/lab1.yaml", () => {
     expect(plan.estimatedMs).toBe(plan.shards.reduce((a, s) => a + s.estimatedMs, 0));
   });
 
-  it("keeps each (temperature, prompt, repeat) group whole, baseline first, when shards are cut small (CLI engine)", async () => {
+  it("keeps each (temperature, prompt, repeat) group whole, baselines and speculative runs alternating (ABAB), when shards are cut small (CLI engine)", async () => {
     const { readFile } = await import("node:fs/promises");
     const file = path.join(examples, "lab1.yaml");
     const text = (await readFile(file, "utf8")).replace("engine: llama-server", "engine: llama-speculative");
@@ -75,8 +76,13 @@ describe("planSweep on examples/lab1.yaml", () => {
         shardOfGroup.set(g, shard.shardId);
       }
       if (specOrBase.length > 0) {
-        expect(specOrBase[0]?.kind).toBe("baseline");
-        expect(specOrBase).toHaveLength(1 + m.sweep.k.length * m.sweep.pMin.length);
+        const units = m.sweep.k.length * m.sweep.pMin.length;
+        expect(specOrBase.map((c) => c.kind)).toEqual(
+          Array.from({ length: units }, () => ["baseline", "speculative"]).flat(),
+        );
+        // each baseline names the speculative run right after it
+        for (let i = 0; i < specOrBase.length; i += 2)
+          expect(specOrBase[i]?.pairedWith).toBe(specOrBase[i + 1]?.cellId);
       }
     }
   });
@@ -104,10 +110,12 @@ describe("planSweep: changing one parameter changes only the affected cellIds", 
   const ids = (cells: readonly Cell[], keep: (c: Cell) => boolean): Set<string> =>
     new Set(cells.filter(keep).map((c) => c.cellId));
 
-  it("K 8 → 10 changes exactly the K = 8 speculative cells", async () => {
+  it("K 8 → 10 changes exactly the K = 8 speculative cells and their paired baselines", async () => {
     const before = planSweep(await loadManifest(lab1)).cells;
     const after = await variant((t) => t.replace("k: [2, 4, 6, 8]", "k: [2, 4, 6, 10]"));
-    const isK8 = (c: Cell): boolean => c.kind === "speculative" && c.k?.kind === "fixed" && c.k.k === 8;
+    const k8 = ids(before, (c) => c.kind === "speculative" && c.k?.kind === "fixed" && c.k.k === 8);
+    const isK8 = (c: Cell): boolean =>
+      k8.has(c.cellId) || (c.pairedWith !== undefined && k8.has(c.pairedWith));
     const unchanged = ids(before, (c) => !isK8(c));
     const changed = ids(before, isK8);
     for (const id of unchanged) expect(after.has(id)).toBe(true);
@@ -138,15 +146,28 @@ describe("planSweep: changing one parameter changes only the affected cellIds", 
 });
 
 describe("planSweep on other manifests", () => {
-  it("plans a shared target's baseline once, in the first pair's shards (misaligned.yaml)", async () => {
+  it("gives every pair's shards the baselines of their own speculative runs, same group, right before them (misaligned.yaml)", async () => {
     const m = await loadManifest(path.join(examples, "misaligned.yaml"));
-    const plan = planSweep(m);
+    const plan = planSweep(m, { targetShardMs: 1 });
     expect(plan.counts.baseline).toBe(formulaCounts(m).baseline);
     expect(plan.counts.speculative).toBe(formulaCounts(m).speculative);
-    const firstDraft = m.pairs[0]?.draft;
+    const drafts = new Set<string>();
     for (const shard of plan.shards) {
-      if (shard.cells.some((c) => c.kind === "baseline")) expect(shard.key.draft?.name).toBe(firstDraft);
+      shard.cells.forEach((c, i) => {
+        if (c.kind !== "baseline") return;
+        const partner = shard.cells[i + 1];
+        expect(partner?.cellId).toBe(c.pairedWith);
+        expect(partner?.kind).toBe("speculative");
+        expect([partner?.temperature, partner?.promptHash, partner?.repeat, partner?.seed]).toEqual([
+          c.temperature,
+          c.promptHash,
+          c.repeat,
+          c.seed,
+        ]);
+        drafts.add(shard.key.draft?.name ?? "");
+      });
     }
+    expect(drafts).toEqual(new Set(m.pairs.map((p) => p.draft)));
   });
 
   it("plans a parallel cell without a draft once when pairs share the target (demo-cpu.yaml)", async () => {

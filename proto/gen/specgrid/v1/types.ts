@@ -57,7 +57,11 @@ export interface Cell {
   repeat: number;
   concurrency?: number | undefined;
   requests?: number | undefined;
-  llama?: LlamaSettings | undefined;
+  llama?:
+    | LlamaSettings
+    | undefined;
+  /** Baselines: the cell_id of the speculative run this baseline runs beside (ABAB pairing). */
+  pairedWith?: string | undefined;
 }
 
 export interface ShardKey {
@@ -650,6 +654,7 @@ function createBaseCell(): Cell {
     concurrency: undefined,
     requests: undefined,
     llama: undefined,
+    pairedWith: undefined,
   };
 }
 
@@ -705,6 +710,9 @@ export const Cell: MessageFns<Cell> = {
     }
     if (message.llama !== undefined) {
       LlamaSettings.encode(message.llama, writer.uint32(138).fork()).join();
+    }
+    if (message.pairedWith !== undefined) {
+      writer.uint32(146).string(message.pairedWith);
     }
     return writer;
   },
@@ -858,6 +866,14 @@ export const Cell: MessageFns<Cell> = {
             message.llama = LlamaSettings.decode(reader, reader.uint32());
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.pairedWith = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -909,6 +925,11 @@ export const Cell: MessageFns<Cell> = {
       concurrency: isSet(object.concurrency) ? globalThis.Number(object.concurrency) : undefined,
       requests: isSet(object.requests) ? globalThis.Number(object.requests) : undefined,
       llama: isSet(object.llama) ? LlamaSettings.fromJSON(object.llama) : undefined,
+      pairedWith: isSet(object.pairedWith)
+        ? globalThis.String(object.pairedWith)
+        : isSet(object.paired_with)
+        ? globalThis.String(object.paired_with)
+        : undefined,
     };
   },
 
@@ -965,6 +986,9 @@ export const Cell: MessageFns<Cell> = {
     if (message.llama !== undefined) {
       obj.llama = LlamaSettings.toJSON(message.llama);
     }
+    if (message.pairedWith !== undefined) {
+      obj.pairedWith = message.pairedWith;
+    }
     return obj;
   },
 
@@ -996,6 +1020,7 @@ export const Cell: MessageFns<Cell> = {
     message.llama = (object.llama !== undefined && object.llama !== null)
       ? LlamaSettings.fromPartial(object.llama)
       : undefined;
+    message.pairedWith = object.pairedWith ?? undefined;
     return message;
   },
 };
