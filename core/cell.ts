@@ -39,6 +39,23 @@ export type KPolicy =
   | { kind: "fixed"; k: number }
   | { kind: "adaptive"; kMin: number; kMax: number; kStart: number; raiseAbove: number; lowerBelow: number };
 
+/** The number a K policy stands for in tables and keys: the fixed K, or the adaptive policy's kMax. */
+export function kValue(k: KPolicy): number;
+export function kValue(k: KPolicy | undefined): number | undefined;
+export function kValue(k: KPolicy | undefined): number | undefined {
+  return k === undefined ? undefined : k.kind === "fixed" ? k.k : k.kMax;
+}
+
+/** A K policy in words: `4`, or `adaptive 1-8` (kMin-kMax); empty when the cell has none. */
+export function kLabel(k: KPolicy | undefined): string {
+  return k === undefined ? "" : k.kind === "fixed" ? String(k.k) : `adaptive ${k.kMin}-${k.kMax}`;
+}
+
+/** A target and its draft by model name, `target+draft`; the target alone when there is no draft. */
+export function pairLabel(target: string, draft?: string): string {
+  return draft === undefined ? target : `${target}+${draft}`;
+}
+
 export interface CellParams {
   kind: CellKind;
   engine: EngineName;

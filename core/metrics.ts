@@ -1,5 +1,6 @@
 // What one cell run measured. One definition, used by every engine, the store and the report;
 // docs/metrics.md explains each field.
+import { createHash } from "node:crypto";
 
 export type CellStatus = "ok" | "invalid" | "failed";
 
@@ -87,4 +88,41 @@ export interface CellResult {
   outcome: CellOutcome;
   startedAt: string;
   finishedAt: string;
+}
+
+// Derived figures. Engines and parsers supply counts; every figure computed from counts is defined here,
+// once (docs/metrics.md).
+
+/**
+ * nAccept / nDrafted. Undefined when nothing was drafted, and when a count is not a whole number (a
+ * denormal such as 8e-323 read from a tool would otherwise turn the ratio into Infinity).
+ */
+export function acceptRate(nAccept: number, nDrafted: number): number | undefined {
+  if (!Number.isInteger(nDrafted) || !Number.isInteger(nAccept) || nDrafted <= 0) return undefined;
+  return nAccept / nDrafted;
+}
+
+/** Tokens each target forward pass yielded: nDecoded / targetSteps (1 for a baseline); undefined at 0 steps. */
+export function tokensPerStep(nDecoded: number, targetSteps: number): number | undefined {
+  return targetSteps > 0 ? nDecoded / targetSteps : undefined;
+}
+
+/** `tokensSha256`: sha256 of the comma-joined generated token ids, hex (greedy-equivalence checks). */
+export function tokensSha256(tokens: readonly number[]): string {
+  return createHash("sha256").update(tokens.join(",")).digest("hex");
+}
+
+/**
+ * Mean over the runs of several groups, each given as its mean and run count (a group of n runs weighs n).
+ * Undefined when no group has a run.
+ */
+export function pooledMean(groups: ReadonlyArray<{ mean: number; n: number }>): { mean?: number; n: number } {
+  let n = 0;
+  let sum = 0;
+  for (const g of groups) {
+    if (g.n === 0) continue;
+    n += g.n;
+    sum += g.mean * g.n;
+  }
+  return n === 0 ? { n } : { mean: sum / n, n };
 }

@@ -1,6 +1,6 @@
 import { manifestFlags, manifestOptions } from "../workflows/manifest-flags.js";
 import { Args, Command, Flags } from "@oclif/core";
-import type { Cell, ShardKey } from "../../core/cell.js";
+import { pairLabel, type Cell, type ShardKey } from "../../core/cell.js";
 import { ManifestError } from "../../core/errors.js";
 import { loadManifest } from "../../core/manifest/load-manifest.js";
 import type { Manifest } from "../../core/manifest/manifest.js";
@@ -40,9 +40,7 @@ function duration(ms: number): string {
   return `${(minutes / 60).toFixed(1)} h`;
 }
 
-function pairName(key: ShardKey): string {
-  return key.draft === undefined ? `${key.target.name} (no draft)` : `${key.target.name} ← ${key.draft.name}`;
-}
+const pairName = (key: ShardKey): string => pairLabel(key.target.name, key.draft?.name);
 
 export default class PlanCommand extends Command {
   static override description =
@@ -122,13 +120,13 @@ export default class PlanCommand extends Command {
       this.log(`  ${kind.padEnd(12)} ${String(n).padStart(8)}`);
     }
     this.log("");
-    this.log("cells by pair (target ← draft)");
+    this.log("cells by pair (target+draft; the target alone for cells without a draft)");
     const byPair = new Map<
       string,
       { speculative: number; baseline: number; parallel: number; shards: number }
     >();
     for (const s of plan.shards) {
-      const name = s.key.draft === undefined ? `${s.key.target.name} (no draft)` : pairName(s.key);
+      const name = pairName(s.key);
       const row = byPair.get(name) ?? { speculative: 0, baseline: 0, parallel: 0, shards: 0 };
       row.shards++;
       for (const cell of s.cells) row[cell.kind]++;

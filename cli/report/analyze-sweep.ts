@@ -1,7 +1,7 @@
 // Groups a sweep's stored results and computes every figure the report shows: summaries over repeats,
 // paired speedups with log-ratio t intervals, the fitted theory per (host, pair, temperature), batching,
 // memory and the greedy-equivalence check.
-import type { Cell } from "../../core/cell.js";
+import { kValue, pairLabel, type Cell } from "../../core/cell.js";
 import type { CellMetrics } from "../../core/metrics.js";
 import { estimatePairMemory } from "../../core/memory/estimate-memory.js";
 import { baselinePartner } from "../../core/plan/baseline-partner.js";
@@ -38,8 +38,8 @@ function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
 const nums = (xs: Array<number | undefined>): number[] =>
   xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
 
-export const pairName = (cell: Pick<Cell, "target" | "draft">): string =>
-  `${cell.target.name}+${cell.draft?.name ?? "none"}`;
+const pairName = (cell: Pick<Cell, "target" | "draft">): string =>
+  pairLabel(cell.target.name, cell.draft?.name);
 
 export function analyzeSweep(
   sweepId: string,
@@ -96,14 +96,13 @@ export function analyzeSweep(
       pairName(r.cell),
       r.cell.temperature,
       r.cell.k?.kind ?? "fixed",
-      r.cell.k === undefined ? 0 : r.cell.k.kind === "fixed" ? r.cell.k.k : r.cell.k.kMax,
+      kValue(r.cell.k) ?? 0,
       r.cell.pMin ?? "",
     ].join("|"),
   );
   for (const rs of specGroups.values()) {
     const first = rs[0]!;
-    const k =
-      first.cell.k === undefined ? 0 : first.cell.k.kind === "fixed" ? first.cell.k.k : first.cell.k.kMax;
+    const k = kValue(first.cell.k) ?? 0;
     const spec = rs.map((r) => r.metrics.decodeTps);
     const group: SpeculativeGroup = {
       hostId: first.hostId,
@@ -200,7 +199,7 @@ export function analyzeSweep(
         hostId: r.hostId,
         cellId: r.cellId,
         pair: pairName(r.cell),
-        k: r.cell.k === undefined ? 0 : r.cell.k.kind === "fixed" ? r.cell.k.k : r.cell.k.kMax,
+        k: kValue(r.cell.k) ?? 0,
         promptIndex: r.cell.promptIndex,
         seed: r.cell.seed,
       });

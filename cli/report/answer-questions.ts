@@ -1,5 +1,7 @@
 // The classic lab questions, answered from the sweep's own numbers. Every sentence is assembled from
 // measured or fitted values; where the data for a question is missing the answer says so.
+import { pairLabel } from "../../core/cell.js";
+import { pooledMean } from "../../core/metrics.js";
 import { summarize } from "../../core/stats/summarize.js";
 import { breakEvenAlpha } from "../../core/theory/break-even-alpha.js";
 import { expectedSpeedup, expectedTokensPerStep } from "../../core/theory/expected-speedup.js";
@@ -51,8 +53,7 @@ export function answerQuestions(a: SweepAnalysis): Answer[] {
     for (const key of uniq(a.baselines.map((b) => `${b.hostId}\u0000${b.target}`))) {
       const [hostId = "", target = ""] = key.split("\u0000");
       const groups = a.baselines.filter((b) => b.hostId === hostId && b.target === target);
-      const n = groups.reduce((s, g) => s + g.decodeTps.n, 0);
-      const mean = groups.reduce((s, g) => s + g.decodeTps.mean * g.decodeTps.n, 0) / n;
+      const { mean = Number.NaN, n } = pooledMean(groups.map((g) => g.decodeTps));
       lines.push(
         `${hostId}, ${target}: ${formatNumber(mean, 1)} t/s decode on average over ${n} runs; by temperature: ` +
           groups.map((g) => `T=${g.temperature}: ${formatSummary(g.decodeTps, 1)}`).join("; ") +
@@ -123,8 +124,7 @@ export function answerQuestions(a: SweepAnalysis): Answer[] {
     for (const pair of uniq(a.speculative.map((g) => g.pair))) {
       const gs = a.speculative.filter((g) => g.pair === pair && g.acceptRate.n > 0);
       if (gs.length === 0) continue;
-      const n = gs.reduce((s, g) => s + g.acceptRate.n, 0);
-      const mean = gs.reduce((s, g) => s + g.acceptRate.mean * g.acceptRate.n, 0) / n;
+      const { mean = Number.NaN, n } = pooledMean(gs.map((g) => g.acceptRate));
       lines.push(
         `${pair}: ${formatPct(mean)} of drafted tokens accepted on average over ${n} runs (all hosts, K and temperatures).`,
       );
@@ -224,10 +224,11 @@ export function answerQuestions(a: SweepAnalysis): Answer[] {
       const temps = uniq(a.speculative.filter((g) => g.pair === pair).map((g) => g.temperature)).sort(
         (x, y) => x - y,
       );
-      const byTemp = temps.map((t) => {
-        const gs = a.speculative.filter((g) => g.pair === pair && g.temperature === t && g.acceptRate.n > 0);
-        const n = gs.reduce((s, g) => s + g.acceptRate.n, 0);
-        return { t, n, mean: gs.reduce((s, g) => s + g.acceptRate.mean * g.acceptRate.n, 0) / n };
+      // temperatures where no run reported acceptance are left out (their mean would divide by 0)
+      const byTemp = temps.flatMap((t) => {
+        const gs = a.speculative.filter((g) => g.pair === pair && g.temperature === t);
+        const { mean, n } = pooledMean(gs.map((g) => g.acceptRate));
+        return mean === undefined ? [] : [{ t, n, mean }];
       });
       if (byTemp.length < 2) continue;
       const lo = byTemp[0]!;
@@ -426,9 +427,10 @@ export function answerQuestions(a: SweepAnalysis): Answer[] {
           ? "no estimate (the models' GGUF facts are not stored)"
           : `an estimated ${formatNumber(est, 1)} MiB from the GGUF facts`,
       );
-      lines.push(`${m.target}+${m.draft}: the draft adds ${parts.join(", ")}.`);
+      const pair = pairLabel(m.target, m.draft);
+      lines.push(`${pair}: the draft adds ${parts.join(", ")}.`);
       numbers.push({
-        pair: `${m.target}+${m.draft}`,
+        pair,
         measuredOverheadMib: measured ?? null,
         peakOverheadMib: peak ?? null,
         estimatedOverheadMib: est ?? null,

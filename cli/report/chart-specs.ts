@@ -2,6 +2,7 @@
 // sweep has no data for it, so the report can say so instead of drawing an empty frame.
 import type { TopLevelSpec } from "vega-lite";
 
+import { pooledMean } from "../../core/metrics.js";
 import { expectedSpeedup } from "../../core/theory/expected-speedup.js";
 import { ALIGNED_ACCEPTANCE, bestGroup } from "./answer-questions.js";
 import type { SweepAnalysis } from "./sweep-analysis.js";
@@ -125,14 +126,10 @@ function temperatureAcceptance(a: SweepAnalysis): ChartSpec | undefined {
     const acc0 = at0.reduce((s, g) => s + g.acceptRate.mean, 0) / at0.length;
     const cls = acc0 >= ALIGNED_ACCEPTANCE ? "aligned" : "misaligned";
     for (const t of [...new Set(mine.map((g) => g.temperature))]) {
-      const atT = mine.filter((g) => g.temperature === t);
-      const n = atT.reduce((s, g) => s + g.acceptRate.n, 0);
-      rows.push({
-        pair,
-        alignment: cls,
-        temperature: t,
-        acceptance: atT.reduce((s, g) => s + g.acceptRate.mean * g.acceptRate.n, 0) / n,
-      });
+      const { mean = Number.NaN } = pooledMean(
+        mine.filter((g) => g.temperature === t).map((g) => g.acceptRate),
+      );
+      rows.push({ pair, alignment: cls, temperature: t, acceptance: mean });
     }
   }
   return {

@@ -1,6 +1,7 @@
 // One sweep's hosts side by side: for each (pair, temperature) the same cells' baseline throughput, best K,
 // speedup at that K with its interval, and acceptance, per host. For hardware comparison sweeps
 // (placement every-host), where every host ran the same grid.
+import { pooledMean } from "../../core/metrics.js";
 import { bestGroup } from "./answer-questions.js";
 import type { SweepAnalysis } from "./sweep-analysis.js";
 
@@ -43,14 +44,13 @@ export function compareHosts(a: SweepAnalysis): HostComparison {
       const base = a.baselines.find(
         (b) => b.hostId === hostId && b.target === gs[0]!.target && b.temperature === temperature,
       );
-      const n = gs.reduce((s, g) => s + g.acceptRate.n, 0);
       hosts[hostId] = {
         baselineTps: orNull(base?.decodeTps.mean),
         bestK: best?.k ?? null,
         decodeTpsAtBestK: orNull(best?.decodeTps.mean),
         speedup: orNull(best?.speedup),
         speedupCi95: best?.speedupCi95 ?? null,
-        acceptRate: n === 0 ? null : gs.reduce((s, g) => s + g.acceptRate.mean * g.acceptRate.n, 0) / n,
+        acceptRate: pooledMean(gs.map((g) => g.acceptRate)).mean ?? null,
         n: gs.reduce((s, g) => s + g.decodeTps.n, 0),
       };
     }

@@ -7,7 +7,7 @@
 // Per metric overall: the geometric mean of the group ratios with a paired t interval over groups (the
 // groups differ in level, e.g. K, so ratios are pooled on the log scale); "agree" when that interval
 // contains 1 or lies within 1 ± tolerance.
-import type { Cell } from "../../core/cell.js";
+import { kLabel, pairLabel, type Cell } from "../../core/cell.js";
 import { baselinePartner } from "../../core/plan/baseline-partner.js";
 import { agreeWithinNoise, type Agreement } from "../../core/stats/agree-within-noise.js";
 import { studentTQuantile } from "../../core/stats/student-t.js";
@@ -57,16 +57,13 @@ export interface CompareOptions {
 
 type Valid = StoredResult & { cell: Cell; metrics: NonNullable<StoredResult["metrics"]> };
 
-const kOf = (c: Cell): string =>
-  c.k === undefined ? "" : c.k.kind === "fixed" ? String(c.k.k) : `adaptive${c.k.kMin}-${c.k.kMax}`;
-
 function paramKey(c: Cell): string {
   return [
     c.kind,
     c.engine,
     c.target.name,
     c.draft?.name ?? "",
-    kOf(c),
+    kLabel(c.k),
     c.pMin ?? "",
     c.temperature,
     c.promptHash,
@@ -76,8 +73,8 @@ function paramKey(c: Cell): string {
 }
 
 function label(c: Cell): string {
-  const pair = c.draft === undefined ? c.target.name : `${c.target.name}+${c.draft.name}`;
-  const k = c.kind === "speculative" ? ` K=${kOf(c)}` : "";
+  const pair = pairLabel(c.target.name, c.draft?.name);
+  const k = c.kind === "speculative" ? ` K=${kLabel(c.k)}` : "";
   const conc = c.concurrency === undefined ? "" : ` x${c.concurrency}`;
   return `${c.kind} ${pair}${k}${conc} T=${c.temperature} prompt ${c.promptIndex}`;
 }

@@ -1,5 +1,6 @@
 // The report's tables, from the analysis: baseline throughput, the K and temperature tables of the classic
 // study per host, memory, hosts, invalid cells and greedy mismatches.
+import { pooledMean } from "../../core/metrics.js";
 import type { HostSnapshot } from "../store/store-records.js";
 import { ALIGNED_ACCEPTANCE, bestGroup } from "./answer-questions.js";
 import { formatCi, formatNumber, formatPct } from "./format-number.js";
@@ -88,8 +89,7 @@ export function temperatureTable(a: SweepAnalysis, hostId: string): Table {
       (x, y) => x - y,
     )) {
       const gs = mine.filter((g) => g.pair === pair && g.temperature === t);
-      const n = gs.reduce((s, g) => s + g.acceptRate.n, 0);
-      const acc = n === 0 ? undefined : gs.reduce((s, g) => s + g.acceptRate.mean * g.acceptRate.n, 0) / n;
+      const { mean: acc, n } = pooledMean(gs.map((g) => g.acceptRate));
       const best = bestGroup(gs);
       const fit = a.fits.find((f) => f.hostId === hostId && f.pair === pair && f.temperature === t)?.fit;
       rows.push([

@@ -1,5 +1,6 @@
 // Flat rows of a sweep's results with their cell parameters, for `results list` and `results export`
 // (CSV for spreadsheets and pandas, JSON for scripts). snake_case keys, one row per stored result.
+import { kValue } from "../../core/cell.js";
 import type { StoredResult } from "./store-records.js";
 
 export interface ExportRow {
@@ -56,7 +57,7 @@ export function exportRows(results: StoredResult[]): ExportRow[] {
       kind: c?.kind ?? null,
       target: c?.target.name ?? null,
       draft: c?.draft?.name ?? null,
-      k: c?.k === undefined ? null : c.k.kind === "fixed" ? c.k.k : c.k.kMax,
+      k: kValue(c?.k) ?? null,
       k_adaptive: c?.k === undefined ? null : c.k.kind === "adaptive",
       p_min: c?.pMin ?? null,
       temperature: c?.temperature ?? null,

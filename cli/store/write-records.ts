@@ -3,7 +3,7 @@
 import { sql } from "drizzle-orm";
 import type { BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 
-import type { Cell } from "../../core/cell.js";
+import { kValue, type Cell } from "../../core/cell.js";
 import * as schema from "./schema.js";
 import type { HostSnapshot, ModelRecord, SweepRecord } from "./store-records.js";
 
@@ -90,7 +90,7 @@ export function writeCells(db: Db, sweepId: string, cells: Cell[]): void {
   db.transaction((tx) => {
     ensureSweep(tx, sweepId);
     for (const c of cells) {
-      const k = c.k === undefined ? null : c.k.kind === "fixed" ? c.k.k : c.k.kMax;
+      const k = kValue(c.k) ?? null;
       tx.insert(schema.cells)
         .values({
           sweepId,

@@ -2,6 +2,7 @@
 // responses carry a `timings` object (REFERENCE.md §8.3). `draft_n`/`draft_n_accepted` are present
 // only when something was drafted: their absence is how a silently non-speculative server shows.
 
+import { acceptRate } from "../metrics.js";
 import { dropUndefined } from "./drop-undefined.js";
 import { listMissing } from "./list-missing.js";
 import type { ParseResult } from "./parse-result.js";
@@ -79,15 +80,7 @@ export function parseServerCompletion(json: unknown): ParseResult<ServerCompleti
     nPromptCached: finiteNumber(timings.cache_n),
     nDrafted,
     nAccept,
-    // token counts are whole numbers: a denormal like 8e-323 would otherwise turn the ratio into Infinity
-    acceptRate:
-      nDrafted !== undefined &&
-      Number.isInteger(nDrafted) &&
-      nDrafted > 0 &&
-      nAccept !== undefined &&
-      Number.isInteger(nAccept)
-        ? nAccept / nDrafted
-        : undefined,
+    acceptRate: nDrafted === undefined || nAccept === undefined ? undefined : acceptRate(nAccept, nDrafted),
     speculationEngaged: nDrafted !== undefined && nDrafted > 0,
     stopType,
     stoppedEarly: stopType === undefined ? undefined : !(stopType === "limit" || stopType === "length"),

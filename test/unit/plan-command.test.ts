@@ -44,7 +44,7 @@ describe("specgrid plan", () => {
     expect(error).toBeUndefined();
     expect(stdout).toMatch(/cells by kind/);
     expect(stdout).toMatch(/speculative\s+\d+/);
-    expect(stdout).toMatch(/llama2-13b ← llama2-7b/);
+    expect(stdout).toMatch(/llama2-13b\+llama2-7b/);
     expect(stdout).toMatch(/shards \(\d+\)/);
     expect(stdout).toMatch(/run time: ~.*estimate, not a measurement/);
     expect(stdout).toMatch(/warnings\n {2}- /);

@@ -3,7 +3,7 @@
 // batch (controlledEvaluate); core/sampling decides what survives; both KV caches roll back to the
 // accepted prefix. Not node-llama-cpp's DraftSequenceTokenPredictor: see docs/in-process-engine.md.
 import type { ControlledEvaluateInputItem, LlamaContextSequence, Token } from "node-llama-cpp";
-import type { KPolicy } from "../../../core/cell.js";
+import { kValue, type KPolicy } from "../../../core/cell.js";
 import { filterTopK } from "../../../core/sampling/filter-top-k.js";
 import { createKController } from "../../../core/sampling/k-controller.js";
 import { sampleToken } from "../../../core/sampling/sample-token.js";
@@ -39,7 +39,7 @@ export async function generateSpeculative(
   const greedy = opts.temperature === 0;
   const prng = new SeededPrng(opts.seed);
   const controller = createKController(opts.kPolicy);
-  const kMax = opts.kPolicy.kind === "fixed" ? opts.kPolicy.k : opts.kPolicy.kMax;
+  const kMax = kValue(opts.kPolicy);
   // Greedy steps ask llama.cpp for its argmax token (the same greedy sampler the baseline uses, ties
   // included); sampled steps ask for the top-k map at temperature T and draw in JS.
   const next: NextOptions = greedy

@@ -1,6 +1,13 @@
 // GenerationRecords → CellMetrics (core/metrics.ts), and the validity verdict of DESIGN.md.
-import { createHash } from "node:crypto";
-import type { CellMetrics, CellOutcome, InvalidReason } from "../../../core/metrics.js";
+import {
+  acceptRate,
+  tokensPerStep,
+  tokensSha256,
+  type CellMetrics,
+  type CellOutcome,
+  type InvalidReason,
+} from "../../../core/metrics.js";
+import { dropUndefined } from "../../../core/parsers/drop-undefined.js";
 import type { ParallelRecord } from "./generate-parallel.js";
 import type { GenerationRecord } from "./generation-record.js";
 
@@ -20,7 +27,7 @@ export interface MetricsContext {
 /** One generation (baseline or speculative cell). */
 export function toCellMetrics(record: GenerationRecord, ctx: MetricsContext): CellMetrics {
   const nDecoded = record.tokens.length;
-  const metrics: CellMetrics = {
+  const metrics: CellMetrics = dropUndefined({
     nDecoded,
     decodeMs: record.decodeMs,
     decodeTps: perSecond(nDecoded, record.decodeMs),
@@ -30,7 +37,7 @@ export function toCellMetrics(record: GenerationRecord, ctx: MetricsContext): Ce
       ? { promptTps: perSecond(record.nPrompt - 1, record.promptMs) }
       : {}),
     targetSteps: record.targetSteps,
-    tokensPerStep: record.targetSteps === 0 ? 0 : nDecoded / record.targetSteps,
+    tokensPerStep: tokensPerStep(nDecoded, record.targetSteps),
     targetMs: record.targetMs,
     draftMs: record.draftMs,
     loadMs: ctx.loadMs,
@@ -38,14 +45,15 @@ export function toCellMetrics(record: GenerationRecord, ctx: MetricsContext): Ce
     wallMs: ctx.wallMs,
     tokensSha256: tokensSha256(record.tokens),
     text: ctx.detokenize(record.tokens).slice(0, MAX_TEXT_CHARS),
-  };
+  });
   if (ctx.memoryMib !== undefined) metrics.memoryMib = ctx.memoryMib;
   if (ctx.peakVramMib !== undefined) metrics.peakVramMib = ctx.peakVramMib;
   const spec = record.speculative;
   if (spec) {
     metrics.nDrafted = spec.nDrafted;
     metrics.nAccept = spec.nAccept;
-    metrics.acceptRate = spec.nDrafted === 0 ? 0 : spec.nAccept / spec.nDrafted;
+    const rate = acceptRate(spec.nAccept, spec.nDrafted);
+    if (rate !== undefined) metrics.acceptRate = rate;
     metrics.acceptByPosition = spec.draftedByPosition
       .map((drafted, i) => (drafted === 0 ? undefined : spec.acceptedByPosition[i]! / drafted))
       .filter((rate): rate is number => rate !== undefined);
@@ -93,11 +101,6 @@ export function toParallelMetrics(parallel: ParallelRecord, ctx: MetricsContext)
   // Per-request texts would not fit a result; keep the first request's.
   metrics.text = ctx.detokenize(records[0]?.tokens ?? []).slice(0, MAX_TEXT_CHARS);
   return metrics;
-}
-
-/** sha256 of the comma-joined token ids (core/metrics.ts), for greedy-equivalence checks. */
-export function tokensSha256(tokens: readonly number[]): string {
-  return createHash("sha256").update(tokens.join(",")).digest("hex");
 }
 
 /** The outcome of a cell from its records: invalid when any generation fell short or never speculated. */

@@ -2,7 +2,7 @@
 // Order matters: a failure the tool names in its text (out of memory, vocab, removed flag) outranks the
 // exit status, and truncation is only judged on runs that exited cleanly (rc 0 with the tail lost, §1.5).
 import type { Cell } from "../../../core/cell.js";
-import type { CellMetrics, CellOutcome, InvalidReason } from "../../../core/metrics.js";
+import { acceptRate, type CellMetrics, type CellOutcome, type InvalidReason } from "../../../core/metrics.js";
 import { detectErrors } from "../../../core/parsers/detect-errors.js";
 import { parseCompletion } from "../../../core/parsers/parse-completion.js";
 import { parseParallel } from "../../../core/parsers/parse-parallel.js";
@@ -48,7 +48,11 @@ function parseRun(tool: LlamaCliTool, stdout: string, stderr: string): Parsed {
           promptTps: m.promptTps,
           nDrafted: m.nDrafted,
           nAccept: m.nAccept,
-          acceptRate: m.acceptRate,
+          // from the counts (core/metrics.ts), not the tool's rounded "accept" percentage
+          acceptRate:
+            m.nAccept === undefined || m.nDrafted === undefined
+              ? undefined
+              : acceptRate(m.nAccept, m.nDrafted),
           acceptByPosition: m.acceptByPosition,
           draftMs: m.draftMs,
           targetMs: m.targetMs,

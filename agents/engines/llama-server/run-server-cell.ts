@@ -1,9 +1,8 @@
 // A cell as /completion requests. Single cells send one request; parallel cells keep `concurrency`
 // requests in flight on a server with that many slots and compute aggregate throughput themselves from
 // the responses and the batch's wall time, since the server reports only per-slot rates (§8.7, §14.14).
-import { createHash } from "node:crypto";
 import type { Cell } from "../../../core/cell.js";
-import type { CellMetrics, CellOutcome } from "../../../core/metrics.js";
+import { acceptRate, tokensSha256, type CellMetrics, type CellOutcome } from "../../../core/metrics.js";
 import {
   parseServerCompletion,
   type ServerCompletionMetrics,
@@ -126,8 +125,7 @@ export function serverCellOutcome(
     if (first.nPrompt !== undefined) metrics.nPrompt = first.nPrompt;
     if (first.promptMs !== undefined) metrics.promptMs = first.promptMs;
     if (first.promptTps !== undefined) metrics.promptTps = first.promptTps;
-    if (first.tokens)
-      metrics.tokensSha256 = createHash("sha256").update(first.tokens.join(",")).digest("hex");
+    if (first.tokens) metrics.tokensSha256 = tokensSha256(first.tokens);
     if (first.text !== undefined) metrics.text = first.text.slice(0, TEXT_LIMIT);
   }
   const nDrafted = sum((r) => r.nDrafted ?? 0);
@@ -135,7 +133,8 @@ export function serverCellOutcome(
   if (speculative && nDrafted !== undefined && nAccept !== undefined) {
     metrics.nDrafted = nDrafted;
     metrics.nAccept = nAccept;
-    if (nDrafted > 0) metrics.acceptRate = nAccept / nDrafted;
+    const rate = acceptRate(nAccept, nDrafted);
+    if (rate !== undefined) metrics.acceptRate = rate;
   }
   const missing = rs.some((r) => r.nDecoded === undefined || r.decodeTps === undefined);
   if (missing) {
