@@ -83,7 +83,7 @@ export default class Reproduce extends Command {
         "without --token, reproduce runs on this machine: give the model directory with --models DIR",
         { exit: 2 },
       );
-    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db, args.sweep);
+    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db, { sweepId: args.sweep });
     const stack = embedded
       ? await startEmbeddedStack({
           agents: 1,

@@ -14,7 +14,7 @@ import type { CellResult } from "../../core/metrics.js";
 import { ingestResults } from "./ingest-results.js";
 import { readHosts, readModels, readResults, readSweep, readSweepSummaries } from "./read-store.js";
 import * as schema from "./schema.js";
-import { StoreError } from "./store-error.js";
+import { StoreError, storeUnavailable } from "./store-error.js";
 import type {
   HostSnapshot,
   IngestCounts,
@@ -114,10 +114,74 @@ function checkOwnership(file: string): void {
   }
 }
 
-export function openStore(file: string): Store {
+export interface OpenStoreOptions {
+  /**
+   * Create the file, and its folder, when missing. Only the commands that store results (`results pull`,
+   * `run`, `demo`) create a database; read commands refuse a missing one, so a mistyped --db says so.
+   * @default true
+   */
+  create?: boolean;
+}
+
+// A --db that cannot be opened as a file: a folder, or (for read commands) nothing there yet.
+function checkLocation(file: string, create: boolean): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") throw storeUnavailable(file, err, "open");
+    if (create) return;
+    throw new StoreError(
+      "STORE_MISSING",
+      `no results database at ${file} (nothing was created). Pass --db (or SPECGRID_DB) with the file that ` +
+        "`specgrid results pull` or `specgrid run` wrote: by default .specgrid/results.sqlite, or " +
+        "<out>/specgrid.sqlite after `run` and `demo`.",
+      { file },
+    );
+  }
+  if (st.isDirectory()) {
+    throw new StoreError(
+      "STORE_NOT_FILE",
+      `${file} is a folder, not a results database. Pass --db with a file path, e.g. ${path.join(file, "results.sqlite")}.`,
+      { file },
+    );
+  }
+  if (!create && st.size === 0) {
+    throw new StoreError(
+      "STORE_MISSING",
+      `${file} is empty: it is not a results database yet. Run \`specgrid results pull --db ${file}\` first, ` +
+        "or pass --db with the file that holds your results.",
+      { file },
+    );
+  }
+}
+
+export function openStore(file: string, opts: OpenStoreOptions = {}): Store {
+  checkLocation(file, opts.create ?? true);
   checkOwnership(file);
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const sqlite = new Database(file);
+  try {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  } catch (err) {
+    throw storeUnavailable(file, err, "create the folder of");
+  }
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(file);
+  } catch (err) {
+    throw storeUnavailable(file, err, "open");
+  }
+  // Every write goes through here: a full or failing disk becomes a StoreError naming the file (the
+  // transaction was rolled back, so nothing of the failed call is stored).
+  const writing =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    (...args: A): R => {
+      try {
+        return fn(...args);
+      } catch (err) {
+        throw storeUnavailable(file, err, "write to");
+      }
+    };
   try {
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("synchronous = NORMAL");
@@ -125,10 +189,12 @@ export function openStore(file: string): Store {
     // Several CLI processes (pull, report) may share one file.
     sqlite.pragma("busy_timeout = 5000");
     const db = drizzle(sqlite, { schema });
-    migrate(db, { migrationsFolder: findMigrationsDir() });
-    sqlite
-      .prepare("INSERT INTO store_meta (key, value) VALUES ('db_id', ?) ON CONFLICT(key) DO NOTHING")
-      .run(randomUUID());
+    writing(() => {
+      migrate(db, { migrationsFolder: findMigrationsDir() });
+      sqlite
+        .prepare("INSERT INTO store_meta (key, value) VALUES ('db_id', ?) ON CONFLICT(key) DO NOTHING")
+        .run(randomUUID());
+    })();
     const dbId = sqlite
       .prepare<[], { value: string }>("SELECT value FROM store_meta WHERE key = 'db_id'")
       .get()!.value;
@@ -139,11 +205,11 @@ export function openStore(file: string): Store {
       dbId,
       db,
       sqlite,
-      upsertSweep: (sweep) => writeSweep(db, sweep),
-      upsertHosts: (sweepId, hosts) => writeHosts(db, sweepId, hosts),
-      upsertModels: (models) => writeModels(db, models),
-      upsertCells: (sweepId, cells) => writeCells(db, sweepId, cells),
-      ingestResults: (results) => ingest(results),
+      upsertSweep: writing((sweep: SweepRecord) => writeSweep(db, sweep)),
+      upsertHosts: writing((sweepId: string, hosts: HostSnapshot[]) => writeHosts(db, sweepId, hosts)),
+      upsertModels: writing((models: ModelRecord[]) => writeModels(db, models)),
+      upsertCells: writing((sweepId: string, cells: Cell[]) => writeCells(db, sweepId, cells)),
+      ingestResults: writing((results: CellResult[]) => ingest(results)),
       getSweep: (sweepId) => readSweep(sqlite, sweepId),
       requireSweep: (sweepId) => {
         const sweep = readSweep(sqlite, sweepId);
@@ -167,6 +233,7 @@ export function openStore(file: string): Store {
     return store;
   } catch (err) {
     sqlite.close();
-    throw err;
+    if (err instanceof StoreError) throw err;
+    throw storeUnavailable(file, err, "open");
   }
 }

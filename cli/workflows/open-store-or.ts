@@ -4,10 +4,22 @@
 import { SpecgridError } from "../../core/errors.js";
 import { openStore, type Store } from "../store/open-store.js";
 
-export function openStoreOr(fail: (message: string) => never, file: string, sweepId?: string): Store {
+export interface OpenStoreOrOptions {
+  /** The sweep the command needs; an unknown one fails, listing those the database holds. */
+  sweepId?: string;
+  /** Only commands that store results create a missing database. @default false */
+  create?: boolean;
+}
+
+export function openStoreOr(
+  fail: (message: string) => never,
+  file: string,
+  opts: OpenStoreOrOptions = {},
+): Store {
+  const { sweepId } = opts;
   let store: Store | undefined;
   try {
-    store = openStore(file);
+    store = openStore(file, { create: opts.create ?? false });
     if (sweepId !== undefined) store.requireSweep(sweepId);
     return store;
   } catch (err) {

@@ -16,6 +16,7 @@ import {
 } from "../../core/nats-names.js";
 import { decodeCellResult } from "../../core/wire/index.js";
 import type { Store } from "../store/open-store.js";
+import { StoreError } from "../store/store-error.js";
 import type { IngestCounts } from "../store/store-records.js";
 
 export interface PullOptions {
@@ -128,7 +129,23 @@ export async function pullResults(opts: PullOptions): Promise<PullSummary> {
           m.term();
         }
       }
-      const counts = opts.store.ingestResults(results);
+      let counts: IngestCounts;
+      try {
+        counts = opts.store.ingestResults(results);
+      } catch (err) {
+        // Acks follow the commit, so a batch that could not be stored was not acked: JetStream delivers it
+        // again to the next pull of this database once the ack wait (60 s) has passed.
+        if (err instanceof StoreError)
+          throw new StoreError(
+            "STORE_UNAVAILABLE",
+            `${err.message} None of these ${results.length} results was acknowledged: they stay on ` +
+              `${RESULTS_STREAM}, and \`specgrid results pull\` gets them again once the problem is fixed ` +
+              "(after the 60 s ack wait).",
+            err.details,
+            err,
+          );
+        throw err;
+      }
       for (const m of decoded) m.ack();
       for (const r of results) sweeps.add(r.sweepId);
       summary.received += msgs.length;

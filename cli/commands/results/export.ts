@@ -37,7 +37,7 @@ export default class ResultsExport extends Command {
 
   async run(): Promise<ResultsExportResult> {
     const { flags } = await this.parse(ResultsExport);
-    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db, flags.sweep);
+    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db, { sweepId: flags.sweep });
     try {
       const rows = exportRows(store.results(flags.sweep));
       const text = flags.format === "csv" ? toCsv(rows) : `${JSON.stringify(rows, null, 2)}\n`;

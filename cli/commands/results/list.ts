@@ -40,7 +40,7 @@ export default class ResultsList extends Command {
 
   async run(): Promise<ResultsListResult> {
     const { flags } = await this.parse(ResultsList);
-    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db, flags.sweep);
+    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db, { sweepId: flags.sweep });
     try {
       const sweeps = store.listSweeps(flags.sweep).map((s) => ({
         sweep_id: s.sweepId,

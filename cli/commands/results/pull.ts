@@ -61,7 +61,7 @@ export default class ResultsPull extends Command {
 
   async run(): Promise<ResultsPullResult> {
     const { flags } = await this.parse(ResultsPull);
-    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db);
+    const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db, { create: true });
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
     process.once("SIGINT", onSignal);
