@@ -10,7 +10,7 @@ import type { Cell } from "../../core/cell.js";
 import { cellLimitProblems, type CellLimits } from "../../core/cell-limits.js";
 import { SpecgridError } from "../../core/errors.js";
 import type { CellOutcome, CellResult, InvalidReason } from "../../core/metrics.js";
-import { doneKey, resultMsgId, resultsSubject } from "../../core/nats-names.js";
+import { RESULTS_STREAM, doneKey, resultMsgId, resultsSubject } from "../../core/nats-names.js";
 import { decodeShard, encodeCellResult } from "../../core/wire/nats-payloads.js";
 import type { ShardJob } from "../../core/wire/shard-wire.js";
 import type { Engine, ResolvedModels } from "../engines/engine.js";
@@ -108,10 +108,19 @@ export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSign
     const base = resultMsgId(sweepId, cell.cellId, job.hostId);
     // a failed result may be followed by a successful retry: give it its own id so dedupe keeps both
     const msgID = outcome.status === "failed" ? `${base}.failed-${attempt}` : base;
-    await withRetry(
-      () => deps.js.publish(resultsSubject(sweepId), encodeCellResult(result), { msgID }),
+    // expect the results stream: an ack from anything else (a stream made by hand over the subject) is no
+    // proof the result is stored where the coordinator counts it
+    const ack = await withRetry(
+      () =>
+        deps.js.publish(resultsSubject(sweepId), encodeCellResult(result), {
+          msgID,
+          expect: { streamName: RESULTS_STREAM },
+        }),
       undefined,
     );
+    // a retry after a lost ack is deduped against the first copy; the coordinator reads the stream back
+    // before it calls the sweep done and puts back any counted result the stream no longer holds
+    if (ack.duplicate) log.debug({ cell: cell.cellId, seq: ack.seq }, "result already on the stream");
     if (outcome.status !== "failed") {
       await withRetry(() => deps.done.put(doneKey(sweepId, cell.cellId, job.hostId), deps.hostId), undefined);
     }

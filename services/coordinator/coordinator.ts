@@ -33,6 +33,7 @@ import type {
 } from "../../proto/gen/specgrid/v1/coordinator.js";
 import { AgentRegistry, agentCanRun } from "./agent-registry.js";
 import type { ParseManifestFn, PlanSweepFn, ResolvedTimeouts } from "./coordinator-options.js";
+import { confirmStored } from "./confirm-stored.js";
 import { ensurePoolConsumer } from "./jetstream-setup.js";
 import { placeShards } from "./place-shards.js";
 import type { ProgressCounts, ProgressTracker } from "./progress-tracker.js";
@@ -57,6 +58,9 @@ function newSweepId(name: string): string {
 }
 
 export class Coordinator {
+  /** Sweeps whose completion (durability check) is under way, so it never runs twice at once. */
+  private readonly completing = new Set<string>();
+
   constructor(private readonly d: CoordinatorDeps) {}
 
   async register(req: RegisterRequest): Promise<AgentInfo> {
@@ -257,8 +261,41 @@ export class Coordinator {
     );
   }
 
-  /** Called by the progress tracker when every placement has a result. */
+  /**
+   * Called by the progress tracker when every placement has a result. The sweep is called done only once the
+   * results stream is read back and holds every counted result (lost ones are published again); when that
+   * check cannot finish (NATS down or still electing) the sweep stays running and completion is retried.
+   */
   async complete(rec: SweepRecord, counts: ProgressCounts): Promise<void> {
+    if (this.completing.has(rec.sweepId)) return;
+    this.completing.add(rec.sweepId);
+    try {
+      const confirmed = await confirmStored(
+        {
+          js: this.d.js,
+          jsm: this.d.jsm,
+          logger: this.d.logger,
+          keyOf: (cellId, hostId) => this.d.progress.keyOf(rec.sweepId, cellId, hostId),
+        },
+        rec.sweepId,
+        () => this.d.progress.counted(rec.sweepId),
+      );
+      if (confirmed.restored > 0)
+        this.d.logger.warn(
+          { sweep: rec.sweepId, restored: confirmed.restored },
+          "results lost from the stream were published again before the sweep was called done",
+        );
+    } catch (err) {
+      this.d.logger.warn(
+        { sweep: rec.sweepId, err: err instanceof Error ? err.message : String(err) },
+        "every placement has a result, but the results stream could not be confirmed to hold them; retrying",
+      );
+      return;
+    } finally {
+      this.completing.delete(rec.sweepId);
+    }
+    if (rec.state !== "running") return; // cancelled while the stream was read back
+    counts = this.d.progress.counts(rec.sweepId);
     rec.state = counts.valid + counts.invalid === 0 && counts.failed > 0 ? "failed" : "done";
     rec.finishedAt = new Date().toISOString();
     await this.d.sweeps.save(rec);

@@ -1,6 +1,8 @@
 // Counts results per placement from SPECGRID_RESULTS. The stream is the source of truth: a (re)started
 // coordinator replays it from the start, so progress survives restarts without a second copy. A placement
 // counts once; a later valid result replaces an earlier failed one (a redelivered shard that succeeded).
+// Each counted placement keeps the result it was counted from (and its stream sequence), so the
+// coordinator can check the stream still holds it before it calls a sweep done, and put it back if not.
 import { EventEmitter } from "node:events";
 import type { CellResult } from "../../core/metrics.js";
 import type { SweepEvent } from "../../core/wire/nats-payloads.js";
@@ -9,12 +11,27 @@ import type { SweepRecord } from "./sweep-record.js";
 interface PlacementResult {
   status: CellResult["outcome"]["status"];
   hostId: string;
+  stored?: StoredResult;
+}
+
+/** Where the results stream delivered a counted result from. */
+export interface StoredResult {
+  seq: number;
+  /** Its Nats-Msg-Id, when it had one. */
+  msgId?: string;
+}
+
+/** A counted placement and the message it was counted from (for the durability check at completion). */
+export interface CountedPlacement {
+  key: string;
+  result: CellResult;
+  stored?: StoredResult;
 }
 
 interface SweepProgress {
-  results: Map<string, PlacementResult>;
+  results: Map<string, PlacementResult & { result: CellResult }>;
   /** Results that arrived before the sweep record was known (replay order), applied on track(). */
-  early: CellResult[];
+  early: { result: CellResult; stored?: StoredResult }[];
   /** Kept up to date on every counted result: reading progress is O(hosts), not O(results). */
   counts: ProgressCounts;
 }
@@ -51,22 +68,33 @@ export class ProgressTracker {
     this.records.set(rec.sweepId, rec);
     const p = this.progress(rec.sweepId);
     const early = p.early.splice(0);
-    for (const r of early) await this.add(r);
+    for (const r of early) await this.add(r.result, r.stored);
     await this.checkComplete(rec);
   }
 
-  async add(result: CellResult): Promise<void> {
+  /** Count a result; `stored` is the results-stream message it came from. */
+  async add(result: CellResult, stored?: StoredResult): Promise<void> {
     const p = this.progress(result.sweepId);
     const rec = this.records.get(result.sweepId);
     if (!rec) {
-      p.early.push(result);
+      p.early.push(stored === undefined ? { result } : { result, stored });
       return;
     }
-    const key = `${result.cellId}|${rec.spread ? "any" : result.hostId}`;
+    const key = placementKey(rec, result.cellId, result.hostId);
     const prev = p.results.get(key);
-    if (prev && (prev.status !== "failed" || result.outcome.status === "failed")) return;
+    if (prev && (prev.status !== "failed" || result.outcome.status === "failed")) {
+      // the same placement's result seen again (restored, or republished under another id): a message the
+      // stream holds is the better witness for the durability check than one it may have lost
+      if (stored !== undefined && prev.status === result.outcome.status) prev.stored = stored;
+      return;
+    }
     if (prev) tally(p.counts, prev, -1);
-    const placed = { status: result.outcome.status, hostId: result.hostId };
+    const placed = {
+      status: result.outcome.status,
+      hostId: result.hostId,
+      result,
+      ...(stored === undefined ? {} : { stored }),
+    };
     p.results.set(key, placed);
     tally(p.counts, placed, 1);
     const counts = p.counts;
@@ -83,6 +111,29 @@ export class ProgressTracker {
     };
     this.events.emit("event", event);
     await this.checkComplete(rec);
+  }
+
+  /** Every counted placement of a sweep with the message it was counted from. */
+  counted(sweepId: string): CountedPlacement[] {
+    const p = this.sweeps.get(sweepId);
+    if (!p) return [];
+    return [...p.results].map(([key, r]) => ({
+      key,
+      result: r.result,
+      ...(r.stored === undefined ? {} : { stored: r.stored }),
+    }));
+  }
+
+  /** The placement key of a result in this sweep: the cell for spread, (cell, host) otherwise. */
+  keyOf(sweepId: string, cellId: string, hostId: string): string {
+    const rec = this.records.get(sweepId);
+    return rec ? placementKey(rec, cellId, hostId) : `${cellId}|${hostId}`;
+  }
+
+  /** Tries completion again (after a durability check could not finish). */
+  async recheck(sweepId: string): Promise<void> {
+    const rec = this.records.get(sweepId);
+    if (rec) await this.checkComplete(rec);
   }
 
   /** Whether the placement (cell on host, or cell anywhere for spread) has a result already. */
@@ -103,6 +154,10 @@ export class ProgressTracker {
     const counts = this.counts(rec.sweepId);
     if (counts.done >= rec.placementsTotal) await this.onComplete(rec, counts);
   }
+}
+
+function placementKey(rec: SweepRecord, cellId: string, hostId: string): string {
+  return `${cellId}|${rec.spread ? "any" : hostId}`;
 }
 
 function emptyCounts(): ProgressCounts {

@@ -93,7 +93,11 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
         for await (const m of current) {
           lastSeq = m.seq;
           try {
-            await progress.add(decodeCellResult(m.data));
+            const msgId = m.headers?.get("Nats-Msg-Id");
+            await progress.add(decodeCellResult(m.data), {
+              seq: m.seq,
+              ...(msgId ? { msgId } : {}),
+            });
           } catch (err) {
             logger.warn({ seq: m.seq, err: String(err) }, "skipping an unreadable result message");
           }
@@ -105,6 +109,15 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     }
   };
   const consuming = consumeResults();
+  // a sweep whose completion check could not read the stream back (NATS failing over) is tried again
+  const recheck = setInterval(() => {
+    for (const rec of sweeps.all()) {
+      if (rec.state === "running")
+        progress.recheck(rec.sweepId).catch((err: unknown) => {
+          logger.warn({ sweep: rec.sweepId, err: String(err) }, "completion check failed");
+        });
+    }
+  }, 2_000);
   // a reconnect may land on another cluster node: rebuild the results consumer there (see consumeResults)
   void (async () => {
     for await (const st of nc.status()) {
@@ -154,6 +167,7 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     coordinator,
     async stop() {
       stopped = true;
+      clearInterval(recheck);
       // open watch streams and idle client channels would hold a graceful shutdown forever
       await Promise.race([new Promise<void>((resolve) => server.tryShutdown(() => resolve())), sleep(2_000)]);
       server.forceShutdown();

@@ -124,6 +124,16 @@ describe("clustered NATS", () => {
       `cluster: expected ${expected}, valid ${valid}, duplicated ${duplicated}, lost ${lost} ` +
         `(result messages ${results.length}, sweep ${status.state})`,
     );
+    // results the coordinator found missing from the stream at completion and published again
+    const restored = rt.coordinatorLog.split("result restored to the stream").length - 1;
+    console.log(`cluster: coordinator restored ${restored} result(s) before calling the sweep done`);
+    if (lost > 0 || duplicated > 0) {
+      // what each node holds, and what the coordinator said: enough to tell a lost message from a bad read
+      console.log(
+        `cluster: ${RESULTS_STREAM} per node:\n  ${(await nats.streamStates(RESULTS_STREAM)).join("\n  ")}`,
+      );
+      console.log(`--- coordinator\n${rt.coordinatorLog.slice(-6000)}`);
+    }
     expect(status.state).toBe("done");
     expect(status.done).toBe(expected);
     expect(lost).toBe(0);

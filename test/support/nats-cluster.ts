@@ -33,6 +33,8 @@ export interface TestNatsCluster extends TestNats {
   restartNode(name: string): Promise<void>;
   /** Names of the client connections open on a node, from its monitoring endpoint. */
   connectionNames(name: string): Promise<string[]>;
+  /** Each running node's own view of a stream (messages, last sequence, leader), from its monitoring port. */
+  streamStates(stream: string): Promise<string[]>;
   /** Resolves once the cluster has a JetStream meta leader and every running node answers. */
   waitReady(timeoutMs?: number): Promise<void>;
 }
@@ -184,6 +186,34 @@ export async function startTestNatsCluster(size = 3): Promise<TestNatsCluster> {
       const res = await fetch(`http://127.0.0.1:${byName(name).httpPort}/connz?limit=1024`);
       const body = (await res.json()) as { connections?: { name?: string }[] };
       return (body.connections ?? []).map((c) => c.name ?? "");
+    },
+    async streamStates(stream) {
+      const out: string[] = [];
+      for (const n of running()) {
+        try {
+          const res = await fetch(`http://127.0.0.1:${n.httpPort}/jsz?accounts=true&streams=true`);
+          const body = (await res.json()) as {
+            account_details?: {
+              stream_detail?: {
+                name: string;
+                cluster?: { leader?: string };
+                state?: { messages?: number; last_seq?: number };
+              }[];
+            }[];
+          };
+          const s = body.account_details
+            ?.flatMap((a) => a.stream_detail ?? [])
+            .find((x) => x.name === stream);
+          out.push(
+            s === undefined
+              ? `${n.name}: no ${stream}`
+              : `${n.name}: messages ${s.state?.messages ?? "?"}, last seq ${s.state?.last_seq ?? "?"}, leader ${s.cluster?.leader ?? "?"}`,
+          );
+        } catch (err) {
+          out.push(`${n.name}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      return out;
     },
     async stop() {
       process.off("exit", onExit);
