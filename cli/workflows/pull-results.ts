@@ -3,6 +3,7 @@
 // Messages are acked only after their batch is committed: a crash mid-pull redelivers, and ingest is
 // idempotent, so nothing is lost or stored twice.
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import { connect, nanos } from "@nats-io/transport-node";
 
 import { ConfigError } from "../../core/errors.js";
@@ -35,6 +36,11 @@ export interface PullOptions {
   batchSize?: number;
   /** NATS auth token, when the server needs one. */
   token?: string;
+  /**
+   * How long to keep waiting when the consumer has run dry but the stream leader holds more messages than
+   * it delivered (a cluster replica catching up after a failover). @default 30000
+   */
+  catchUpMs?: number;
 }
 
 export interface PullProgress extends IngestCounts {
@@ -43,6 +49,11 @@ export interface PullProgress extends IngestCounts {
   undecodable: number;
   /** Messages the consumer still has to deliver, as of the last batch. */
   pending: number;
+  /**
+   * Messages the stream leader holds that this consumer had not delivered when the pull stopped (a replica
+   * still catching up): non-zero means pull again.
+   */
+  behind?: number;
 }
 
 export interface PullSummary extends PullProgress {
@@ -85,6 +96,8 @@ export async function pullResults(opts: PullOptions): Promise<PullSummary> {
     pending: 0,
   };
   const sweeps = new Set<string>();
+  const filter = opts.sweepId === undefined ? RESULTS_SUBJECTS : resultsSubject(opts.sweepId);
+  const catchUpDeadline = Date.now() + (opts.catchUpMs ?? 30_000);
   try {
     const jsm = await jetstreamManager(nc);
     try {
@@ -101,7 +114,7 @@ export async function pullResults(opts: PullOptions): Promise<PullSummary> {
     } catch {
       await jsm.consumers.add(RESULTS_STREAM, {
         durable_name: durable,
-        filter_subject: opts.sweepId === undefined ? RESULTS_SUBJECTS : resultsSubject(opts.sweepId),
+        filter_subject: filter,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         ack_wait: nanos(60_000),
@@ -116,7 +129,17 @@ export async function pullResults(opts: PullOptions): Promise<PullSummary> {
       const msgs: JsMsg[] = [];
       const iter = await consumer.fetch({ max_messages: batchSize, expires: Math.max(idleMs, 1000) });
       for await (const m of iter) msgs.push(m);
-      if (msgs.length === 0) break;
+      if (msgs.length === 0) {
+        // a consumer reads its own node's copy of the stream; on a cluster that node may still be catching
+        // up after a failover, so "nothing more" is believed only once the stream leader agrees
+        const behind = await consumerBehind(jsm, durable, filter).catch(() => 0);
+        summary.behind = behind;
+        if (behind > 0 && Date.now() < catchUpDeadline) {
+          await new Promise((r) => setTimeout(r, 250));
+          continue;
+        }
+        break;
+      }
 
       const results: CellResult[] = [];
       const decoded: JsMsg[] = [];
@@ -162,4 +185,18 @@ export async function pullResults(opts: PullOptions): Promise<PullSummary> {
   }
   summary.sweepIds = [...sweeps].sort();
   return summary;
+}
+
+/**
+ * How many of the messages the stream leader holds on `filter` the durable has not delivered yet: the
+ * leader's count (stream info) against the consumer's deliveries.
+ */
+async function consumerBehind(jsm: JetStreamManager, durable: string, filter: string): Promise<number> {
+  const [stream, consumer] = await Promise.all([
+    jsm.streams.info(RESULTS_STREAM, { subjects_filter: filter }),
+    jsm.consumers.info(RESULTS_STREAM, durable),
+  ]);
+  const held = Object.values(stream.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+  // consumer_seq also counts redeliveries: it can only make this smaller, so the pull never waits for nothing
+  return Math.max(0, held - consumer.delivered.consumer_seq);
 }

@@ -37,8 +37,13 @@ export async function storedStatuses(
 ): Promise<Map<string, CellStatus[]>> {
   const subject = resultsSubject(sweepId);
   const out = new Map<string, CellStatus[]>();
+  // the stream leader's count: a consumer reads its own node's copy, and a node that just rejoined after a
+  // failover may still be catching up (it then runs out of messages early). A short read proves nothing,
+  // so it is an error (retried), never a reason to publish results again.
   const info = await d.jsm.streams.info(RESULTS_STREAM, { subjects_filter: subject });
-  if ((info.state.subjects?.[subject] ?? 0) === 0) return out;
+  const expected = info.state.subjects?.[subject] ?? 0;
+  if (expected === 0) return out;
+  let read = 0;
   const consumer = await d.js.consumers.get(RESULTS_STREAM, {
     filter_subjects: subject,
     deliver_policy: DeliverPolicy.All,
@@ -58,6 +63,7 @@ export async function storedStatuses(
   try {
     for await (const m of messages) {
       arm();
+      read++;
       try {
         const r = decodeCellResult(m.data);
         const key = d.keyOf(r.cellId, r.hostId);
@@ -72,6 +78,10 @@ export async function storedStatuses(
     messages.stop();
   }
   if (timedOut) throw new Error(`reading ${subject} back stalled for ${idleMs} ms`);
+  if (read < expected)
+    throw new Error(
+      `read ${read} of the ${expected} messages the stream leader holds on ${subject} (a replica still catching up)`,
+    );
   return out;
 }
 

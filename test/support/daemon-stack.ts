@@ -3,7 +3,7 @@
 // (parsed) for the caller to count server starts and stops. Sweeps go in through the real gRPC client;
 // results come back from the results stream. Real-binary tests and the real-sweep benchmark run on it.
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { startAgent, type RunningAgent } from "../../agents/daemon/agent-daemon.js";
 import type { Engine } from "../../agents/engines/engine.js";
@@ -121,29 +121,64 @@ export async function startDaemonStack(o: DaemonStackOptions): Promise<DaemonSta
   }
 }
 
-/** Every result message of a sweep, straight from the results stream (duplicates included). */
-export async function sweepResults(natsUrl: string, sweepId: string): Promise<CellResult[]> {
+/**
+ * Every result message of a sweep, straight from the results stream (duplicates included). A consumer reads
+ * its own node's copy, and on a cluster a node that rejoined after a failover may still be catching up: a
+ * read shorter than the stream leader's count is retried (for up to `timeoutMs`), so a lagging replica is
+ * not mistaken for a lost result; after that the short read is returned as it is.
+ */
+export async function sweepResults(
+  natsUrl: string,
+  sweepId: string,
+  timeoutMs = 30_000,
+): Promise<CellResult[]> {
   // a cluster's URL is a comma-separated list
   const nc = await connect({ servers: natsLogin(natsUrl).servers });
   try {
-    const js = jetstream(nc);
-    const jsm = await js.jetstreamManager();
-    const info = await jsm.streams.info(RESULTS_STREAM);
-    const out: CellResult[] = [];
-    if (info.state.messages === 0) return out;
-    const consumer = await js.consumers.get(RESULTS_STREAM, {
-      deliver_policy: DeliverPolicy.All,
-      filter_subjects: resultsSubject(sweepId),
-    });
-    const msgs = await consumer.consume();
-    const timer = setTimeout(() => msgs.stop(), 5_000); // no message at all for this sweep
-    for await (const m of msgs) {
-      clearTimeout(timer);
-      if (m.subject === resultsSubject(sweepId)) out.push(decodeCellResult(m.data));
-      if (m.info.pending === 0) break;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const { out, expected } = await readSweepOnce(nc, sweepId);
+        if (out.length >= expected || Date.now() > deadline) return out;
+      } catch (err) {
+        // JetStream still electing a leader on the node this connection reached: try again
+        if (Date.now() > deadline) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 500));
     }
-    return out;
   } finally {
     await nc.close();
   }
+}
+
+async function readSweepOnce(
+  nc: NatsConnection,
+  sweepId: string,
+): Promise<{ out: CellResult[]; expected: number }> {
+  const js = jetstream(nc);
+  const jsm = await js.jetstreamManager();
+  const subject = resultsSubject(sweepId);
+  const info = await jsm.streams.info(RESULTS_STREAM, { subjects_filter: subject });
+  const expected = info.state.subjects?.[subject] ?? 0;
+  const out: CellResult[] = [];
+  if (expected === 0) return { out, expected };
+  const consumer = await js.consumers.get(RESULTS_STREAM, {
+    deliver_policy: DeliverPolicy.All,
+    filter_subjects: subject,
+  });
+  const msgs = await consumer.consume();
+  // a read that stalls (no message for 5 s) ends; the caller's count check decides whether to try again
+  let timer = setTimeout(() => msgs.stop(), 5_000);
+  try {
+    for await (const m of msgs) {
+      clearTimeout(timer);
+      timer = setTimeout(() => msgs.stop(), 5_000);
+      if (m.subject === subject) out.push(decodeCellResult(m.data));
+      if (m.info.pending === 0) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    msgs.stop();
+  }
+  return { out, expected };
 }

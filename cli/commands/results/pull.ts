@@ -97,6 +97,10 @@ export default class ResultsPull extends Command {
           "some sweeps have no cell definitions yet: pull with --token (and --coordinator) so reports can use them",
         );
       }
+      if ((summary.behind ?? 0) > 0)
+        this.warn(
+          `${summary.behind} result(s) on the stream were not delivered yet (a NATS replica still catching up after a failover); run the pull again`,
+        );
       this.log(
         `${summary.received} received: ${summary.inserted} new, ${summary.updated} updated, ${summary.duplicates} already stored` +
           `${summary.undecodable > 0 ? `, ${summary.undecodable} undecodable` : ""} (consumer ${summary.durable})`,
