@@ -1,5 +1,6 @@
 // The agent daemon: register with the coordinator, heartbeat, pull shards from the pools the coordinator
 // names, run them with one engine, drain on stop. Everything it needs is passed in; the CLI builds it.
+import { randomUUID } from "node:crypto";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, type Consumer, type JsMsg } from "@nats-io/jetstream";
@@ -7,6 +8,7 @@ import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { EngineName } from "../../core/cell.js";
+import { SpecgridError } from "../../core/errors.js";
 import { DONE_BUCKET, JOBS_STREAM } from "../../core/nats-names.js";
 import { natsLogin } from "../../core/nats-credentials.js";
 import type { CoordinatorClient } from "../../core/wire/coordinator-client.js";
@@ -68,6 +70,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   for (const p of scan.problems) log.warn({ problem: p }, "model dir problem");
   const models: ModelFile[] = scan.models;
   const backend = await o.engine.describe().catch(() => undefined);
+  // this process's claim on the name: a restarted agent gets a new one, a second agent never shares it
+  const instanceId = randomUUID();
   const registerOnce = async () => {
     const host = await collectHostFacts({
       hostId: name,
@@ -83,10 +87,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       host,
       inventory: { models: inventoryOf(models) },
       slots,
+      instanceId,
     });
     return { res, slots };
   };
-  const { res: registered, slots } = await registerOnce();
+  const { res: registered, slots } = await registerTakingOver(registerOnce, log);
   const agentId = registered.agentId;
   log.info({ agentId, models: models.length, slots }, "registered");
 
@@ -203,10 +208,16 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         agentId,
         runningShards: [...runningShardIds.values()],
         freeSlots: semaphore.available,
+        instanceId,
       });
       if (res.reregister) {
         log.info("coordinator asked to register again");
-        const again = await registerOnce();
+        const again = await registerOnce().catch((err: unknown) => {
+          // another agent holds the name now: stop pulling (its results would be stored as ours) and ask
+          // again at the next heartbeat
+          if (err instanceof SpecgridError && err.code === "AGENT_NAME_TAKEN") setPools([]);
+          throw err;
+        });
         heartbeatMs = again.res.heartbeatMs || heartbeatMs;
         return;
       }
@@ -248,6 +259,26 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       log.info("agent stopped");
     },
   };
+}
+
+/**
+ * Registers; while the coordinator says the name is held by a live agent, keeps trying for one liveness
+ * period (the holder may be this agent's own killed predecessor, not yet noticed dead), then gives up with
+ * the coordinator's message.
+ */
+async function registerTakingOver<T>(register: () => Promise<T>, log: Logger): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      return await register();
+    } catch (err) {
+      if (!(err instanceof SpecgridError) || err.code !== "AGENT_NAME_TAKEN") throw err;
+      const livenessMs = Number(err.details.livenessMs ?? 15_000);
+      if (Date.now() - started > livenessMs + 1_000) throw err;
+      log.warn({ err: err.message }, "name held by a live agent; retrying until it goes silent");
+      await sleep(Math.min(1_000, livenessMs / 3));
+    }
+  }
 }
 
 function shardLabel(m: JsMsg): string {

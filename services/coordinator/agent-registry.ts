@@ -4,6 +4,7 @@
 import type { KV } from "@nats-io/kv";
 import type { AgentInfo, RegisterRequest } from "../../proto/gen/specgrid/v1/coordinator.js";
 import { AgentInfo as PbAgentInfo } from "../../proto/gen/specgrid/v1/coordinator.js";
+import { SpecgridError } from "../../core/errors.js";
 import { assertSubjectToken } from "../../core/nats-names.js";
 
 export interface AgentRecord {
@@ -38,8 +39,27 @@ export class AgentRegistry {
     }
   }
 
+  /**
+   * Registers (or re-registers) an agent. A name is one agent: while an agent process holds it and is live,
+   * another process registering under it (another instance id) is refused with AGENT_NAME_TAKEN, since two
+   * agents merged into one would share one inventory, one host pool and one host id in the results.
+   */
   async register(req: RegisterRequest): Promise<AgentInfo> {
     const agentId = agentIdOf(req.name || req.host?.hostname || "agent");
+    const current = this.agents.get(agentId);
+    const holder = current?.info.instanceId;
+    if (current && this.isAlive(current) && holder !== undefined && holder !== req.instanceId) {
+      const heardMs = this.now() - current.lastSeenMs;
+      const where = current.info.host?.hostname ? ` on host ${current.info.host.hostname}` : "";
+      throw new SpecgridError(
+        "AGENT_NAME_TAKEN",
+        `an agent named "${agentId}" is already registered${where} and alive (heard ${heardMs} ms ago); ` +
+          "two agents under one name would be merged into one host. Start this one with another --name " +
+          `(the default is the host name), or stop the other: a name is free again ${this.livenessMs} ms ` +
+          "after its agent goes silent",
+        { details: { agentId, livenessMs: this.livenessMs } },
+      );
+    }
     const info: AgentInfo = {
       agentId,
       name: req.name,
@@ -49,16 +69,21 @@ export class AgentRegistry {
       lastSeen: new Date(this.now()).toISOString(),
       runningShards: [],
       slots: req.slots,
+      ...(req.instanceId ? { instanceId: req.instanceId } : {}),
     };
     this.agents.set(agentId, { info, lastSeenMs: this.now() });
     await this.persist(info);
     return info;
   }
 
-  /** Returns false when the agent is unknown (it must register again). */
-  async heartbeat(agentId: string, runningShards: string[]): Promise<boolean> {
+  /**
+   * Returns false when the agent is unknown, or the name is now held by another agent process (instance id):
+   * the caller must register again (and is refused while the other one is live).
+   */
+  async heartbeat(agentId: string, runningShards: string[], instanceId?: string): Promise<boolean> {
     const rec = this.agents.get(agentId);
     if (!rec) return false;
+    if (instanceId && rec.info.instanceId && rec.info.instanceId !== instanceId) return false;
     rec.lastSeenMs = this.now();
     rec.info.lastSeen = new Date(rec.lastSeenMs).toISOString();
     rec.info.runningShards = runningShards;

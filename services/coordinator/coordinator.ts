@@ -80,7 +80,7 @@ export class Coordinator {
   }
 
   async heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse> {
-    const known = await this.d.registry.heartbeat(req.agentId, req.runningShards);
+    const known = await this.d.registry.heartbeat(req.agentId, req.runningShards, req.instanceId);
     if (!known) return { pools: [], cancelledSweeps: [], reregister: true, rescanModels: false };
     const rec = this.d.registry.get(req.agentId);
     const pools = new Set<string>([hostPool(req.agentId)]);

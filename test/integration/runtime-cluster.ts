@@ -135,7 +135,15 @@ export class RuntimeCluster {
 
   async startAgent(name: string, models: string[], extra: string[] = []): Promise<AgentProcess> {
     const dir = await this.modelDir(name, models);
-    const argv = [
+    const argv = this.agentArgv(name, dir, extra);
+    const agent = await spawnAgentProcess([process.execPath, ...argv], name, this.client, name);
+    this.agents.push(agent);
+    return agent;
+  }
+
+  /** `agent start` arguments (after node) for an agent of this cluster reading models from `dir`. */
+  agentArgv(name: string, dir: string, extra: string[] = []): string[] {
+    return [
       path.join(repoRoot, "bin/dev.js"),
       "agent",
       "start",
@@ -152,9 +160,6 @@ export class RuntimeCluster {
       "5000",
       ...extra,
     ];
-    const agent = await spawnAgentProcess([process.execPath, ...argv], name, this.client, name);
-    this.agents.push(agent);
-    return agent;
   }
 
   async writeManifest(name: string, body: Record<string, unknown>): Promise<string> {

@@ -1,4 +1,5 @@
 import os from "node:os";
+import { SpecgridError } from "../../../core/errors.js";
 import { Command, Flags } from "@oclif/core";
 import { ENGINE_NAMES, type EngineName } from "../../../core/cell.js";
 import { startAgent } from "../../../agents/daemon/agent-daemon.js";
@@ -109,13 +110,14 @@ export default class AgentStart extends Command {
         ctxMax: flags["max-ctx"],
         promptBytesMax: flags["max-prompt-bytes"],
       },
-    }).catch((err: unknown) =>
-      this.error(
+    }).catch((err: unknown) => {
+      if (err instanceof SpecgridError && err.code === "AGENT_NAME_TAKEN") this.error(err.message, { exit: 2 });
+      return this.error(
         `could not register with the coordinator at ${flags.coordinator}: ${err instanceof Error ? err.message : String(err)}. ` +
           "Check the address, that the coordinator runs, and the token.",
         { exit: 1 },
-      ),
-    );
+      );
+    });
     this.log(`agent ${agent.agentId} registered with ${flags.coordinator}`);
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", resolve);

@@ -35,6 +35,8 @@ export interface RegisterRequest {
   host?: HostFacts | undefined;
   inventory?: InventoryReport | undefined;
   slots: number;
+  /** Random per agent process: tells a re-registering agent from a second one using the same name. */
+  instanceId?: string | undefined;
 }
 
 export interface RegisterResponse {
@@ -52,6 +54,8 @@ export interface HeartbeatRequest {
   agentId: string;
   runningShards: string[];
   freeSlots: number;
+  /** The instance_id the agent registered with; a heartbeat from another instance must register again. */
+  instanceId?: string | undefined;
 }
 
 export interface HeartbeatResponse {
@@ -141,6 +145,8 @@ export interface AgentInfo {
   lastSeen: string;
   runningShards: string[];
   slots: number;
+  /** The agent process that holds this id now (see RegisterRequest.instance_id). */
+  instanceId?: string | undefined;
 }
 
 export interface ListAgentsResponse {
@@ -217,7 +223,7 @@ export const InventoryReport: MessageFns<InventoryReport> = {
 };
 
 function createBaseRegisterRequest(): RegisterRequest {
-  return { name: "", host: undefined, inventory: undefined, slots: 0 };
+  return { name: "", host: undefined, inventory: undefined, slots: 0, instanceId: undefined };
 }
 
 export const RegisterRequest: MessageFns<RegisterRequest> = {
@@ -233,6 +239,9 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
     }
     if (message.slots !== 0) {
       writer.uint32(32).int32(message.slots);
+    }
+    if (message.instanceId !== undefined) {
+      writer.uint32(42).string(message.instanceId);
     }
     return writer;
   },
@@ -282,6 +291,14 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
             message.slots = reader.int32();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.instanceId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -300,6 +317,11 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
       host: isSet(object.host) ? HostFacts.fromJSON(object.host) : undefined,
       inventory: isSet(object.inventory) ? InventoryReport.fromJSON(object.inventory) : undefined,
       slots: isSet(object.slots) ? globalThis.Number(object.slots) : 0,
+      instanceId: isSet(object.instanceId)
+        ? globalThis.String(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.String(object.instance_id)
+        : undefined,
     };
   },
 
@@ -317,6 +339,9 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
     if (message.slots !== 0) {
       obj.slots = Math.round(message.slots);
     }
+    if (message.instanceId !== undefined) {
+      obj.instanceId = message.instanceId;
+    }
     return obj;
   },
 
@@ -331,6 +356,7 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
       ? InventoryReport.fromPartial(object.inventory)
       : undefined;
     message.slots = object.slots ?? 0;
+    message.instanceId = object.instanceId ?? undefined;
     return message;
   },
 };
@@ -516,7 +542,7 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
 };
 
 function createBaseHeartbeatRequest(): HeartbeatRequest {
-  return { agentId: "", runningShards: [], freeSlots: 0 };
+  return { agentId: "", runningShards: [], freeSlots: 0, instanceId: undefined };
 }
 
 export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
@@ -529,6 +555,9 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
     }
     if (message.freeSlots !== 0) {
       writer.uint32(24).int32(message.freeSlots);
+    }
+    if (message.instanceId !== undefined) {
+      writer.uint32(34).string(message.instanceId);
     }
     return writer;
   },
@@ -570,6 +599,14 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
             message.freeSlots = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.instanceId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -599,6 +636,11 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
         : isSet(object.free_slots)
         ? globalThis.Number(object.free_slots)
         : 0,
+      instanceId: isSet(object.instanceId)
+        ? globalThis.String(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.String(object.instance_id)
+        : undefined,
     };
   },
 
@@ -613,6 +655,9 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
     if (message.freeSlots !== 0) {
       obj.freeSlots = Math.round(message.freeSlots);
     }
+    if (message.instanceId !== undefined) {
+      obj.instanceId = message.instanceId;
+    }
     return obj;
   },
 
@@ -624,6 +669,7 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
     message.agentId = object.agentId ?? "";
     message.runningShards = object.runningShards?.map((e) => e) || [];
     message.freeSlots = object.freeSlots ?? 0;
+    message.instanceId = object.instanceId ?? undefined;
     return message;
   },
 };
@@ -1878,6 +1924,7 @@ function createBaseAgentInfo(): AgentInfo {
     lastSeen: "",
     runningShards: [],
     slots: 0,
+    instanceId: undefined,
   };
 }
 
@@ -1906,6 +1953,9 @@ export const AgentInfo: MessageFns<AgentInfo> = {
     }
     if (message.slots !== 0) {
       writer.uint32(64).int32(message.slots);
+    }
+    if (message.instanceId !== undefined) {
+      writer.uint32(74).string(message.instanceId);
     }
     return writer;
   },
@@ -1987,6 +2037,14 @@ export const AgentInfo: MessageFns<AgentInfo> = {
             message.slots = reader.int32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.instanceId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2021,6 +2079,11 @@ export const AgentInfo: MessageFns<AgentInfo> = {
         ? object.running_shards.map((e: any) => globalThis.String(e))
         : [],
       slots: isSet(object.slots) ? globalThis.Number(object.slots) : 0,
+      instanceId: isSet(object.instanceId)
+        ? globalThis.String(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.String(object.instance_id)
+        : undefined,
     };
   },
 
@@ -2050,6 +2113,9 @@ export const AgentInfo: MessageFns<AgentInfo> = {
     if (message.slots !== 0) {
       obj.slots = Math.round(message.slots);
     }
+    if (message.instanceId !== undefined) {
+      obj.instanceId = message.instanceId;
+    }
     return obj;
   },
 
@@ -2068,6 +2134,7 @@ export const AgentInfo: MessageFns<AgentInfo> = {
     message.lastSeen = object.lastSeen ?? "";
     message.runningShards = object.runningShards?.map((e) => e) || [];
     message.slots = object.slots ?? 0;
+    message.instanceId = object.instanceId ?? undefined;
     return message;
   },
 };
