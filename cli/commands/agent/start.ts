@@ -111,7 +111,8 @@ export default class AgentStart extends Command {
         promptBytesMax: flags["max-prompt-bytes"],
       },
     }).catch((err: unknown) => {
-      if (err instanceof SpecgridError && err.code === "AGENT_NAME_TAKEN") this.error(err.message, { exit: 2 });
+      if (err instanceof SpecgridError && err.code === "AGENT_NAME_TAKEN")
+        this.error(err.message, { exit: 2 });
       return this.error(
         `could not register with the coordinator at ${flags.coordinator}: ${err instanceof Error ? err.message : String(err)}. ` +
           "Check the address, that the coordinator runs, and the token.",
