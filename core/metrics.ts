@@ -1,6 +1,7 @@
 // What one cell run measured. One definition, used by every engine, the store and the report;
 // docs/metrics.md explains each field.
 import { createHash } from "node:crypto";
+import type { HostNoise, WarmupRecord } from "./measurement-protocol.js";
 
 export type CellStatus = "ok" | "invalid" | "failed";
 
@@ -61,6 +62,10 @@ export interface CellMetrics {
   tokensSha256?: string;
   /** Generated text (trimmed to a few KB). */
   text?: string;
+  /** The discarded warm-up generation of the load that ran the cell (core/measurement-protocol). */
+  warmup?: WarmupRecord;
+  /** Host noise during the cell and whether it ran under contention (core/measurement-protocol). */
+  noise?: HostNoise;
 }
 
 export interface CellOutcome {

@@ -2,6 +2,7 @@
 // round trip so the store can tell "not measured" from 0.
 import type { CellMetrics, CellOutcome, CellResult, CellStatus, InvalidReason } from "../metrics.js";
 import { SpecgridError } from "../errors.js";
+import type { HostNoise, WarmupRecord } from "../measurement-protocol.js";
 import type * as pb from "../../proto/gen/specgrid/v1/types.js";
 
 const STATUSES: readonly CellStatus[] = ["ok", "invalid", "failed"];
@@ -42,6 +43,41 @@ const OPTIONAL_METRICS = [
   "text",
 ] as const satisfies readonly (keyof CellMetrics & keyof pb.CellMetrics)[];
 
+function noiseToProto(n: HostNoise): pb.HostNoise {
+  return {
+    loadAvg1: n.loadAvg1,
+    cores: n.cores,
+    otherCpuCores: n.otherCpuCores,
+    engineThreads: n.engineThreads,
+    idleCores: n.idleCores,
+    gpuUtilPct: n.gpuUtilPct,
+    smClockMhz: n.smClockMhz,
+    contended: n.contended,
+    contendedReason: n.contendedReason,
+  };
+}
+
+function noiseFromProto(n: pb.HostNoise): HostNoise {
+  const out: HostNoise = {
+    loadAvg1: n.loadAvg1,
+    cores: n.cores,
+    otherCpuCores: n.otherCpuCores,
+    engineThreads: n.engineThreads,
+    idleCores: n.idleCores,
+    contended: n.contended,
+  };
+  if (n.gpuUtilPct !== undefined) out.gpuUtilPct = n.gpuUtilPct;
+  if (n.smClockMhz !== undefined) out.smClockMhz = n.smClockMhz;
+  if (n.contendedReason !== undefined) out.contendedReason = n.contendedReason;
+  return out;
+}
+
+function warmupFromProto(w: pb.Warmup): WarmupRecord {
+  const out: WarmupRecord = { nDecoded: w.nDecoded, wallMs: w.wallMs };
+  if (w.decodeTps !== undefined) out.decodeTps = w.decodeTps;
+  return out;
+}
+
 export function metricsToProto(m: CellMetrics): pb.CellMetrics {
   const out: pb.CellMetrics = {
     nDecoded: m.nDecoded,
@@ -54,6 +90,8 @@ export function metricsToProto(m: CellMetrics): pb.CellMetrics {
   for (const key of OPTIONAL_METRICS) {
     if (m[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = m[key];
   }
+  if (m.warmup !== undefined) out.warmup = { ...m.warmup };
+  if (m.noise !== undefined) out.noise = noiseToProto(m.noise);
   return out;
 }
 
@@ -69,6 +107,8 @@ export function metricsFromProto(m: pb.CellMetrics): CellMetrics {
   for (const key of OPTIONAL_METRICS) {
     if (m[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = m[key];
   }
+  if (m.warmup !== undefined) out.warmup = warmupFromProto(m.warmup);
+  if (m.noise !== undefined) out.noise = noiseFromProto(m.noise);
   return out;
 }
 

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cell } from "../../core/cell.js";
+import { WARMUP_TOKENS } from "../../core/measurement-protocol.js";
 import { LlamaCliEngine } from "../../agents/engines/llama-cli/llama-cli-engine.js";
 import type { LlamaCliTool } from "../../agents/engines/llama-cli/build-cli-argv.js";
 import { probeLlamaBuild, type LlamaBuildProbe } from "../../agents/probe/probe-llama-build.js";
@@ -117,6 +118,32 @@ describe("llama-cli engine on replayed tools", () => {
     expect(runs[0]!.argv).toEqual(
       expect.arrayContaining(["--spec-type", "draft-simple", "--spec-draft-n-max", "4"]),
     );
+  });
+
+  it("a session with planned cells runs one discarded warm-up process first, cut to a few tokens", async () => {
+    const capture = "llama-speculative-simple-n05-k4-t0";
+    await play("llama-speculative-simple", [step(capture), step(capture)]);
+    const c = cell();
+    const before = (await install.invocations()).length;
+    const engine = new LlamaCliEngine({ tool: "llama-speculative-simple", build, timeoutMs: 60_000 });
+    const session = await engine.openSession({
+      key: { engine: "llama-speculative-simple", target: c.target, llama: c.llama },
+      models,
+      cells: [c],
+    });
+    try {
+      const outcome = await session.runCell(c);
+      expect(outcome.status, outcome.message).toBe("ok");
+      const runs = (await install.invocations()).slice(before).filter((i) => i.kind === "run");
+      expect(runs).toHaveLength(2);
+      // the warm-up asked for WARMUP_TOKENS, the cell for its own n_predict
+      expect(runs[0]!.argv.join(" ")).toContain(`-n ${WARMUP_TOKENS}`);
+      expect(runs[1]!.argv.join(" ")).toContain(`-n ${c.nPredict}`);
+      expect(outcome.metrics?.warmup?.nDecoded).toBeGreaterThan(0);
+      expect(outcome.metrics?.warmup?.wallMs).toBeGreaterThan(0);
+    } finally {
+      await session.close();
+    }
   });
 
   it("an old build gets the old spellings", async () => {

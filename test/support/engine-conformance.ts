@@ -3,6 +3,7 @@
 // beside each engine, not here.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cell, CellKind, CellParams, ShardKey } from "../../core/cell.js";
+import { WARMUP_TOKENS } from "../../core/measurement-protocol.js";
 import type { CellMetrics, CellOutcome } from "../../core/metrics.js";
 import type { Engine, EngineSession, ResolvedModels } from "../../agents/engines/engine.js";
 
@@ -66,6 +67,23 @@ export function describeEngineConformance(
       const m = expectMeasured(outcome.metrics, cell.nPredict);
       expect(m.promptMs).toBeGreaterThanOrEqual(0);
       expect(m.nDrafted ?? 0).toBe(0);
+    });
+
+    it("discards one warm-up generation after the load and names it in each result", async () => {
+      const outcome = await session.runCell(fx.cell("speculative"));
+      expect(outcome.status, outcome.message).toBe("ok");
+      const w = outcome.metrics?.warmup;
+      expect(w, "the result names its load's warm-up").toBeDefined();
+      expect(w!.nDecoded).toBeGreaterThan(0);
+      expect(w!.nDecoded).toBeLessThanOrEqual(WARMUP_TOKENS);
+      expect(w!.wallMs).toBeGreaterThan(0);
+      // recorded as a warm-up, not as a cell: a later result of the same load carries the same record
+      // (a cell beyond the plan, or a baseline, may run on a load of its own: warmed up as well)
+      for (const next of [fx.cell("speculative", { seed: 77 }), fx.cell("baseline")]) {
+        const m = (await session.runCell(next)).metrics;
+        if (m?.loadId === outcome.metrics?.loadId) expect(m?.warmup).toEqual(w);
+        else expect(m?.warmup?.nDecoded).toBeGreaterThan(0);
+      }
     });
 
     it("runs a speculative cell with drafted and accepted counts", async () => {

@@ -51,6 +51,16 @@ export class InProcessEngine implements Engine {
       },
       "models loaded",
     );
+    if (session.warmup !== undefined)
+      opts.logger?.info(
+        { loadId: session.loadId, ...session.warmup },
+        "warm-up generation run and discarded",
+      );
+    else
+      opts.logger?.warn(
+        { loadId: session.loadId, problem: session.warmupProblem },
+        "no warm-up generation: the first cell runs cold",
+      );
     return session;
   }
 

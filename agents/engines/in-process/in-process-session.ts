@@ -1,6 +1,7 @@
 // One shard's models loaded once (target, and draft when the shard has one); cells run one at a time on
 // sequences reused across cells (history cleared per generation, contexts recreated only when a parallel
-// cell needs another number of sequences).
+// cell needs another number of sequences). Right after the load, one warm-up generation (a short
+// speculative run where the session has a draft, so both models run) is discarded; every result carries it.
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
@@ -10,6 +11,7 @@ import { RejectedParameterError } from "../../../core/errors.js";
 import { checkDraftCompatibility } from "../../../core/gguf/check-pair.js";
 import { vocabFromMetadata } from "../../../core/gguf/gguf-vocab.js";
 import { checkGgufModelFile } from "../../../core/gguf/read-gguf-header.js";
+import { WARMUP_TOKENS, type WarmupRecord } from "../../../core/measurement-protocol.js";
 import type { CellOutcome } from "../../../core/metrics.js";
 import type { EngineSession, ResolvedModels } from "../engine.js";
 import { generateBaseline } from "./generate-baseline.js";
@@ -47,6 +49,10 @@ export class InProcessSession implements EngineSession {
   readonly order: readonly Cell[];
   /** Names this session's model load in its results. */
   readonly loadId = randomBytes(6).toString("hex");
+  /** The discarded warm-up generation (undefined when it failed or there was nothing to warm up with). */
+  warmup: WarmupRecord | undefined;
+  /** Why the warm-up did not run or failed. */
+  warmupProblem: string | undefined;
 
   private constructor(
     private readonly cfg: InProcessSessionConfig,
@@ -83,7 +89,34 @@ export class InProcessSession implements EngineSession {
       await target.dispose();
       throw err;
     }
-    return new InProcessSession(cfg, target, draft, performance.now() - start);
+    const session = new InProcessSession(cfg, target, draft, performance.now() - start);
+    await session.warmUp();
+    return session;
+  }
+
+  /**
+   * One discarded generation before any cell: the first planned speculative cell (both models run), else
+   * the first planned cell as a baseline, cut to WARMUP_TOKENS.
+   */
+  private async warmUp(): Promise<void> {
+    const model = this.cfg.order.find((c) => c.kind === "speculative" && this.draft) ?? this.cfg.order[0];
+    if (model === undefined) {
+      this.warmupProblem = "no planned cell to warm up with";
+      return;
+    }
+    const cell: Cell = {
+      ...model,
+      kind: model.kind === "parallel" ? "baseline" : model.kind,
+      nPredict: Math.min(WARMUP_TOKENS, model.nPredict),
+      cellId: `warmup-${model.cellId}`,
+    };
+    const outcome = await this.runOne(cell, this.cfg.signal);
+    const m = outcome.metrics;
+    if (outcome.status === "failed" || m === undefined) {
+      this.warmupProblem = outcome.message ?? "the warm-up generation failed";
+      return;
+    }
+    this.warmup = { nDecoded: m.nDecoded, wallMs: m.wallMs, decodeTps: m.decodeTps };
   }
 
   runCell(cell: Cell, signal?: AbortSignal): Promise<CellOutcome> {
@@ -153,6 +186,7 @@ export class InProcessSession implements EngineSession {
       const metrics = parallel
         ? toParallelMetrics(parallel, metricsCtx)
         : toCellMetrics(records[0]!, metricsCtx);
+      if (this.warmup !== undefined) metrics.warmup = this.warmup;
       return toCellOutcome(records, metrics, {
         nPredict: cell.nPredict,
         speculative: kPolicy !== undefined,

@@ -1,10 +1,13 @@
 // The llama.cpp CLI tools as an engine: one process per cell (llama-speculative, llama-speculative-simple,
 // llama-completion, llama-parallel), argv from the probed capability map, no shell. A run whose log lost
 // its tail at exit is run again a bounded number of times and never counted as it is; failures the tool
-// names (out of memory, vocabulary, removed flag) are final on the first try.
+// names (out of memory, vocabulary, removed flag) are final on the first try. Each cell loads its models in
+// its own process, so a warm-up inside it is impossible: the session runs one short, discarded process of
+// its first planned cell at open (page cache, CPU and GPU clocks warm), carried by each result.
 import { randomBytes } from "node:crypto";
 import type { Cell, EngineName } from "../../../core/cell.js";
 import { ConfigError, RejectedParameterError } from "../../../core/errors.js";
+import { WARMUP_TOKENS, type WarmupRecord } from "../../../core/measurement-protocol.js";
 import type { CellOutcome } from "../../../core/metrics.js";
 import type { LlamaBuildProbe } from "../../probe/probe-llama-build.js";
 import type { ToolCapabilities } from "../../probe/tool-capabilities.js";
@@ -60,9 +63,8 @@ export class LlamaCliEngine implements Engine {
         ),
       );
     }
-    return Promise.resolve(
-      new LlamaCliSession(this.opts, probe.path, probe.capabilities, session, this.describe()),
-    );
+    const opened = new LlamaCliSession(this.opts, probe.path, probe.capabilities, session, this.describe());
+    return opened.warmUp().then(() => opened);
   }
 
   dispose(): Promise<void> {
@@ -76,6 +78,7 @@ class LlamaCliSession implements EngineSession {
   readonly order: readonly Cell[];
   private readonly models: ResolvedModels;
   private closed = false;
+  private warmup: WarmupRecord | undefined;
 
   constructor(
     private readonly opts: LlamaCliEngineOptions,
@@ -86,6 +89,36 @@ class LlamaCliSession implements EngineSession {
   ) {
     this.order = session.cells ?? [];
     this.models = session.models;
+  }
+
+  /** One short run of the first planned cell, discarded. */
+  async warmUp(): Promise<void> {
+    const first = this.order[0];
+    if (first === undefined) return;
+    const cell: Cell = { ...first, nPredict: Math.min(WARMUP_TOKENS, first.nPredict) };
+    const log = this.session.logger;
+    let argv: string[];
+    try {
+      argv = buildCliArgv(this.opts.tool, this.binPath, this.caps, cell, this.models);
+    } catch (err) {
+      if (err instanceof RejectedParameterError) return; // the cell fails on its own when it runs
+      throw err;
+    }
+    const run = await runProcess(argv, {
+      timeoutMs: this.opts.timeoutMs ?? 600_000,
+      ...(this.session.signal ? { signal: this.session.signal } : {}),
+      ...(this.opts.env ? { env: this.opts.env } : {}),
+    });
+    const m = readCliRun(this.opts.tool, cell, run).outcome.metrics;
+    if (m === undefined) {
+      log?.warn(
+        { tool: this.opts.tool, exitCode: run.exitCode },
+        "warm-up run failed: the first cell runs cold",
+      );
+      return;
+    }
+    this.warmup = { nDecoded: m.nDecoded, wallMs: m.wallMs, decodeTps: m.decodeTps };
+    log?.info({ tool: this.opts.tool, ...this.warmup }, "warm-up generation run and discarded");
   }
 
   async runCell(cell: Cell, signal?: AbortSignal): Promise<CellOutcome> {
@@ -114,6 +147,7 @@ class LlamaCliSession implements EngineSession {
       if (last.metrics) {
         // every run is a process of its own, hence a load of its own
         last.metrics.loadId = randomBytes(6).toString("hex");
+        if (this.warmup !== undefined) last.metrics.warmup = this.warmup;
         if (vram?.peakVramMib !== undefined) last.metrics.peakVramMib = vram.peakVramMib;
       }
       this.session.logger?.debug(

@@ -7,11 +7,13 @@
 // (p_min, slots), and every cell is checked for drafting no more than its K per step. Every start and stop
 // is logged with its configuration and load time; each result carries the load time and load id of the
 // server that ran it. A server that falls back to no speculation is caught at start (/slots) and per cell
-// (no draft_n), and its cells are invalid with the reason stored.
+// (no draft_n), and its cells are invalid with the reason stored. Every server started serves one short
+// warm-up request, discarded (logged, and carried by each result of that server), before its first cell.
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Cell } from "../../../core/cell.js";
 import { ConfigError, RejectedParameterError, RunFailedError } from "../../../core/errors.js";
+import { WARMUP_TOKENS, type WarmupRecord } from "../../../core/measurement-protocol.js";
 import type { CellOutcome, InvalidReason } from "../../../core/metrics.js";
 import { groupByServer, serverKeyOf, usesDraft } from "../../../core/plan/server-blocks.js";
 import type { LlamaBuildProbe, LlamaToolProbe } from "../../probe/probe-llama-build.js";
@@ -50,6 +52,8 @@ interface RunningServer {
   argv: string[];
   /** Names this load in results and logs. */
   loadId: string;
+  /** The discarded warm-up request it served after starting. */
+  warmup?: WarmupRecord;
   cells: number;
   lastUsed: number;
 }
@@ -193,7 +197,7 @@ class LlamaServerSession implements EngineSession {
       if (err instanceof RejectedParameterError) return; // the cell fails on its own when it runs
       throw err;
     }
-    await this.serverFor(this.keyOf(first), cfg, this.session.signal);
+    await this.serverFor(this.keyOf(first), cfg, first, this.session.signal);
   }
 
   /** The server a cell runs on; in per-request mode K is the shared server's largest planned K. */
@@ -203,7 +207,13 @@ class LlamaServerSession implements EngineSession {
     return { ...cfg, k: Math.max(cfg.k, this.kMaxByKey.get(this.keyOf(cell)) ?? 0) };
   }
 
-  private async serverFor(key: string, cfg: ServerConfig, signal?: AbortSignal): Promise<RunningServer> {
+  /** The running server for a configuration, started (and warmed up with `cell`'s request) when needed. */
+  private async serverFor(
+    key: string,
+    cfg: ServerConfig,
+    cell: Cell,
+    signal?: AbortSignal,
+  ): Promise<RunningServer> {
     const existing = this.servers.get(key);
     // a shared per-request server must draft at least as far as the cell asks
     if (existing?.server.running() && (existing.cfg.k ?? 0) >= (cfg.k ?? 0)) {
@@ -254,6 +264,8 @@ class LlamaServerSession implements EngineSession {
       lastUsed: performance.now(),
     };
     this.servers.set(key, running);
+    const warmup = await this.warmUp(running, cell, signal);
+    if (warmup !== undefined) running.warmup = warmup;
     this.log?.info(
       {
         server: describeServerConfig(cfg),
@@ -266,6 +278,46 @@ class LlamaServerSession implements EngineSession {
       "llama-server started",
     );
     return running;
+  }
+
+  /** One short request like the cell's, discarded: the server's first generation runs cold. */
+  private async warmUp(
+    running: RunningServer,
+    cell: Cell,
+    signal?: AbortSignal,
+  ): Promise<WarmupRecord | undefined> {
+    const warm: Cell = {
+      ...cell,
+      kind: cell.kind === "parallel" ? "baseline" : cell.kind,
+      nPredict: Math.min(WARMUP_TOKENS, cell.nPredict),
+    };
+    const sent = await sendServerCell(
+      {
+        baseUrl: running.server.baseUrl,
+        timeoutMs: this.opts.cellTimeoutMs ?? 600_000,
+        speculative: running.cfg.draft,
+        ...(signal ? { signal } : {}),
+      },
+      warm,
+    );
+    if (sent.kind === "failed") {
+      this.log?.warn(
+        { server: describeServerConfig(running.cfg), loadId: running.loadId, err: sent.message },
+        "warm-up request failed: the server's first cell runs cold",
+      );
+      return undefined;
+    }
+    const m = serverCellOutcome(warm, sent, running.cfg.draft).metrics;
+    const warmup: WarmupRecord = {
+      nDecoded: m?.nDecoded ?? 0,
+      wallMs: sent.wallMs,
+      ...(m?.decodeTps === undefined ? {} : { decodeTps: m.decodeTps }),
+    };
+    this.log?.info(
+      { server: describeServerConfig(running.cfg), loadId: running.loadId, ...warmup },
+      "warm-up generation run and discarded",
+    );
+    return warmup;
   }
 
   private async stopServer(running: RunningServer, reason: string): Promise<void> {
@@ -317,7 +369,7 @@ class LlamaServerSession implements EngineSession {
     }
     let running: RunningServer;
     try {
-      running = await this.serverFor(key, cfg, signal ?? this.session.signal);
+      running = await this.serverFor(key, cfg, cell, signal ?? this.session.signal);
     } catch (err) {
       if (err instanceof RejectedParameterError) return this.failed("rejected-parameter", err.message);
       if (!(err instanceof RunFailedError)) throw err;
@@ -392,6 +444,7 @@ class LlamaServerSession implements EngineSession {
     if (outcome.metrics) {
       outcome.metrics.loadMs = running.server.loadMs;
       outcome.metrics.loadId = running.loadId;
+      if (running.warmup !== undefined) outcome.metrics.warmup = running.warmup;
       if (vram?.peakVramMib !== undefined) outcome.metrics.peakVramMib = vram.peakVramMib;
     }
     if (cfg.draft && running.speculation.engaged === false && outcome.status === "ok") {

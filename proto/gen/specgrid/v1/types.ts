@@ -112,7 +112,30 @@ export interface CellMetrics {
    * Which model load (server start, engine session or tool process) ran the cell: results with the same
    * id shared one load, so distinct ids count the loads of a sweep and load_ms is counted once per id.
    */
-  loadId?: string | undefined;
+  loadId?:
+    | string
+    | undefined;
+  /** The discarded warm-up generation of that load, and the host noise during the cell. */
+  warmup?: Warmup | undefined;
+  noise?: HostNoise | undefined;
+}
+
+export interface Warmup {
+  nDecoded: number;
+  wallMs: number;
+  decodeTps?: number | undefined;
+}
+
+export interface HostNoise {
+  loadAvg1: number;
+  cores: number;
+  otherCpuCores: number;
+  engineThreads: number;
+  idleCores: number;
+  gpuUtilPct?: number | undefined;
+  smClockMhz?: number | undefined;
+  contended: boolean;
+  contendedReason?: string | undefined;
 }
 
 export interface CellOutcome {
@@ -1339,6 +1362,8 @@ function createBaseCellMetrics(): CellMetrics {
     tokensSha256: undefined,
     text: undefined,
     loadId: undefined,
+    warmup: undefined,
+    noise: undefined,
   };
 }
 
@@ -1423,6 +1448,12 @@ export const CellMetrics: MessageFns<CellMetrics> = {
     }
     if (message.loadId !== undefined) {
       writer.uint32(194).string(message.loadId);
+    }
+    if (message.warmup !== undefined) {
+      Warmup.encode(message.warmup, writer.uint32(202).fork()).join();
+    }
+    if (message.noise !== undefined) {
+      HostNoise.encode(message.noise, writer.uint32(210).fork()).join();
     }
     return writer;
   },
@@ -1652,6 +1683,22 @@ export const CellMetrics: MessageFns<CellMetrics> = {
             message.loadId = reader.string();
             continue;
           }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.warmup = Warmup.decode(reader, reader.uint32());
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.noise = HostNoise.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1782,6 +1829,8 @@ export const CellMetrics: MessageFns<CellMetrics> = {
         : isSet(object.load_id)
         ? globalThis.String(object.load_id)
         : undefined,
+      warmup: isSet(object.warmup) ? Warmup.fromJSON(object.warmup) : undefined,
+      noise: isSet(object.noise) ? HostNoise.fromJSON(object.noise) : undefined,
     };
   },
 
@@ -1859,6 +1908,12 @@ export const CellMetrics: MessageFns<CellMetrics> = {
     if (message.loadId !== undefined) {
       obj.loadId = message.loadId;
     }
+    if (message.warmup !== undefined) {
+      obj.warmup = Warmup.toJSON(message.warmup);
+    }
+    if (message.noise !== undefined) {
+      obj.noise = HostNoise.toJSON(message.noise);
+    }
     return obj;
   },
 
@@ -1891,6 +1946,360 @@ export const CellMetrics: MessageFns<CellMetrics> = {
     message.tokensSha256 = object.tokensSha256 ?? undefined;
     message.text = object.text ?? undefined;
     message.loadId = object.loadId ?? undefined;
+    message.warmup = (object.warmup !== undefined && object.warmup !== null)
+      ? Warmup.fromPartial(object.warmup)
+      : undefined;
+    message.noise = (object.noise !== undefined && object.noise !== null)
+      ? HostNoise.fromPartial(object.noise)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWarmup(): Warmup {
+  return { nDecoded: 0, wallMs: 0, decodeTps: undefined };
+}
+
+export const Warmup: MessageFns<Warmup> = {
+  encode(message: Warmup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nDecoded !== 0) {
+      writer.uint32(8).int32(message.nDecoded);
+    }
+    if (message.wallMs !== 0) {
+      writer.uint32(17).double(message.wallMs);
+    }
+    if (message.decodeTps !== undefined) {
+      writer.uint32(25).double(message.decodeTps);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Warmup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWarmup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.nDecoded = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.wallMs = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.decodeTps = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Warmup {
+    return {
+      nDecoded: isSet(object.nDecoded)
+        ? globalThis.Number(object.nDecoded)
+        : isSet(object.n_decoded)
+        ? globalThis.Number(object.n_decoded)
+        : 0,
+      wallMs: isSet(object.wallMs)
+        ? globalThis.Number(object.wallMs)
+        : isSet(object.wall_ms)
+        ? globalThis.Number(object.wall_ms)
+        : 0,
+      decodeTps: isSet(object.decodeTps)
+        ? globalThis.Number(object.decodeTps)
+        : isSet(object.decode_tps)
+        ? globalThis.Number(object.decode_tps)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Warmup): unknown {
+    const obj: any = {};
+    if (message.nDecoded !== 0) {
+      obj.nDecoded = Math.round(message.nDecoded);
+    }
+    if (message.wallMs !== 0) {
+      obj.wallMs = floatToJson(message.wallMs);
+    }
+    if (message.decodeTps !== undefined) {
+      obj.decodeTps = floatToJson(message.decodeTps);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Warmup>, I>>(base?: I): Warmup {
+    return Warmup.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Warmup>, I>>(object: I): Warmup {
+    const message = createBaseWarmup();
+    message.nDecoded = object.nDecoded ?? 0;
+    message.wallMs = object.wallMs ?? 0;
+    message.decodeTps = object.decodeTps ?? undefined;
+    return message;
+  },
+};
+
+function createBaseHostNoise(): HostNoise {
+  return {
+    loadAvg1: 0,
+    cores: 0,
+    otherCpuCores: 0,
+    engineThreads: 0,
+    idleCores: 0,
+    gpuUtilPct: undefined,
+    smClockMhz: undefined,
+    contended: false,
+    contendedReason: undefined,
+  };
+}
+
+export const HostNoise: MessageFns<HostNoise> = {
+  encode(message: HostNoise, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.loadAvg1 !== 0) {
+      writer.uint32(9).double(message.loadAvg1);
+    }
+    if (message.cores !== 0) {
+      writer.uint32(16).int32(message.cores);
+    }
+    if (message.otherCpuCores !== 0) {
+      writer.uint32(25).double(message.otherCpuCores);
+    }
+    if (message.engineThreads !== 0) {
+      writer.uint32(32).int32(message.engineThreads);
+    }
+    if (message.idleCores !== 0) {
+      writer.uint32(41).double(message.idleCores);
+    }
+    if (message.gpuUtilPct !== undefined) {
+      writer.uint32(49).double(message.gpuUtilPct);
+    }
+    if (message.smClockMhz !== undefined) {
+      writer.uint32(57).double(message.smClockMhz);
+    }
+    if (message.contended !== false) {
+      writer.uint32(64).bool(message.contended);
+    }
+    if (message.contendedReason !== undefined) {
+      writer.uint32(74).string(message.contendedReason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HostNoise {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHostNoise();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.loadAvg1 = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.cores = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.otherCpuCores = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.engineThreads = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.idleCores = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.gpuUtilPct = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.smClockMhz = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.contended = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.contendedReason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HostNoise {
+    return {
+      loadAvg1: isSet(object.loadAvg1)
+        ? globalThis.Number(object.loadAvg1)
+        : isSet(object.load_avg1)
+        ? globalThis.Number(object.load_avg1)
+        : 0,
+      cores: isSet(object.cores) ? globalThis.Number(object.cores) : 0,
+      otherCpuCores: isSet(object.otherCpuCores)
+        ? globalThis.Number(object.otherCpuCores)
+        : isSet(object.other_cpu_cores)
+        ? globalThis.Number(object.other_cpu_cores)
+        : 0,
+      engineThreads: isSet(object.engineThreads)
+        ? globalThis.Number(object.engineThreads)
+        : isSet(object.engine_threads)
+        ? globalThis.Number(object.engine_threads)
+        : 0,
+      idleCores: isSet(object.idleCores)
+        ? globalThis.Number(object.idleCores)
+        : isSet(object.idle_cores)
+        ? globalThis.Number(object.idle_cores)
+        : 0,
+      gpuUtilPct: isSet(object.gpuUtilPct)
+        ? globalThis.Number(object.gpuUtilPct)
+        : isSet(object.gpu_util_pct)
+        ? globalThis.Number(object.gpu_util_pct)
+        : undefined,
+      smClockMhz: isSet(object.smClockMhz)
+        ? globalThis.Number(object.smClockMhz)
+        : isSet(object.sm_clock_mhz)
+        ? globalThis.Number(object.sm_clock_mhz)
+        : undefined,
+      contended: isSet(object.contended) ? globalThis.Boolean(object.contended) : false,
+      contendedReason: isSet(object.contendedReason)
+        ? globalThis.String(object.contendedReason)
+        : isSet(object.contended_reason)
+        ? globalThis.String(object.contended_reason)
+        : undefined,
+    };
+  },
+
+  toJSON(message: HostNoise): unknown {
+    const obj: any = {};
+    if (message.loadAvg1 !== 0) {
+      obj.loadAvg1 = floatToJson(message.loadAvg1);
+    }
+    if (message.cores !== 0) {
+      obj.cores = Math.round(message.cores);
+    }
+    if (message.otherCpuCores !== 0) {
+      obj.otherCpuCores = floatToJson(message.otherCpuCores);
+    }
+    if (message.engineThreads !== 0) {
+      obj.engineThreads = Math.round(message.engineThreads);
+    }
+    if (message.idleCores !== 0) {
+      obj.idleCores = floatToJson(message.idleCores);
+    }
+    if (message.gpuUtilPct !== undefined) {
+      obj.gpuUtilPct = floatToJson(message.gpuUtilPct);
+    }
+    if (message.smClockMhz !== undefined) {
+      obj.smClockMhz = floatToJson(message.smClockMhz);
+    }
+    if (message.contended !== false) {
+      obj.contended = message.contended;
+    }
+    if (message.contendedReason !== undefined) {
+      obj.contendedReason = message.contendedReason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HostNoise>, I>>(base?: I): HostNoise {
+    return HostNoise.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HostNoise>, I>>(object: I): HostNoise {
+    const message = createBaseHostNoise();
+    message.loadAvg1 = object.loadAvg1 ?? 0;
+    message.cores = object.cores ?? 0;
+    message.otherCpuCores = object.otherCpuCores ?? 0;
+    message.engineThreads = object.engineThreads ?? 0;
+    message.idleCores = object.idleCores ?? 0;
+    message.gpuUtilPct = object.gpuUtilPct ?? undefined;
+    message.smClockMhz = object.smClockMhz ?? undefined;
+    message.contended = object.contended ?? false;
+    message.contendedReason = object.contendedReason ?? undefined;
     return message;
   },
 };
