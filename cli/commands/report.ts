@@ -14,7 +14,7 @@ export interface ReportCommandResult {
   invalid: number;
   failed: number;
   missing_charts: string[];
-  answers: Array<{ id: string; question: string; lines: string[] }>;
+  answers: Array<{ id: string; question: string; lines: string[]; too_noisy: string[] }>;
   recommendations: string[];
 }
 
@@ -64,7 +64,12 @@ export default class Report extends Command {
         invalid: c.invalid,
         failed: c.failed,
         missing_charts: r.missingCharts,
-        answers: r.answers.map((a) => ({ id: a.id, question: a.question, lines: a.lines })),
+        answers: r.answers.map((a) => ({
+          id: a.id,
+          question: a.question,
+          lines: a.lines,
+          too_noisy: a.tooNoisy,
+        })),
         recommendations: r.recommendations,
       };
     } finally {

@@ -8,12 +8,11 @@ import { baselinePartner } from "../../core/plan/baseline-partner.js";
 import { ratioInterval } from "../../core/stats/ratio-interval.js";
 import { summarizeRate } from "../../core/stats/summarize-rate.js";
 import { summarize } from "../../core/stats/summarize.js";
-import { expectedSpeedup } from "../../core/theory/expected-speedup.js";
-import { fitAlphaC } from "../../core/theory/fit-alpha-c.js";
+import { poolAcceptance } from "../../core/stats/pool-acceptance.js";
+import { analyzeTheory } from "./analyze-theory.js";
 import type { ModelRecord, StoredResult } from "../store/store-records.js";
 import type {
   BaselineGroup,
-  FitGroup,
   GreedyMismatch,
   InvalidEntry,
   MemoryGroup,
@@ -90,6 +89,7 @@ export function analyzeSweep(
   const baselineOf = baselinePartner(baselineCells);
 
   const speculative: SpeculativeGroup[] = [];
+  const runsOf = new Map<SpeculativeGroup, Valid[]>();
   const specGroups = groupBy(specCells, (r) =>
     [
       r.hostId,
@@ -116,8 +116,10 @@ export function analyzeSweep(
       decodeTps: summarizeRate(spec),
       decodeMs: summarize(rs.map((r) => r.metrics.decodeMs)),
       acceptRate: summarize(nums(rs.map((r) => r.metrics.acceptRate))),
+      acceptPooled: poolAcceptance(rs.map((r) => r.metrics)),
       tokensPerStep: summarize(nums(rs.map((r) => r.metrics.tokensPerStep))),
     };
+    runsOf.set(group, rs);
     const base = baselineByGroup.get(
       [first.hostId, first.cell.target.name, first.cell.temperature].join("|"),
     );
@@ -135,25 +137,11 @@ export function analyzeSweep(
     speculative.push(group);
   }
 
-  const fits: FitGroup[] = [];
-  for (const gs of groupBy(
-    speculative.filter((g) => !g.adaptive),
-    (g) => [g.hostId, g.pair, g.temperature].join("|"),
-  ).values()) {
-    const first = gs[0]!;
-    const fit = fitAlphaC(
-      gs.map((g) => ({
-        k: g.k,
-        ...(g.tokensPerStep.n > 0 ? { tokensPerStep: g.tokensPerStep.mean } : {}),
-        ...(g.acceptRate.n > 0 ? { acceptRate: g.acceptRate.mean } : {}),
-        ...(g.speedup === undefined ? {} : { speedup: g.speedup }),
-      })),
-    );
-    fits.push({ hostId: first.hostId, pair: first.pair, temperature: first.temperature, fit });
-    if (fit.alpha !== undefined && fit.c !== undefined) {
-      for (const g of gs) if (g.k >= 1) g.theorySpeedup = expectedSpeedup(fit.alpha, fit.c, g.k);
-    }
-  }
+  const fits = analyzeTheory(
+    speculative,
+    (g) => runsOf.get(g) ?? [],
+    (g) => baselineByGroup.get([g.hostId, g.target, g.temperature].join("|")) ?? [],
+  );
 
   const parallel: ParallelGroup[] = [];
   for (const rs of groupBy(parallelCells, (r) =>
@@ -166,6 +154,7 @@ export function analyzeSweep(
       ...(first.cell.draft === undefined ? {} : { draft: first.cell.draft.name }),
       concurrency: first.cell.concurrency ?? 1,
       aggregateTps: summarizeRate(rs.map((r) => r.metrics.aggregateTps ?? r.metrics.decodeTps)),
+      aggregateTpsValues: rs.map((r) => r.metrics.aggregateTps ?? r.metrics.decodeTps),
     });
   }
 
@@ -189,11 +178,30 @@ export function analyzeSweep(
 
   const greedyMismatches: GreedyMismatch[] = [];
   let greedyChecked = 0;
+  // Repeats of a greedy run reproduce each other's text, and a draft identical to its target cannot
+  // disagree with it: the headline counts distinct comparisons with a different draft.
+  const distinct = new Set<string>();
+  const baselineTexts = new Set<string>();
+  let identicalDraftRuns = 0;
   for (const r of specCells) {
     if (r.cell.temperature !== 0 || r.metrics.tokensSha256 === undefined) continue;
     const base = baselineOf(r);
     if (base?.metrics.tokensSha256 === undefined) continue;
     greedyChecked++;
+    const k = r.cell.k === undefined ? 0 : r.cell.k.kind === "fixed" ? r.cell.k.k : r.cell.k.kMax;
+    if (r.cell.draft !== undefined && r.cell.draft.sha256 === r.cell.target.sha256) identicalDraftRuns++;
+    else {
+      distinct.add(
+        [
+          r.hostId,
+          r.cell.draft?.sha256 ?? r.cell.draft?.name ?? "",
+          k,
+          base.metrics.tokensSha256,
+          r.metrics.tokensSha256,
+        ].join("|"),
+      );
+      baselineTexts.add(base.metrics.tokensSha256);
+    }
     if (base.metrics.tokensSha256 !== r.metrics.tokensSha256) {
       greedyMismatches.push({
         hostId: r.hostId,
@@ -225,6 +233,11 @@ export function analyzeSweep(
     memory,
     greedyMismatches,
     greedyChecked,
+    greedy: {
+      distinct: distinct.size,
+      identicalDraftRuns,
+      distinctBaselineTexts: baselineTexts.size,
+    },
   };
 }
 

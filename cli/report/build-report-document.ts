@@ -70,7 +70,10 @@ export function buildReportDocument(input: ReportInput): ReportDocument {
   blocks.push({ kind: "heading", level: 1, text: "Answers" });
   for (const ans of answers) {
     blocks.push({ kind: "heading", level: 2, text: ans.question });
-    blocks.push({ kind: "list", items: ans.lines });
+    blocks.push({
+      kind: "list",
+      items: [...ans.lines, ...ans.tooNoisy.map((why) => `Too noisy to answer from: ${why}.`)],
+    });
   }
   blocks.push({ kind: "heading", level: 1, text: "Recommendations for production" });
   blocks.push(
@@ -103,9 +106,17 @@ export function buildReportDocument(input: ReportInput): ReportDocument {
       text: "No temperature-0 speculative result had a baseline with a token hash to compare with: not checked.",
     });
   } else if (a.greedyMismatches.length === 0) {
+    const g = a.greedy;
     blocks.push({
       kind: "paragraph",
-      text: `All ${a.greedyChecked} greedy speculative outputs match their baseline's tokens.`,
+      text:
+        g.distinct === 0
+          ? `Only drafts identical to their target were checked (${g.identicalDraftRuns} runs): they cannot disagree with it, so greedy losslessness is not shown by this sweep.`
+          : `${g.distinct} distinct greedy comparisons (different draft, K or text; against ${g.distinctBaselineTexts} distinct baseline output(s)) all match their baseline's tokens. ` +
+            `${a.greedyChecked} runs were checked in all; repeats that reproduce the same texts count once` +
+            (g.identicalDraftRuns > 0
+              ? `, and ${g.identicalDraftRuns} runs whose draft is the target itself are left out of that count.`
+              : "."),
     });
   } else {
     blocks.push({

@@ -2,8 +2,6 @@
 // sweep has no data for it, so the report can say so instead of drawing an empty frame.
 import type { TopLevelSpec } from "vega-lite";
 
-import { pooledMean } from "../../core/metrics.js";
-import { expectedSpeedup } from "../../core/theory/expected-speedup.js";
 import { ALIGNED_ACCEPTANCE, bestGroup } from "./answer-questions.js";
 import type { SweepAnalysis } from "./sweep-analysis.js";
 
@@ -33,21 +31,19 @@ function kThroughput(a: SweepAnalysis): ChartSpec | undefined {
       hi: finite(g.decodeTps.ci95[1]),
     });
   }
-  const kMax = Math.max(...fixed.map((g) => g.k));
-  for (const f of a.fits) {
+  // the theory at each measured K: E(α, K) / (K·c + v(K)) with measured costs where recorded, fitted otherwise
+  for (const g of fixed) {
     const base = a.baselines.find(
-      (b) => b.hostId === f.hostId && f.pair.startsWith(`${b.target}+`) && b.temperature === f.temperature,
+      (b) => b.hostId === g.hostId && b.target === g.target && b.temperature === g.temperature,
     );
-    if (base === undefined || f.fit.alpha === undefined || f.fit.c === undefined) continue;
-    for (let k = 1; k <= kMax; k++) {
-      rows.push({
-        layer: "theory",
-        host: f.hostId,
-        series: `${f.pair} T=${f.temperature}`,
-        k,
-        tps: base.decodeTps.mean * expectedSpeedup(f.fit.alpha, f.fit.c, k),
-      });
-    }
+    if (base === undefined || g.theorySpeedup === undefined) continue;
+    rows.push({
+      layer: "theory",
+      host: g.hostId,
+      series: `${g.pair} T=${g.temperature}`,
+      k: g.k,
+      tps: base.decodeTps.mean * g.theorySpeedup,
+    });
   }
   for (const b of a.baselines) {
     rows.push({
@@ -66,7 +62,7 @@ function kThroughput(a: SweepAnalysis): ChartSpec | undefined {
   return {
     name: "k-throughput",
     title:
-      "Draft length K vs decode throughput (points: measured with 95% CI; dashed: theory at fitted α, c; grey: baseline)",
+      "Draft length K vs decode throughput (points: measured with 95% CI; dashed: theory E/(K·c + v(K)), measured α, c, v(K) where recorded, fitted otherwise; grey: baseline)",
     spec: {
       $schema: SCHEMA,
       data: { values: rows },
@@ -115,27 +111,30 @@ function kThroughput(a: SweepAnalysis): ChartSpec | undefined {
 }
 
 function temperatureAcceptance(a: SweepAnalysis): ChartSpec | undefined {
-  const gs = a.speculative.filter((g) => g.acceptRate.n > 0);
-  if (gs.length === 0) return undefined;
-  const pairs = [...new Set(gs.map((g) => g.pair))];
+  // α per token (K-free): accepted/drafted falls with K by construction, so a mean over K would mix them
+  const fits = a.fits.filter((f) => f.alpha !== undefined);
+  if (fits.length === 0) return undefined;
+  const pairs = [...new Set(fits.map((f) => f.pair))];
   const rows: Array<Record<string, string | number>> = [];
+  const meanAlpha = (fs: typeof fits): number => fs.reduce((s, f) => s + f.alpha!, 0) / fs.length;
   for (const pair of pairs) {
-    const mine = gs.filter((g) => g.pair === pair);
-    const t0 = Math.min(...mine.map((g) => g.temperature));
-    const at0 = mine.filter((g) => g.temperature === t0);
-    const acc0 = at0.reduce((s, g) => s + g.acceptRate.mean, 0) / at0.length;
-    const cls = acc0 >= ALIGNED_ACCEPTANCE ? "aligned" : "misaligned";
-    for (const t of [...new Set(mine.map((g) => g.temperature))]) {
-      const { mean = Number.NaN } = pooledMean(
-        mine.filter((g) => g.temperature === t).map((g) => g.acceptRate),
-      );
-      rows.push({ pair, alignment: cls, temperature: t, acceptance: mean });
+    const mine = fits.filter((f) => f.pair === pair);
+    const t0 = Math.min(...mine.map((f) => f.temperature));
+    const cls =
+      meanAlpha(mine.filter((f) => f.temperature === t0)) >= ALIGNED_ACCEPTANCE ? "aligned" : "misaligned";
+    for (const t of [...new Set(mine.map((f) => f.temperature))]) {
+      rows.push({
+        pair,
+        alignment: cls,
+        temperature: t,
+        acceptance: meanAlpha(mine.filter((f) => f.temperature === t)),
+      });
     }
   }
   return {
     name: "temperature-acceptance",
     title:
-      "Temperature vs acceptance rate per pair (aligned and misaligned side by side; mean over hosts and K)",
+      "Temperature vs per-token acceptance α per pair (aligned and misaligned side by side; mean over hosts; α measured from accepted-by-position where recorded, fitted otherwise)",
     spec: {
       $schema: SCHEMA,
       data: { values: rows },
@@ -149,7 +148,7 @@ function temperatureAcceptance(a: SweepAnalysis): ChartSpec | undefined {
           y: {
             field: "acceptance",
             type: "quantitative",
-            title: "accepted / drafted",
+            title: "α (per-token acceptance)",
             scale: { domain: [0, 1] },
           },
           color: { field: "pair", type: "nominal" },

@@ -14,6 +14,12 @@ export function recommend(a: SweepAnalysis, answers: Answer[]): string[] {
     const paying = temps
       .map((t) => ({ t, best: bestGroup(groups.filter((g) => g.temperature === t)) }))
       .filter((b) => b.best?.speedupCi95 !== undefined && b.best.speedupCi95[0] > 1);
+    if (groups.every((g) => g.noneAccepted === true)) {
+      out.push(
+        `${hostId}, ${pair}: do not enable speculative decoding: the target accepted none of the draft's tokens in any setting.`,
+      );
+      continue;
+    }
     if (paying.length === 0) {
       const overall = bestGroup(groups);
       out.push(
@@ -35,18 +41,33 @@ export function recommend(a: SweepAnalysis, answers: Answer[]): string[] {
     );
   }
   const batching = answers.find((x) => x.id === "batching");
-  for (const hostId of [...new Set(batching?.numbers.map((n) => String(n.hostId)) ?? [])]) {
-    const gains = batching!.numbers.filter((n) => n.hostId === hostId);
-    const losing = gains.filter((g) => typeof g.gain === "number" && g.gain < 1);
+  const batchKeys = [
+    ...new Set(
+      batching?.numbers.map((n) => `${String(n.hostId)}\u0000${String(n.target)}\u0000${String(n.draft)}`) ??
+        [],
+    ),
+  ];
+  for (const key of batchKeys) {
+    const [hostId = "", target = "", draft = ""] = key.split("\u0000");
+    const gains = batching!.numbers.filter(
+      (n) => n.hostId === hostId && n.target === target && n.draft === draft,
+    );
+    // a gain counts only where its interval settles the side of 1
+    const losing = gains.filter((g) => typeof g.gainCiHigh === "number" && g.gainCiHigh < 1);
+    const keeping = gains.filter((g) => typeof g.gainCiLow === "number" && g.gainCiLow > 1);
     if (losing.length > 0) {
       out.push(
-        `${hostId}: under batching, run without the draft from ${String(losing[0]!.concurrency)} concurrent sequences ` +
-          `(the draft gives ${formatNumber(losing[0]!.gain as number)}x there).`,
+        `${hostId}, ${target}+${draft}: under batching, run without the draft from ${String(losing[0]!.concurrency)} concurrent sequences ` +
+          `(the draft gives ${formatNumber(losing[0]!.gain as number)}x there, 95% CI ${formatCi([losing[0]!.gainCiLow as number, losing[0]!.gainCiHigh as number])}).`,
+      );
+    } else if (keeping.length > 0 && keeping.length === gains.length) {
+      const last = keeping[keeping.length - 1]!;
+      out.push(
+        `${hostId}, ${target}+${draft}: keep the draft under batching up to ${String(last.concurrency)} sequences (still ${formatNumber(last.gain as number)}x).`,
       );
     } else if (gains.length > 0) {
-      const last = gains[gains.length - 1]!;
       out.push(
-        `${hostId}: keep the draft under batching up to ${String(last.concurrency)} sequences (still ${formatNumber(last.gain as number)}x).`,
+        `${hostId}, ${target}+${draft}: no batching advice: the gain's interval contains 1 at some concurrency (too noisy or no difference; add repeats).`,
       );
     }
   }

@@ -1,6 +1,5 @@
 // The report's tables, from the analysis: baseline throughput, the K and temperature tables of the classic
 // study per host, memory, hosts, invalid cells and greedy mismatches.
-import { pooledMean } from "../../core/metrics.js";
 import type { HostSnapshot } from "../store/store-records.js";
 import { ALIGNED_ACCEPTANCE, bestGroup } from "./answer-questions.js";
 import { formatCi, formatNumber, formatPct } from "./format-number.js";
@@ -59,7 +58,11 @@ export function kTable(a: SweepAnalysis, hostId: string): Table {
       "speedup",
       "speedup 95% CI",
       "theory",
-      "acceptance",
+      "theory from",
+      "acceptance (pooled)",
+      "accepted / drafted",
+      "acceptance (per-run mean)",
+      "α (accepted-by-position)",
       "tokens/step",
     ],
     rows: a.speculative
@@ -72,10 +75,16 @@ export function kTable(a: SweepAnalysis, hostId: string): Table {
         formatNumber(g.decodeTps.mean),
         formatCi(g.decodeTps.ci95),
         String(g.decodeTps.n),
-        formatNumber(g.speedup),
+        g.noneAccepted === true
+          ? `${formatNumber(g.speedup)} (0 accepted: noise, not a speedup)`
+          : formatNumber(g.speedup),
         formatCi(g.speedupCi95),
         formatNumber(g.theorySpeedup),
+        g.theorySource ?? "",
+        formatPct(g.acceptPooled.rate),
+        `${g.acceptPooled.nAccept} / ${g.acceptPooled.nDrafted}`,
         formatPct(g.acceptRate.mean),
+        formatNumber(g.alphaByPosition?.alpha, 3),
         formatNumber(g.tokensPerStep.mean),
       ]),
   };
@@ -89,20 +98,21 @@ export function temperatureTable(a: SweepAnalysis, hostId: string): Table {
       (x, y) => x - y,
     )) {
       const gs = mine.filter((g) => g.pair === pair && g.temperature === t);
-      const { mean: acc, n } = pooledMean(gs.map((g) => g.acceptRate));
+      const n = gs.reduce((s, g) => s + g.acceptPooled.runs, 0);
       const best = bestGroup(gs);
-      const fit = a.fits.find((f) => f.hostId === hostId && f.pair === pair && f.temperature === t)?.fit;
+      const fit = a.fits.find((f) => f.hostId === hostId && f.pair === pair && f.temperature === t);
       rows.push([
         pair,
         String(t),
-        formatPct(acc),
-        String(n),
         formatNumber(fit?.alpha, 3),
+        fit?.alphaSource === undefined ? "" : `${fit.alphaSource} (${fit.alphaFrom ?? ""})`,
+        String(n),
         best === undefined ? "n/a" : String(best.k),
+        formatPct(best?.acceptPooled.rate),
         formatNumber(best?.decodeTps.mean),
         formatNumber(best?.speedup),
         formatCi(best?.speedupCi95),
-        acc === undefined ? "" : acc >= ALIGNED_ACCEPTANCE ? "aligned" : "misaligned",
+        fit?.alpha === undefined ? "" : fit.alpha >= ALIGNED_ACCEPTANCE ? "aligned" : "misaligned",
       ]);
     }
   }
@@ -110,10 +120,11 @@ export function temperatureTable(a: SweepAnalysis, hostId: string): Table {
     headers: [
       "pair",
       "T",
-      "acceptance",
-      "n",
-      "fitted α",
+      "α",
+      "α from",
+      "runs",
       "best K",
+      "acceptance at best K (pooled)",
       "t/s at best K",
       "speedup",
       "speedup 95% CI",

@@ -4,7 +4,10 @@
 import type { RatioMethod } from "../../core/stats/ratio-interval.js";
 import type { RateSummary } from "../../core/stats/summarize-rate.js";
 import type { Summary } from "../../core/stats/summarize.js";
+import type { PooledAcceptance } from "../../core/stats/pool-acceptance.js";
 import type { AlphaCFit } from "../../core/theory/fit-alpha-c.js";
+import type { GeometricAlpha } from "../../core/theory/geometric-alpha.js";
+import type { MeasuredCost } from "../../core/theory/measured-cost.js";
 
 export interface InvalidEntry {
   hostId: string;
@@ -36,7 +39,10 @@ export interface SpeculativeGroup {
   pMin?: number;
   decodeTps: RateSummary;
   decodeMs: Summary;
+  /** Per-run acceptance rates (secondary: a short run weighs like a long one). */
   acceptRate: Summary;
+  /** The headline acceptance: Σ accepted / Σ drafted over the group's runs (one host, pair, K, temperature). */
+  acceptPooled: PooledAcceptance;
   tokensPerStep: Summary;
   /** Geometric mean of the paired speculative / baseline decode t/s ratios on the same host, target and
    * temperature (ratio of geometric means when unpaired). */
@@ -45,15 +51,43 @@ export interface SpeculativeGroup {
   speedupCi95?: [number, number];
   /** paired-log-t when every speculative run had its baseline partner, welch-log-t otherwise. */
   speedupMethod?: RatioMethod;
-  /** The theory's speedup at the fitted α and c of this (host, pair, temperature). */
+  /** α from this group's accepted-by-position (A / (A + R)), where the engine recorded it. */
+  alphaByPosition?: GeometricAlpha;
+  /** Draft cost c and verification cost v(K) from this group's recorded draft and target times. */
+  cost?: MeasuredCost;
+  /** The theory's speedup E(α, K) / (K·c + v(K)) at this (host, pair, temperature)'s α and this group's costs. */
   theorySpeedup?: number;
+  /** measured: α from accepted-by-position and c, v(K) from recorded times; fitted: any of them fitted. */
+  theorySource?: Source;
+  /** Pooled acceptance is exactly 0: the draft cannot have paid, whatever the timing ratio says. */
+  noneAccepted?: boolean;
 }
+
+/** Whether a figure was measured from recorded counts and times or fitted to other figures. */
+export type Source = "measured" | "fitted";
 
 export interface FitGroup {
   hostId: string;
   pair: string;
   temperature: number;
+  /** The least-squares fit of α (tokens per step or acceptance) and c (speedups). */
   fit: AlphaCFit;
+  /** The α the answers use: measured from accepted-by-position (pooled over K) where recorded, else fit.alpha. */
+  alpha?: number;
+  alphaSource?: Source;
+  /** What α came from. */
+  alphaFrom?: "accepted-by-position" | "tokensPerStep" | "acceptRate";
+  /** The α the theory's speedups use with c: alpha when c is measured, fit.alpha when c is fitted. */
+  theoryAlpha?: number;
+  theoryAlphaSource?: Source;
+  /** Draft cost per token in target passes: measured from the recorded times (all K pooled), else fit.c. */
+  c?: number;
+  cSource?: Source;
+  /** Measured verification cost per K (target passes per K + 1 position step). */
+  vByK: Record<number, number>;
+  /** Best K of the theory: among the measured K with measured costs, else the fit's best K. */
+  bestK?: number;
+  bestKSpeedup?: number;
 }
 
 export interface ParallelGroup {
@@ -62,6 +96,8 @@ export interface ParallelGroup {
   draft?: string;
   concurrency: number;
   aggregateTps: RateSummary;
+  /** The runs' aggregate t/s, for the batching gain's interval. */
+  aggregateTpsValues: number[];
 }
 
 export interface MemoryGroup {
@@ -98,4 +134,12 @@ export interface SweepAnalysis {
   greedyMismatches: GreedyMismatch[];
   /** Greedy speculative results that had a baseline to compare with. */
   greedyChecked: number;
+  greedy: {
+    /** Distinct (host, draft, K, baseline text, speculative text) comparisons, identical drafts left out. */
+    distinct: number;
+    /** Runs whose draft is the target itself (same sha256): they cannot disagree, so they are not counted. */
+    identicalDraftRuns: number;
+    /** Distinct baseline outputs those comparisons were made against. */
+    distinctBaselineTexts: number;
+  };
 }

@@ -21,3 +21,13 @@ export function expectedSpeedup(alpha: number, c: number, k: number): number {
   checkInputs(alpha, k, c);
   return expectedTokensPerStep(alpha, k) / (k * c + 1);
 }
+
+/**
+ * The theory with measured costs: E(α, K) / (K·c + v), c = draft cost per token and v = cost of the K + 1
+ * position verification pass, both in target passes (core/theory/measured-cost.ts). v = 1 is the textbook.
+ */
+export function expectedSpeedupWithVerify(alpha: number, c: number, v: number, k: number): number {
+  checkInputs(alpha, k, c);
+  if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`v must be a finite number > 0 (got ${v})`);
+  return expectedTokensPerStep(alpha, k) / (k * c + v);
+}

@@ -106,18 +106,42 @@ describe("writeReport", () => {
     expect(rows.length).toBeGreaterThan(1);
     expect(md).toContain(`T=0: ${formatSummary(summarize(rows), 1)}`);
 
-    // Mean acceptance of each pair over valid results, pooled.
+    // Acceptance pooled per (host, pair, K, temperature): Σ accepted / Σ drafted over the stored rows.
     const acc = store.sqlite
-      .prepare<[], { pair: string; mean: number }>(
-        `SELECT c.target_name || '+' || c.draft_name AS pair, AVG(r.accept_rate) AS mean
+      .prepare<[], { host: string; pair: string; k: number; t: number; a: number; d: number; runs: number }>(
+        `SELECT r.host_id AS host, c.target_name || '+' || c.draft_name AS pair, c.k AS k, c.temperature AS t,
+                SUM(r.n_accept) AS a, SUM(r.n_drafted) AS d, COUNT(*) AS runs
            FROM results r JOIN cells c USING (sweep_id, cell_id)
-          WHERE c.kind = 'speculative' AND r.status = 'ok' GROUP BY pair`,
+          WHERE c.kind = 'speculative' AND r.status = 'ok' GROUP BY host, pair, k, t`,
       )
       .all();
-    for (const a of acc)
-      expect(md).toContain(`${a.pair}: ${(a.mean * 100).toFixed(1)}% of drafted tokens accepted`);
+    expect(acc.length).toBeGreaterThan(10);
+    const answer = report.answers.find((x) => x.id === "acceptance")!;
+    for (const row of acc) {
+      const n = answer.numbers.find(
+        (x) => x.hostId === row.host && x.pair === row.pair && x.k === row.k && x.temperature === row.t,
+      );
+      expect(n, `${row.host} ${row.pair} K=${row.k} T=${row.t}`).toBeDefined();
+      expect(n!.pooledAcceptRate).toBe(row.a / row.d);
+      expect(md).toContain(
+        `K=${row.k} ${((row.a / row.d) * 100).toFixed(1)}% (${row.a}/${row.d} drafted tokens, ${row.runs} runs;`,
+      );
+    }
 
-    // Speedup of one K-table row: mean speculative / mean baseline decode t/s.
+    // Speedup of one K-table row: geometric mean of the paired speculative / baseline decode t/s ratios.
+    const ratios = store.sqlite
+      .prepare<[], { s: number; b: number }>(
+        `SELECT r.decode_tps AS s, rb.decode_tps AS b
+           FROM results r JOIN cells c USING (sweep_id, cell_id)
+           JOIN cells cb ON cb.sweep_id = c.sweep_id AND cb.kind = 'baseline' AND cb.temperature = c.temperature
+                        AND cb.prompt_index = c.prompt_index AND cb.seed = c.seed AND cb.repeat = c.repeat
+           JOIN results rb ON rb.sweep_id = cb.sweep_id AND rb.cell_id = cb.cell_id AND rb.host_id = r.host_id
+          WHERE r.host_id = 'host-a100' AND c.kind = 'speculative' AND c.draft_name = 'tinyllama-1.1b'
+            AND c.k = 4 AND c.temperature = 0.5 AND r.status = 'ok' AND rb.status = 'ok'`,
+      )
+      .all();
+    expect(ratios.length).toBeGreaterThan(1);
+    const geo = Math.exp(ratios.reduce((acc, x) => acc + Math.log(x.s / x.b), 0) / ratios.length);
     const spec = store.sqlite
       .prepare<[], { m: number }>(
         `SELECT AVG(r.decode_tps) AS m FROM results r JOIN cells c USING (sweep_id, cell_id)
@@ -125,18 +149,28 @@ describe("writeReport", () => {
             AND c.k = 4 AND c.temperature = 0.5 AND r.status = 'ok'`,
       )
       .get()!.m;
-    const base = store.sqlite
-      .prepare<[], { m: number }>(
-        `SELECT AVG(r.decode_tps) AS m FROM results r JOIN cells c USING (sweep_id, cell_id)
-          WHERE r.host_id = 'host-a100' AND c.kind = 'baseline' AND c.temperature = 0.5 AND r.status = 'ok'`,
-      )
-      .get()!.m;
     const row = md
       .split("\n")
       .find((l) => l.startsWith("| llama2-7b+tinyllama-1.1b | 0.5 | 4 |") && l.includes(formatNumber(spec)));
     expect(row, "K-table row for host-a100, T=0.5, K=4").toBeDefined();
-    // The row's speedup uses paired baselines, which equal the pooled ones when every run is paired.
-    expect(row).toContain(`| ${formatNumber(spec / base)} |`);
+    expect(row).toContain(`| ${formatNumber(geo)} |`);
+  });
+
+  it("never prints an interval below 0 t/s, and labels α and the theory as measured", () => {
+    for (const b of report.analysis.baselines) expect(b.decodeTps.ci95[0]).toBeGreaterThan(0);
+    for (const g of report.analysis.speculative) {
+      expect(g.decodeTps.ci95[0]).toBeGreaterThan(0);
+      if (g.speedupCi95 !== undefined) expect(g.speedupCi95[0]).toBeGreaterThan(0);
+    }
+    // the fake engine records accepted-by-position and model times, so nothing needs fitting
+    for (const f of report.analysis.fits) {
+      expect(f.alphaSource).toBe("measured");
+      expect(f.cSource).toBe("measured");
+    }
+    const theory = report.answers.find((x) => x.id === "speedup-vs-theory")!;
+    expect(theory.lines.join("\n")).toContain("measured from accepted-by-position");
+    expect(theory.lines.join("\n")).toContain("measured verification cost v(");
+    expect(report.answers.find((x) => x.id === "break-even")!.lines.join("\n")).not.toMatch(/fitted α/);
   });
 });
 

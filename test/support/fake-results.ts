@@ -52,6 +52,12 @@ export interface FakeSweepOptions {
   /** Greedy speculative cells whose output differs from the baseline (flagging test). */
   greedyMismatches?: number;
   targetMemoryMib?: number;
+  /**
+   * Record accepted-by-position on speculative runs and target time and steps on baselines (as the
+   * in-process engine does), so α and the costs are measured; false leaves only counts, so they are fitted.
+   * @default true
+   */
+  recordPositions?: boolean;
 }
 
 export interface FakeSweep {
@@ -202,6 +208,7 @@ export function fakeSweep(opts: FakeSweepOptions = {}): FakeSweep {
               decodeMs,
               decodeTps: baseTps,
               wallMs: decodeMs + 50,
+              ...(opts.recordPositions === false ? {} : { targetMs: decodeMs, targetSteps: nPredict }),
               memoryMib: targetMemoryMib,
               peakVramMib: targetMemoryMib + 300,
               ...(temperature === 0 ? { tokensSha256: greedySha } : {}),
@@ -253,6 +260,9 @@ export function fakeSweep(opts: FakeSweepOptions = {}): FakeSweep {
                     acceptRate: nDrafted === 0 ? 0 : nAccept / nDrafted,
                     targetSteps,
                     tokensPerStep: nPredict / targetSteps,
+                    ...(opts.recordPositions === false
+                      ? {}
+                      : { acceptByPosition: Array.from({ length: k }, (_, i) => alpha ** (i + 1)) }),
                     draftMs: targetSteps * k * host.c * host.targetStepMs,
                     targetMs: targetSteps * host.targetStepMs,
                     wallMs: dMs + 80,

@@ -1,0 +1,149 @@
+// The answers know their limits: a draft nothing of which was accepted is never a speedup, every draft gets
+// its batching answer, labels say measured or fitted, and noisy data is called noisy.
+import { describe, expect, it } from "vitest";
+
+import { analyzeSweep } from "../../cli/report/analyze-sweep.js";
+import { answerQuestions, bestGroup } from "../../cli/report/answer-questions.js";
+import { recommend } from "../../cli/report/recommend.js";
+import { kTable } from "../../cli/report/report-tables.js";
+import type { StoredResult } from "../../cli/store/store-records.js";
+import type { CellResult } from "../../core/metrics.js";
+import { fakeSweep, type FakeSweep } from "../support/fake-results.js";
+
+function stored(d: FakeSweep, results: CellResult[] = d.results): StoredResult[] {
+  const cells = new Map(d.cells.map((c) => [c.cellId, c]));
+  return results.map((r) => ({
+    sweepId: r.sweepId,
+    cellId: r.cellId,
+    hostId: r.hostId,
+    shardId: r.shardId,
+    status: r.outcome.status,
+    attempt: r.attempt,
+    engine: r.engine,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    ...(r.outcome.metrics === undefined ? {} : { metrics: r.outcome.metrics }),
+    ...(cells.has(r.cellId) ? { cell: cells.get(r.cellId)! } : {}),
+  }));
+}
+
+describe("a draft whose tokens were never accepted", () => {
+  // The misaligned pair accepts nothing, yet host drift makes its runs look 30% faster than their baselines.
+  const d = fakeSweep({ seed: 3, temperatures: [0, 1], concurrency: [] });
+  const cellOf = new Map(d.cells.map((c) => [c.cellId, c]));
+  const results = d.results.map((r) => {
+    const cell = cellOf.get(r.cellId)!;
+    if (cell.draft?.name !== "other-1b" || r.outcome.metrics === undefined) return r;
+    const m = r.outcome.metrics;
+    return {
+      ...r,
+      outcome: {
+        ...r.outcome,
+        metrics: {
+          ...m,
+          nAccept: 0,
+          acceptRate: 0,
+          acceptByPosition: (m.acceptByPosition ?? []).map(() => 0),
+          decodeTps: m.decodeTps * 1.3,
+        },
+      },
+    };
+  });
+  const a = analyzeSweep("sw", stored(d, results));
+  const answers = answerQuestions(a);
+  const recs = recommend(a, answers);
+  const dead = a.speculative.filter((g) => g.draft === "other-1b");
+
+  it("is marked, never best, and never recommended", () => {
+    expect(dead.length).toBeGreaterThan(0);
+    // the timing ratio alone would have called these a clear speedup
+    expect(dead.some((g) => (g.speedupCi95?.[0] ?? 0) > 1)).toBe(true);
+    for (const g of dead) expect(g.noneAccepted).toBe(true);
+    for (const host of a.hostIds)
+      for (const t of [0, 1])
+        expect(bestGroup(dead.filter((g) => g.hostId === host && g.temperature === t))).toBeUndefined();
+    for (const host of a.hostIds)
+      expect(recs).toContain(
+        `${host}, llama2-7b+other-1b: do not enable speculative decoding: the target accepted none of the draft's tokens in any setting.`,
+      );
+    const best = answers.find((x) => x.id === "best-k")!;
+    expect(best.numbers.filter((n) => String(n.pair).includes("other-1b"))).toEqual([]);
+  });
+
+  it("is shown in the K table as noise, not as a speedup", () => {
+    const rows = kTable(a, a.hostIds[0]!).rows.filter((r) => r[0] === "llama2-7b+other-1b");
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r[7]).toMatch(/0 accepted: noise, not a speedup/);
+  });
+});
+
+describe("labels and noise", () => {
+  it("says fitted where nothing was measured by position or time", () => {
+    const d = fakeSweep({ seed: 5, recordPositions: false, concurrency: [] });
+    const a = analyzeSweep("sw", stored(d));
+    for (const f of a.fits) {
+      expect(f.alphaSource).toBe("fitted");
+      expect(f.cSource).toBe("fitted");
+    }
+    const text = answerQuestions(a)
+      .flatMap((x) => x.lines)
+      .join("\n");
+    expect(text).toContain("fitted to tokens per step");
+    expect(text).toContain("fitted to the speedups");
+    expect(text).not.toContain("measured from accepted-by-position");
+  });
+
+  it("measures α = 1 for an identical draft (tokens per step would say 0.98)", () => {
+    const d = fakeSweep({ seed: 6, concurrency: [], temperatures: [0] });
+    const results = d.results.map((r) => {
+      const m = r.outcome.metrics;
+      if (m?.acceptByPosition === undefined) return r;
+      const k = m.acceptByPosition.length;
+      const steps = m.targetSteps!;
+      return {
+        ...r,
+        outcome: {
+          ...r.outcome,
+          metrics: {
+            ...m,
+            nDrafted: steps * k,
+            nAccept: steps * k,
+            acceptByPosition: m.acceptByPosition.map(() => 1),
+          },
+        },
+      };
+    });
+    const a = analyzeSweep("sw", stored(d, results));
+    for (const f of a.fits) expect(f.alpha).toBe(1);
+  });
+
+  it("calls one-run groups too noisy to answer from, and answers batching for every draft", () => {
+    const d = fakeSweep({ seed: 8, repeats: 1, prompts: 1, concurrency: [1, 4], temperatures: [0] });
+    // a second draft in the batching cells
+    const extra = d.results
+      .filter((r) => d.cells.find((c) => c.cellId === r.cellId)?.draft?.name === "tinyllama-1.1b")
+      .filter((r) => d.cells.find((c) => c.cellId === r.cellId)?.kind === "parallel");
+    const cells = [...d.cells];
+    const more: CellResult[] = extra.map((r) => {
+      const cell = d.cells.find((c) => c.cellId === r.cellId)!;
+      const copy = {
+        ...cell,
+        cellId: `${cell.cellId}-b`,
+        draft: { ...cell.draft!, name: "second-draft", sha256: "f".repeat(64) },
+      };
+      cells.push(copy);
+      return { ...r, cellId: copy.cellId };
+    });
+    const all = { ...d, cells };
+    const a = analyzeSweep("sw", stored(all, [...d.results, ...more]));
+    const answers = answerQuestions(a);
+    const batching = answers.find((x) => x.id === "batching")!;
+    expect(new Set(batching.numbers.map((n) => n.draft))).toEqual(
+      new Set(["tinyllama-1.1b", "second-draft"]),
+    );
+    expect(batching.tooNoisy.join("\n")).toMatch(/rests on 1 run\(s\)/);
+    expect(answers.find((x) => x.id === "speedup-vs-theory")!.tooNoisy.join("\n")).toMatch(/no interval/);
+    // and no batching advice rests on them
+    expect(recommend(a, answers).join("\n")).toMatch(/no batching advice/);
+  });
+});
