@@ -1,6 +1,7 @@
 // The agent daemon: register with the coordinator, heartbeat, pull shards from the pools the coordinator
 // names, run them with one engine, drain on stop. Everything it needs is passed in; the CLI builds it.
 import { randomUUID } from "node:crypto";
+import { stat } from "node:fs/promises";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, type Consumer, type JsMsg } from "@nats-io/jetstream";
@@ -18,6 +19,7 @@ import type { LlamaBuild } from "../../proto/gen/specgrid/v1/types.js";
 import type { Engine } from "../engines/engine.js";
 import { resolveModelPath } from "../probe/resolve-model-path.js";
 import { scanModels, type ModelFile } from "../probe/scan-models.js";
+import { Sha256Cache } from "../probe/sha256-cache.js";
 import { readGgufFacts } from "../../core/gguf/read-gguf-facts.js";
 import type { CellLimits } from "../../core/cell-limits.js";
 import { collectHostFacts, inventoryOf } from "./host-facts.js";
@@ -47,15 +49,39 @@ export interface AgentOptions {
   skipGpuProbe?: boolean;
   /** sha256 cache file for the model scan. */
   sha256CacheFile?: string;
+  /**
+   * How often the model dirs are scanned again (new files hashed, known ones from the sha256 cache) and the
+   * agent registers again when its inventory changed. 0: only on rescanModels() (SIGHUP in `agent start`),
+   * on the coordinator's rescan request and before registering again. @default 60000
+   */
+  rescanMs?: number;
   /** Bounds every incoming cell is held to before it runs. @default DEFAULT_CELL_LIMITS (core/cell-limits) */
   cellLimits?: CellLimits;
 }
 
+/** What one rescan of the model dirs found. */
+export interface ModelRescan {
+  /** Why it ran: "SIGHUP", "refresh", "coordinator", "register", "model not held". */
+  reason: string;
+  /** File names added and removed (a file whose content changed is in both). */
+  added: string[];
+  removed: string[];
+  /** Files hashed by this scan (the rest came from the sha256 cache). */
+  hashed: number;
+  /** The agent registered again with the new inventory. */
+  registered: boolean;
+  models: number;
+}
+
 export interface RunningAgent {
   agentId: string;
+  /** Scan the model dirs again and register again when the inventory changed (one scan at a time). */
+  rescanModels(reason?: string): Promise<ModelRescan>;
   /** Stop pulling, let running shards finish (up to drainTimeoutMs), release the rest, disconnect. */
   stop(): Promise<void>;
 }
+
+type RegisterAfter = "changed" | "always" | "never";
 
 interface PoolLoop {
   abort: AbortController;
@@ -65,10 +91,24 @@ interface PoolLoop {
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const name = o.name ?? os.hostname();
   const log = o.logger.child({ component: "agent", agent: name });
+  // one sha256 cache and one facts memo for the agent's life: a rescan hashes and reads only new files
+  const sha256Cache = await Sha256Cache.open(o.sha256CacheFile);
+  const factsMemo = new Map<string, { sizeBytes: number; mtimeMs: number; facts: unknown }>();
+  const readFacts = async (file: string): Promise<unknown> => {
+    const st = await stat(file);
+    const hit = factsMemo.get(file);
+    if (hit && hit.sizeBytes === st.size && hit.mtimeMs === st.mtimeMs) return hit.facts;
+    const facts = await readGgufFacts(file);
+    factsMemo.set(file, { sizeBytes: st.size, mtimeMs: st.mtimeMs, facts });
+    return facts;
+  };
   // GGUF facts travel with the inventory so reports can estimate memory from the models that actually ran
-  const scan = await scanModels(o.modelDirs, { cacheFile: o.sha256CacheFile, readFacts: readGgufFacts });
-  for (const p of scan.problems) log.warn({ problem: p }, "model dir problem");
-  const models: ModelFile[] = scan.models;
+  const scanOnce = async () => {
+    const scan = await scanModels(o.modelDirs, { cache: sha256Cache, readFacts });
+    for (const p of scan.problems) log.warn({ problem: p }, "model dir problem");
+    return scan;
+  };
+  let models: ModelFile[] = (await scanOnce()).models;
   const backend = await o.engine.describe().catch(() => undefined);
   // this process's claim on the name: a restarted agent gets a new one, a second agent never shares it
   const instanceId = randomUUID();
@@ -95,6 +135,52 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const agentId = registered.agentId;
   log.info({ agentId, models: models.length, slots }, "registered");
 
+  // one rescan at a time; a request made while one runs waits for it and then scans again
+  let rescanChain: Promise<unknown> = Promise.resolve();
+  let pendingRegister = false;
+  /** register: "changed" registers again when the inventory changed; "always" also when not (the coordinator
+   * waits for that registration as the answer to its request); "never": the caller registers next. */
+  const rescanNow = async (reason: string, register: RegisterAfter): Promise<ModelRescan> => {
+    const before = new Map(models.map((m) => [`${m.file}\u0000${m.sha256}`, m.file]));
+    const scan = await scanOnce();
+    const after = new Map(scan.models.map((m) => [`${m.file}\u0000${m.sha256}`, m.file]));
+    const added = [...after].filter(([k]) => !before.has(k)).map(([, f]) => f);
+    const removed = [...before].filter(([k]) => !after.has(k)).map(([, f]) => f);
+    models = scan.models;
+    const changed = added.length > 0 || removed.length > 0;
+    // a registration that failed after an earlier rescan is owed still
+    const owe = changed || pendingRegister || register === "always";
+    let registeredAgain = false;
+    if (owe && register !== "never") {
+      try {
+        await registerOnce();
+        registeredAgain = true;
+        pendingRegister = false;
+      } catch (err) {
+        // the next refresh tries again; the new models are usable here already
+        pendingRegister = true;
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, "register after rescan failed");
+      }
+    } else if (owe) {
+      pendingRegister = false; // the caller registers right after
+    }
+    const result: ModelRescan = {
+      reason,
+      added,
+      removed,
+      hashed: scan.hashed,
+      registered: registeredAgain,
+      models: models.length,
+    };
+    if (changed || reason !== "refresh") log.info(result, "models rescanned");
+    return result;
+  };
+  const rescan = (reason: string, register: RegisterAfter = "changed"): Promise<ModelRescan> => {
+    const next = rescanChain.then(() => rescanNow(reason, register));
+    rescanChain = next.catch(() => undefined);
+    return next;
+  };
+
   // nats.js ignores credentials inside URLs: split them into connect options
   const nc: NatsConnection = await connect({
     ...natsLogin(o.natsUrl ?? registered.natsUrl),
@@ -111,12 +197,20 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const pools = new Map<string, PoolLoop>();
   const stopping = new AbortController();
 
-  const resolveModels = async (job: ShardJob) => {
+  const resolveOnce = async (job: ShardJob) => {
     const targetPath = await resolveModelPath(job.shard.key.target, models, o.modelDirs);
     const draftPath = job.shard.key.draft
       ? await resolveModelPath(job.shard.key.draft, models, o.modelDirs)
       : undefined;
     return draftPath === undefined ? { targetPath } : { targetPath, draftPath };
+  };
+  const held = (ref: ShardJob["shard"]["key"]["target"]): boolean =>
+    models.some((m) => (ref.sha256 !== undefined ? m.sha256 === ref.sha256 : m.file === ref.file));
+  const resolveModels = async (job: ShardJob) => {
+    const { target, draft } = job.shard.key;
+    // a model this agent does not hold (yet): the file may have been copied in since the last scan
+    if (!held(target) || (draft !== undefined && !held(draft))) await rescan("model not held");
+    return resolveOnce(job);
   };
 
   const handle = (m: JsMsg, consumerInfo: { ackWaitMs: number; maxDeliver: number }): void => {
@@ -212,6 +306,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       });
       if (res.reregister) {
         log.info("coordinator asked to register again");
+        await rescan("register", "never");
         const again = await registerOnce().catch((err: unknown) => {
           // another agent holds the name now: stop pulling (its results would be stored as ours) and ask
           // again at the next heartbeat
@@ -220,6 +315,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         });
         heartbeatMs = again.res.heartbeatMs || heartbeatMs;
         return;
+      }
+      // not awaited: hashing a new multi-GB file must not hold up the heartbeats that keep the agent alive
+      if (res.rescanModels) {
+        rescan("coordinator", "always").catch((err: unknown) =>
+          log.warn({ err: err instanceof Error ? err.message : String(err) }, "model rescan failed"),
+        );
       }
       for (const s of res.cancelledSweeps) cancelled.add(s);
       if (res.cancelledSweeps.length > 0) {
@@ -241,10 +342,24 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     }
   })();
 
+  const rescanMs = o.rescanMs ?? 60_000;
+  const refreshLoop = (async () => {
+    if (rescanMs <= 0) return;
+    while (!stopping.signal.aborted) {
+      await sleep(rescanMs, undefined, { signal: stopping.signal }).catch(() => undefined);
+      if (stopping.signal.aborted) break;
+      await rescan("refresh").catch((err: unknown) =>
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, "model rescan failed"),
+      );
+    }
+  })();
+
   return {
     agentId,
+    rescanModels: (reason = "request") => rescan(reason),
     async stop() {
       stopping.abort();
+      await refreshLoop;
       for (const loop of pools.values()) loop.abort.abort();
       await Promise.all([...pools.values()].map((l) => l.done));
       await heartbeatLoop;

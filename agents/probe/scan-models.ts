@@ -21,6 +21,11 @@ export interface ModelFile {
 export interface ScanModelsOptions {
   /** JSON file remembering hashes by (path, size, mtime). No caching when undefined. */
   cacheFile?: string;
+  /**
+   * An open cache to use instead of opening `cacheFile`: an agent keeps one across rescans, so a file it
+   * hashed once is never hashed again while its size and mtime stay (even with no cache file).
+   */
+  cache?: Sha256Cache;
   /** Reads GGUF facts of one file (core/gguf). Skipped when undefined. */
   readFacts?: (file: string) => Promise<unknown>;
   /** Descend into subdirectories. @default true */
@@ -47,7 +52,8 @@ async function listGguf(dir: string, recursive: boolean): Promise<string[]> {
 }
 
 export async function scanModels(dirs: string[], opts: ScanModelsOptions = {}): Promise<ModelScan> {
-  const cache = await Sha256Cache.open(opts.cacheFile);
+  const cache = opts.cache ?? (await Sha256Cache.open(opts.cacheFile));
+  const hashedBefore = cache.hashed;
   const models: ModelFile[] = [];
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -98,5 +104,5 @@ export async function scanModels(dirs: string[], opts: ScanModelsOptions = {}): 
   }
   await cache.save();
   models.sort((a, b) => a.path.localeCompare(b.path));
-  return { dirs: roots, models, problems, hashed: cache.hashed };
+  return { dirs: roots, models, problems, hashed: cache.hashed - hashedBefore };
 }

@@ -67,7 +67,9 @@ export class AgentRegistry {
       inventory: req.inventory,
       alive: true,
       lastSeen: new Date(this.now()).toISOString(),
-      runningShards: [],
+      // the same process registering again (a model rescan) keeps the shards its heartbeats reported
+      runningShards:
+        current && holder !== undefined && holder === req.instanceId ? current.info.runningShards : [],
       slots: req.slots,
       ...(req.instanceId ? { instanceId: req.instanceId } : {}),
     };

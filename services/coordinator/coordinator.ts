@@ -38,6 +38,7 @@ import { ensurePoolConsumer } from "./jetstream-setup.js";
 import { placeShards } from "./place-shards.js";
 import type { ProgressCounts, ProgressTracker } from "./progress-tracker.js";
 import { resolveModels } from "./resolve-models.js";
+import type { Manifest } from "../../core/manifest/manifest.js";
 import type { SweepRecord, SweepRecords } from "./sweep-record.js";
 
 export interface CoordinatorDeps {
@@ -60,11 +61,16 @@ function newSweepId(name: string): string {
 export class Coordinator {
   /** Sweeps whose completion (durability check) is under way, so it never runs twice at once. */
   private readonly completing = new Set<string>();
+  /** Agents to tell at their next heartbeat to scan their model dirs again (a submit named a model none held). */
+  private readonly rescanAsked = new Set<string>();
+  /** Called with each registration's agent id (submits waiting on asked agents). */
+  private readonly onRegister = new Set<(agentId: string) => void>();
 
   constructor(private readonly d: CoordinatorDeps) {}
 
   async register(req: RegisterRequest): Promise<AgentInfo> {
     const info = await this.d.registry.register(req);
+    for (const f of this.onRegister) f(info.agentId);
     // the host pool exists before any every-host sweep so the agent can start pulling from it at once
     await ensurePoolConsumer(
       this.d.jsm,
@@ -82,6 +88,7 @@ export class Coordinator {
   async heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse> {
     const known = await this.d.registry.heartbeat(req.agentId, req.runningShards, req.instanceId);
     if (!known) return { pools: [], cancelledSweeps: [], reregister: true, rescanModels: false };
+    const rescanModels = this.rescanAsked.delete(req.agentId);
     const rec = this.d.registry.get(req.agentId);
     const pools = new Set<string>([hostPool(req.agentId)]);
     const cancelledSweeps: string[] = [];
@@ -92,13 +99,13 @@ export class Coordinator {
         if (agentCanRun(rec.info, r.engine, r.sha256s)) pools.add(r.pool);
       }
     }
-    return { pools: [...pools].sort(), cancelledSweeps, reregister: false, rescanModels: false };
+    return { pools: [...pools].sort(), cancelledSweeps, reregister: false, rescanModels };
   }
 
   async submit(req: SubmitSweepRequest): Promise<SubmitSweepResponse> {
     const manifest = this.d.parseManifest(req.manifestYaml, req.manifestName || "manifest.yaml");
+    const resolved = await this.resolveOrRescan(manifest);
     const live = this.d.registry.live().map((r) => r.info);
-    const resolved = resolveModels(manifest, live);
     const plan = this.d.planSweep(resolved);
     const placed = placeShards(plan.shards, resolved.placement, live);
     const sweepId = newSweepId(resolved.name);
@@ -135,6 +142,70 @@ export class Coordinator {
       placements: placed.placementsTotal,
       warnings: plan.warnings,
     };
+  }
+
+  /**
+   * resolveModels against the live agents. When a model is held by none, every live agent is asked (at its
+   * next heartbeat) to scan its model dirs again and answers by registering again; the models are resolved
+   * again after each answer, until they resolve, every agent answered, or two heartbeats and 5 s passed.
+   */
+  private async resolveOrRescan(manifest: Manifest): Promise<Manifest> {
+    const attempt = (): Manifest =>
+      resolveModels(
+        manifest,
+        this.d.registry.live().map((r) => r.info),
+      );
+    const notHeld = (err: unknown): boolean => err instanceof SpecgridError && err.code === "MODEL_NOT_FOUND";
+    try {
+      return attempt();
+    } catch (err) {
+      const waiting = new Set(this.d.registry.live().map((r) => r.info.agentId));
+      if (!notHeld(err) || waiting.size === 0) throw err;
+      const waitMs = this.d.timeouts.heartbeatMs * 2 + 5_000;
+      this.d.logger.info(
+        { agents: [...waiting], waitMs, reason: (err as Error).message },
+        "model not held: agents asked to rescan their model dirs",
+      );
+      for (const id of waiting) this.rescanAsked.add(id);
+      let wake: (() => void) | undefined;
+      const listener = (agentId: string): void => {
+        if (waiting.delete(agentId)) wake?.();
+      };
+      this.onRegister.add(listener);
+      const deadline = Date.now() + waitMs;
+      try {
+        while (waiting.size > 0 && Date.now() < deadline) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          try {
+            return attempt();
+          } catch (again) {
+            if (!notHeld(again)) throw again;
+          }
+        }
+      } finally {
+        this.onRegister.delete(listener);
+        for (const id of waiting) this.rescanAsked.delete(id);
+      }
+      try {
+        return attempt();
+      } catch (last) {
+        if (!notHeld(last)) throw last;
+        const e = last as SpecgridError;
+        throw new SpecgridError(
+          e.code,
+          `${e.message} (the agents scanned their model dirs again and found nothing new${
+            waiting.size > 0 ? `; ${[...waiting].join(", ")} did not answer within ${waitMs} ms` : ""
+          })`,
+          { details: e.details },
+        );
+      }
+    }
   }
 
   /** Publishes every placement of a sweep; safe to repeat (message ids dedupe within the window). */

@@ -27,7 +27,8 @@ export function resolveModels(manifest: Manifest, agents: AgentInfo[]): Manifest
         throw new SpecgridError(
           "MODEL_NOT_FOUND",
           `model "${name}" (sha256 ${sha.slice(0, 12)}…) is held by no live agent (${describeFleet(agents)}). ` +
-            `Copy the file into an agent's --models dir and restart that agent, or fix the sha256 in the manifest.`,
+            `Copy the file into an agent's --models dir (agents pick new files up on SIGHUP, every --rescan-ms, ` +
+            `and when a submit asks for a model none holds), or fix the sha256 in the manifest.`,
           { details: { model: name, sha256: sha } },
         );
       }
@@ -48,7 +49,8 @@ export function resolveModels(manifest: Manifest, agents: AgentInfo[]): Manifest
       throw new SpecgridError(
         "MODEL_NOT_FOUND",
         `model "${name}" (file ${file}) is held by no live agent (${describeFleet(agents)}). ` +
-          `Copy ${file} into an agent's --models dir and restart that agent, or fix the file name in the manifest.`,
+          `Copy ${file} into an agent's --models dir (agents pick new files up on SIGHUP, every --rescan-ms, ` +
+          `and when a submit asks for a model none holds), or fix the file name in the manifest.`,
         { details: { model: name, file } },
       );
     }

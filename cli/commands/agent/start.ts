@@ -1,4 +1,5 @@
 import os from "node:os";
+import path from "node:path";
 import { SpecgridError } from "../../../core/errors.js";
 import { Command, Flags } from "@oclif/core";
 import { ENGINE_NAMES, type EngineName } from "../../../core/cell.js";
@@ -17,7 +18,8 @@ export interface AgentStartResult {
 export default class AgentStart extends Command {
   static override description =
     "Run the agent daemon on this host: probe it, register with the coordinator, pull shards from the pools " +
-    "the coordinator names, run them with the engine, publish one result per cell. SIGTERM drains.";
+    "the coordinator names, run them with the engine, publish one result per cell. SIGTERM drains; SIGHUP scans " +
+    "the model dirs again (new files are hashed, known ones come from the sha256 cache).";
 
   static override examples = [
     "<%= config.bin %> <%= command.id %> --coordinator coord:7400 --token $SPECGRID_TOKEN --models /srv/models --engine in-process",
@@ -57,6 +59,17 @@ export default class AgentStart extends Command {
     "drain-ms": Flags.integer({
       description: "on SIGTERM, how long running shards may finish before release",
       default: 30000,
+    }),
+    "rescan-ms": Flags.integer({
+      description:
+        "scan the model dirs again this often and register again when models were added or removed " +
+        "(0: only on SIGHUP and when the coordinator asks)",
+      default: 60000,
+      min: 0,
+    }),
+    "hash-cache": Flags.string({
+      description: "JSON file caching model sha256 by (path, size, mtime)",
+      default: path.join(os.homedir(), ".cache", "specgrid", "model-sha256.json"),
     }),
     "no-gpu-probe": Flags.boolean({ description: "skip nvidia-smi (CPU hosts, tests)" }),
     "max-k": Flags.integer({
@@ -104,6 +117,8 @@ export default class AgentStart extends Command {
       logger,
       drainTimeoutMs: flags["drain-ms"],
       skipGpuProbe: flags["no-gpu-probe"],
+      rescanMs: flags["rescan-ms"],
+      sha256CacheFile: flags["hash-cache"],
       cellLimits: {
         kMax: flags["max-k"],
         nPredictMax: flags["max-n-predict"],
@@ -120,10 +135,20 @@ export default class AgentStart extends Command {
       );
     });
     this.log(`agent ${agent.agentId} registered with ${flags.coordinator}`);
+    // SIGHUP: pick up model files copied in (or removed) since the last scan, without a restart
+    const onHup = (): void => {
+      agent
+        .rescanModels("SIGHUP")
+        .catch((err: unknown) =>
+          logger.warn({ err: err instanceof Error ? err.message : String(err) }, "model rescan failed"),
+        );
+    };
+    process.on("SIGHUP", onHup);
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", resolve);
       process.once("SIGINT", resolve);
     });
+    process.off("SIGHUP", onHup);
     await agent.stop();
     coordinator.close();
     return { agent_id: agent.agentId, ...(llamaBin ? { llama: llamaBinJson(llamaBin) } : {}) };
