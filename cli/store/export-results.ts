@@ -1,9 +1,13 @@
 // Flat rows of a sweep's results with their cell parameters, for `results list` and `results export`
 // (CSV for spreadsheets and pandas, JSON for scripts). snake_case keys, one row per stored result.
 import { kValue } from "../../core/cell.js";
+import { exportedMetrics, type ExportedMetrics } from "../../core/metrics.js";
 import type { StoredResult } from "./store-records.js";
 
-export interface ExportRow {
+/** A result's row: its identity, its cell's parameters, the exported metrics (core/metrics.ts) and its times. */
+export type ExportRow = ExportRowHead & ExportedMetrics & ExportRowTail;
+
+interface ExportRowHead {
   sweep_id: string;
   cell_id: string;
   host_id: string;
@@ -24,18 +28,9 @@ export interface ExportRow {
   seed: number | null;
   repeat: number | null;
   concurrency: number | null;
-  n_decoded: number | null;
-  decode_ms: number | null;
-  decode_tps: number | null;
-  prompt_tps: number | null;
-  n_drafted: number | null;
-  n_accept: number | null;
-  accept_rate: number | null;
-  tokens_per_step: number | null;
-  aggregate_tps: number | null;
-  memory_mib: number | null;
-  peak_vram_mib: number | null;
-  wall_ms: number | null;
+}
+
+interface ExportRowTail {
   started_at: string;
   finished_at: string;
 }
@@ -65,18 +60,7 @@ export function exportRows(results: StoredResult[]): ExportRow[] {
       seed: c?.seed ?? null,
       repeat: c?.repeat ?? null,
       concurrency: c?.concurrency ?? null,
-      n_decoded: m?.nDecoded ?? null,
-      decode_ms: m?.decodeMs ?? null,
-      decode_tps: m?.decodeTps ?? null,
-      prompt_tps: m?.promptTps ?? null,
-      n_drafted: m?.nDrafted ?? null,
-      n_accept: m?.nAccept ?? null,
-      accept_rate: m?.acceptRate ?? null,
-      tokens_per_step: m?.tokensPerStep ?? null,
-      aggregate_tps: m?.aggregateTps ?? null,
-      memory_mib: m?.memoryMib ?? null,
-      peak_vram_mib: m?.peakVramMib ?? null,
-      wall_ms: m?.wallMs ?? null,
+      ...exportedMetrics(m),
       started_at: r.startedAt,
       finished_at: r.finishedAt,
     };

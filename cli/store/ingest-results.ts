@@ -2,7 +2,7 @@
 // of `results pull` (tens of thousands of results per sweep), and drizzle's builder costs ~10x per row.
 import type Database from "better-sqlite3";
 
-import type { CellResult } from "../../core/metrics.js";
+import { METRIC_COLUMN_NAMES, metricColumns, type CellResult } from "../../core/metrics.js";
 import { decideIngest, type ResultVersion } from "./decide-ingest.js";
 import type { IngestCounts } from "./store-records.js";
 
@@ -19,28 +19,14 @@ const COLUMNS = [
   "backend",
   "started_at",
   "finished_at",
-  "decode_tps",
-  "prompt_tps",
-  "n_decoded",
-  "decode_ms",
-  "n_drafted",
-  "n_accept",
-  "accept_rate",
-  "tokens_per_step",
-  "draft_ms",
-  "target_ms",
-  "aggregate_tps",
-  "peak_vram_mib",
-  "memory_mib",
-  "wall_ms",
-  "tokens_sha256",
+  ...METRIC_COLUMN_NAMES,
   "metrics",
   "stderr_tail",
   "command",
   "ingested_at",
-] as const;
+];
 
-type Row = Record<(typeof COLUMNS)[number], string | number | null>;
+type Row = Record<string, string | number | null>;
 
 function toRow(r: CellResult, ingestedAt: string): Row {
   const m = r.outcome.metrics;
@@ -57,21 +43,7 @@ function toRow(r: CellResult, ingestedAt: string): Row {
     backend: r.outcome.backend ?? null,
     started_at: r.startedAt,
     finished_at: r.finishedAt,
-    decode_tps: m?.decodeTps ?? null,
-    prompt_tps: m?.promptTps ?? null,
-    n_decoded: m?.nDecoded ?? null,
-    decode_ms: m?.decodeMs ?? null,
-    n_drafted: m?.nDrafted ?? null,
-    n_accept: m?.nAccept ?? null,
-    accept_rate: m?.acceptRate ?? null,
-    tokens_per_step: m?.tokensPerStep ?? null,
-    draft_ms: m?.draftMs ?? null,
-    target_ms: m?.targetMs ?? null,
-    aggregate_tps: m?.aggregateTps ?? null,
-    peak_vram_mib: m?.peakVramMib ?? null,
-    memory_mib: m?.memoryMib ?? null,
-    wall_ms: m?.wallMs ?? null,
-    tokens_sha256: m?.tokensSha256 ?? null,
+    ...metricColumns(m),
     metrics: m === undefined ? null : JSON.stringify(m),
     stderr_tail: r.outcome.stderrTail ?? null,
     command: r.outcome.command === undefined ? null : JSON.stringify(r.outcome.command),

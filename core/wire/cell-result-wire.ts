@@ -1,6 +1,14 @@
 // Cell results as published on SPECGRID_RESULTS. Optional fields stay absent (not zero) across the
 // round trip so the store can tell "not measured" from 0.
-import type { CellMetrics, CellOutcome, CellResult, CellStatus, InvalidReason } from "../metrics.js";
+import {
+  METRIC_FIELDS,
+  type CellMetrics,
+  type CellOutcome,
+  type CellResult,
+  type CellStatus,
+  type InvalidReason,
+  type MetricField,
+} from "../metrics.js";
 import { SpecgridError } from "../errors.js";
 import type { HostNoise, WarmupRecord } from "../measurement-protocol.js";
 import type * as pb from "../../proto/gen/specgrid/v1/types.js";
@@ -22,26 +30,12 @@ const INVALID_REASONS: readonly InvalidReason[] = [
 ];
 
 // Keys of CellMetrics that are optional scalars: copied only when present.
-const OPTIONAL_METRICS = [
-  "nPrompt",
-  "promptMs",
-  "promptTps",
-  "nDrafted",
-  "nAccept",
-  "acceptRate",
-  "targetSteps",
-  "tokensPerStep",
-  "draftMs",
-  "targetMs",
-  "meanK",
-  "loadMs",
-  "loadId",
-  "aggregateTps",
-  "peakVramMib",
-  "memoryMib",
-  "tokensSha256",
-  "text",
-] as const satisfies readonly (keyof CellMetrics & keyof pb.CellMetrics)[];
+const OPTIONAL_METRICS = METRIC_FIELDS.filter((f) => !f.required && f.type !== "reals").map((f) => f.key);
+
+/** A compile error here names a metric field the generated proto type lacks. */
+const _protoHasEveryField: Exclude<MetricField["key"], keyof pb.CellMetrics> extends never ? true : never =
+  true;
+void _protoHasEveryField;
 
 function noiseToProto(n: HostNoise): pb.HostNoise {
   return {

@@ -7,36 +7,13 @@ import { ENGINE_NAMES, type Cell, type CellParams, type KPolicy, type ShardKey }
 import { SpecgridError } from "../../../core/errors.js";
 import { checkGgufModelFile } from "../../../core/gguf/read-gguf-header.js";
 import { cellIdOf, sha256Hex } from "../../../core/ids.js";
-import type { CellMetrics, CellOutcome } from "../../../core/metrics.js";
+import { toSnakeCaseMetrics, type CellOutcome, type SnakeCaseMetrics } from "../../../core/metrics.js";
 import { llamaBinFor, llamaBinJson, type LlamaBinJson } from "../../workflows/agent-engine.js";
 import { describeLlamaBin } from "../../workflows/llama-build.js";
 
 /** CellMetrics with the snake_case keys of the --json output. */
-export interface CellRunMetricsJson {
-  n_decoded: number;
-  decode_ms: number;
-  decode_tps: number;
-  n_prompt?: number;
-  prompt_ms?: number;
-  prompt_tps?: number;
-  n_drafted?: number;
-  n_accept?: number;
-  accept_rate?: number;
-  accept_by_position?: number[];
-  target_steps?: number;
-  tokens_per_step?: number;
-  draft_ms?: number;
-  target_ms?: number;
-  mean_k?: number;
-  load_ms?: number;
-  wall_ms: number;
-  aggregate_tps?: number;
-  per_sequence_tps?: number[];
-  peak_vram_mib?: number;
-  memory_mib?: number;
-  tokens_sha256?: string;
-  text?: string;
-}
+/** The cell's metrics by their snake_case names (core/metrics.ts METRIC_FIELDS). */
+export type CellRunMetricsJson = SnakeCaseMetrics;
 
 export interface CellRunResult {
   engine: string;
@@ -253,7 +230,7 @@ export default class CellRun extends Command {
             status: outcome.status,
             ...(outcome.invalidReason === undefined ? {} : { invalid_reason: outcome.invalidReason }),
             ...(outcome.message === undefined ? {} : { message: outcome.message }),
-            ...(outcome.metrics ? { metrics: toMetricsJson(outcome.metrics) } : {}),
+            ...(outcome.metrics ? { metrics: toSnakeCaseMetrics(outcome.metrics) } : {}),
             ...(outcome.command ? { command: outcome.command } : {}),
             ...(outcome.stderrTail ? { stderr_tail: outcome.stderrTail } : {}),
           });
@@ -358,36 +335,4 @@ export default class CellRun extends Command {
 /** Quote one argv element for a POSIX shell, so the printed command can be pasted to reproduce a run. */
 function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-function toMetricsJson(m: CellMetrics): CellRunMetricsJson {
-  const out: CellRunMetricsJson = {
-    n_decoded: m.nDecoded,
-    decode_ms: m.decodeMs,
-    decode_tps: m.decodeTps,
-    wall_ms: m.wallMs,
-  };
-  const optional: [keyof CellRunMetricsJson, unknown][] = [
-    ["n_prompt", m.nPrompt],
-    ["prompt_ms", m.promptMs],
-    ["prompt_tps", m.promptTps],
-    ["n_drafted", m.nDrafted],
-    ["n_accept", m.nAccept],
-    ["accept_rate", m.acceptRate],
-    ["accept_by_position", m.acceptByPosition],
-    ["target_steps", m.targetSteps],
-    ["tokens_per_step", m.tokensPerStep],
-    ["draft_ms", m.draftMs],
-    ["target_ms", m.targetMs],
-    ["mean_k", m.meanK],
-    ["load_ms", m.loadMs],
-    ["aggregate_tps", m.aggregateTps],
-    ["per_sequence_tps", m.perSequenceTps],
-    ["peak_vram_mib", m.peakVramMib],
-    ["memory_mib", m.memoryMib],
-    ["tokens_sha256", m.tokensSha256],
-    ["text", m.text],
-  ];
-  for (const [key, value] of optional) if (value !== undefined) Object.assign(out, { [key]: value });
-  return out;
 }
