@@ -135,10 +135,13 @@ export const METRIC_FIELDS = [
   },
   { key: "text", name: "text", type: "text", required: false, column: false, exported: false },
   { key: "loadId", name: "load_id", type: "text", required: false, column: false, exported: false },
+  { key: "warmup", name: "warmup", type: "message", required: false, column: false, exported: false },
+  { key: "noise", name: "noise", type: "message", required: false, column: false, exported: false },
 ] as const satisfies ReadonlyArray<{
   key: keyof CellMetrics;
   name: string;
-  type: "int" | "real" | "reals" | "text";
+  /** `message`: a nested record, converted by the wire layer and written with snake_case keys. */
+  type: "int" | "real" | "reals" | "text" | "message";
   required: boolean;
   column: boolean;
   exported: boolean;
@@ -154,16 +157,25 @@ void _everyFieldListed;
 export type SnakeCaseMetrics = {
   [F in MetricField as F["required"] extends true ? F["name"] : never]: CellMetrics[F["key"]];
 } & {
-  [F in MetricField as F["required"] extends true ? never : F["name"]]?: Exclude<
-    CellMetrics[F["key"]],
-    undefined
-  >;
+  [F in MetricField as F["required"] extends true ? never : F["name"]]?: F["type"] extends "message"
+    ? Record<string, unknown>
+    : Exclude<CellMetrics[F["key"]], undefined>;
 };
 
 export function toSnakeCaseMetrics(m: CellMetrics): SnakeCaseMetrics {
   const out: Record<string, unknown> = {};
-  for (const f of METRIC_FIELDS) if (m[f.key] !== undefined) out[f.name] = m[f.key];
+  for (const f of METRIC_FIELDS) {
+    const value = m[f.key];
+    if (value === undefined) continue;
+    out[f.name] = f.type === "message" ? snakeCaseKeys(value as object) : value;
+  }
   return out as SnakeCaseMetrics;
+}
+
+function snakeCaseKeys(record: object): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(record).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v as unknown]),
+  );
 }
 
 type ColumnOf<F extends MetricField> = F["type"] extends "text" ? string | null : number | null;

@@ -29,8 +29,10 @@ const INVALID_REASONS: readonly InvalidReason[] = [
   "error",
 ];
 
-// Keys of CellMetrics that are optional scalars: copied only when present.
-const OPTIONAL_METRICS = METRIC_FIELDS.filter((f) => !f.required && f.type !== "reals").map((f) => f.key);
+// Keys of CellMetrics that are optional scalars: copied only when present (lists and messages below).
+const OPTIONAL_METRICS = METRIC_FIELDS.filter(
+  (f) => !f.required && f.type !== "reals" && f.type !== "message",
+).map((f) => f.key);
 
 /** A compile error here names a metric field the generated proto type lacks. */
 const _protoHasEveryField: Exclude<MetricField["key"], keyof pb.CellMetrics> extends never ? true : never =

@@ -11,12 +11,35 @@ import * as schema from "../../cli/store/schema.js";
 import { METRIC_FIELDS, toSnakeCaseMetrics, type CellMetrics, type CellResult } from "../../core/metrics.js";
 import { metricsFromProto, metricsToProto } from "../../core/wire/cell-result-wire.js";
 
+const MESSAGES: Record<string, object> = {
+  warmup: { nDecoded: 8, wallMs: 120.5, decodeTps: 66.4 },
+  noise: {
+    loadAvg1: 0.4,
+    cores: 2,
+    otherCpuCores: 0.1,
+    engineThreads: 1,
+    idleCores: 1.9,
+    gpuUtilPct: 3,
+    smClockMhz: 1410,
+    contended: false,
+    contendedReason: "none",
+  },
+};
+
 /** A CellMetrics with every field set, each to a value of its own. */
 function fullMetrics(): CellMetrics {
   const m: Record<string, unknown> = {};
   METRIC_FIELDS.forEach((f, i) => {
     m[f.key] =
-      f.type === "int" ? 100 + i : f.type === "real" ? 0.5 + i : f.type === "reals" ? [i, i + 0.25] : `v${i}`;
+      f.type === "int"
+        ? 100 + i
+        : f.type === "real"
+          ? 0.5 + i
+          : f.type === "reals"
+            ? [i, i + 0.25]
+            : f.type === "message"
+              ? MESSAGES[f.key]
+              : `v${i}`;
   });
   return m as unknown as CellMetrics;
 }
@@ -43,7 +66,7 @@ describe("METRIC_FIELDS is the one metric field list", () => {
     const body = /message CellMetrics \{([\s\S]*?)\n\}/.exec(proto)?.[1] ?? "";
     const fields = [...body.matchAll(/^\s*(optional |repeated )?(\w+) (\w+) = \d+;/gm)].map((m) => ({
       name: m[3],
-      type: m[1] === "repeated " ? "reals" : PROTO_TYPES[m[2]!],
+      type: m[1] === "repeated " ? "reals" : (PROTO_TYPES[m[2]!] ?? "message"),
       required: m[1] === undefined,
     }));
     expect(fields).toEqual(METRIC_FIELDS.map((f) => ({ name: f.name, type: f.type, required: f.required })));
@@ -57,6 +80,7 @@ describe("METRIC_FIELDS is the one metric field list", () => {
   it("cell run --json names every field", () => {
     const json = toSnakeCaseMetrics(fullMetrics()) as Record<string, unknown>;
     expect(Object.keys(json)).toEqual(METRIC_FIELDS.map((f) => f.name));
+    expect(json.warmup).toEqual({ n_decoded: 8, wall_ms: 120.5, decode_tps: 66.4 });
   });
 
   it("the store schema and its migrations have a column for exactly the column fields, and ingest fills them", () => {
