@@ -27,6 +27,8 @@ export interface HostNoise {
    * minus the agent's process tree's (the agent and the llama.cpp processes it started), over the wall time.
    */
   otherCpuCores: number;
+  /** Cores the agent's own process tree (the engine) kept busy, on average. */
+  ownCpuCores: number;
   /** Threads the engine decodes with: llama.threads, else the host's cores (llama.cpp's own default). */
   engineThreads: number;
   /** Cores other processes left idle: cores - otherCpuCores. */

@@ -8,7 +8,7 @@ import { jetstream, type Consumer, type JsMsg } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import type { EngineName } from "../../core/cell.js";
+import type { Cell, EngineName } from "../../core/cell.js";
 import { SpecgridError } from "../../core/errors.js";
 import { DONE_BUCKET, JOBS_STREAM } from "../../core/nats-names.js";
 import { natsLogin } from "../../core/nats-credentials.js";
@@ -17,13 +17,15 @@ import type { ShardJob } from "../../core/wire/shard-wire.js";
 import { decodeShard } from "../../core/wire/nats-payloads.js";
 import type { LlamaBuild } from "../../proto/gen/specgrid/v1/types.js";
 import type { Engine } from "../engines/engine.js";
+import { startHostNoise } from "../probe/host-noise-probe.js";
 import { resolveModelPath } from "../probe/resolve-model-path.js";
+import { startVramSampler } from "../probe/vram-sampler.js";
 import { scanModels, type ModelFile } from "../probe/scan-models.js";
 import { Sha256Cache } from "../probe/sha256-cache.js";
 import { readGgufFacts } from "../../core/gguf/read-gguf-facts.js";
 import type { CellLimits } from "../../core/cell-limits.js";
 import { collectHostFacts, inventoryOf } from "./host-facts.js";
-import { runShard } from "./run-shard.js";
+import { engineThreadsOf, runShard } from "./run-shard.js";
 import { SlotSemaphore } from "./slot-semaphore.js";
 
 export interface AgentOptions {
@@ -112,6 +114,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const backend = await o.engine.describe().catch(() => undefined);
   // this process's claim on the name: a restarted agent gets a new one, a second agent never shares it
   const instanceId = randomUUID();
+  let gpuCount = 0;
   const registerOnce = async () => {
     const host = await collectHostFacts({
       hostId: name,
@@ -122,6 +125,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       skipGpuProbe: o.skipGpuProbe,
     });
     const slots = o.slots ?? Math.max(1, host.gpus.length);
+    gpuCount = host.gpus.length;
     const res = await o.coordinator.register({
       name,
       host,
@@ -197,6 +201,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const pools = new Map<string, PoolLoop>();
   const stopping = new AbortController();
 
+  // GPU utilisation and SM clock per cell where the host has GPUs
+  const smi = gpuCount > 0 ? { startGpuSampler: () => startVramSampler() } : {};
+  const measureNoise = (cell: Cell) => startHostNoise(engineThreadsOf(cell), smi);
+
   const resolveOnce = async (job: ShardJob) => {
     const targetPath = await resolveModelPath(job.shard.key.target, models, o.modelDirs);
     const draftPath = job.shard.key.draft
@@ -227,6 +235,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         logger: log,
         resolveModels,
         isCancelled: (s) => cancelled.has(s),
+        measureNoise,
         ...(o.cellLimits === undefined ? {} : { cellLimits: o.cellLimits }),
         ...consumerInfo,
       },

@@ -1,8 +1,11 @@
 // One shard from delivery to ack: skip placements already done, open one engine session over the pending
 // cells (models loaded once; servers once per configuration), run the cells in the order the session
-// gives, publish each result as soon as it exists, keep the message in progress meanwhile.
+// gives, publish each result as soon as it exists, keep the message in progress meanwhile. Each cell runs
+// inside a host-noise measurement (agents/probe/host-noise-probe): its figures and contention verdict go into
+// the result's metrics.noise.
 // Failures are data: a shard that cannot run is retried by redelivery (nak with delay) up to max_deliver,
 // then its cells are recorded failed and the message is terminated so it does not sit in the queue forever.
+import os from "node:os";
 import type { JsMsg, JetStreamClient } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { Logger } from "pino";
@@ -14,6 +17,7 @@ import { RESULTS_STREAM, doneKey, resultMsgId, resultsSubject } from "../../core
 import { decodeShard, encodeCellResult } from "../../core/wire/nats-payloads.js";
 import type { ShardJob } from "../../core/wire/shard-wire.js";
 import type { Engine, ResolvedModels } from "../engines/engine.js";
+import { startHostNoise, type HostNoiseMeasurement } from "../probe/host-noise-probe.js";
 
 export type ShardEnd = "acked" | "nak" | "term" | "released";
 
@@ -33,6 +37,13 @@ export interface RunShardDeps {
   maxDeliver: number;
   /** Delay before a failed shard is redelivered. @default 1000 */
   retryDelayMs?: number;
+  /** Starts the host-noise measurement around a cell. @default startHostNoise without a GPU sampler */
+  measureNoise?: (cell: Cell) => Promise<HostNoiseMeasurement>;
+}
+
+/** Threads a cell's engine decodes with: llama.threads, else every core (llama.cpp's own default). */
+export function engineThreadsOf(cell: Cell): number {
+  return cell.llama.threads ?? os.availableParallelism();
 }
 
 async function withRetry<T>(
@@ -182,8 +193,19 @@ export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSign
         for (const cell of runOrder(session.order, pending)) {
           if (signal.aborted || deps.isCancelled(sweepId)) break;
           const startedAt = new Date().toISOString();
+          const measure = deps.measureNoise ?? ((c: Cell) => startHostNoise(engineThreadsOf(c)));
+          const noise = await measure(cell);
           const outcome = await session.runCell(cell, signal);
+          const figures = await noise.stop();
           if (signal.aborted) break;
+          if (figures !== undefined && outcome.metrics !== undefined) {
+            outcome.metrics.noise = figures;
+            if (figures.contended)
+              log.warn(
+                { cell: cell.cellId, ...figures },
+                "cell ran under contention: kept, never recommended from",
+              );
+          }
           await publish(cell, outcome, startedAt);
         }
       } finally {

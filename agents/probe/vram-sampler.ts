@@ -18,6 +18,8 @@ export interface VramSummary {
   /** Per GPU index: highest used memory, MiB. */
   peakByGpuMib: Record<number, number>;
   maxUtilizationPct?: number;
+  /** Mean utilisation over every sample of every GPU, %. */
+  meanUtilizationPct?: number;
   minSmClockMhz?: number;
   maxSmClockMhz?: number;
 }
@@ -60,7 +62,13 @@ export function summarizeVramSamples(samples: VramSample[]): VramSummary {
   const peakByGpuMib: Record<number, number> = {};
   const rounds = new Map<number, number>();
   const summary: VramSummary = { samples: samples.length, peakByGpuMib };
+  let utilSum = 0;
+  let utilN = 0;
   for (const s of samples) {
+    if (s.utilizationPct !== undefined) {
+      utilSum += s.utilizationPct;
+      utilN++;
+    }
     peakByGpuMib[s.index] = Math.max(peakByGpuMib[s.index] ?? 0, s.memoryUsedMib);
     rounds.set(s.atMs, (rounds.get(s.atMs) ?? 0) + s.memoryUsedMib);
     if (s.utilizationPct !== undefined)
@@ -71,6 +79,7 @@ export function summarizeVramSamples(samples: VramSample[]): VramSummary {
     }
   }
   if (rounds.size > 0) summary.peakVramMib = Math.max(...rounds.values());
+  if (utilN > 0) summary.meanUtilizationPct = utilSum / utilN;
   return summary;
 }
 

@@ -118,6 +118,10 @@ export const results = sqliteTable(
     memoryMib: real("memory_mib"),
     wallMs: real("wall_ms"),
     tokensSha256: text("tokens_sha256"),
+    /** Host noise (metrics.noise): the cell ran under contention; kept and shown, never recommended from. */
+    contended: integer("contended", { mode: "boolean" }),
+    otherCpuCores: real("other_cpu_cores"),
+    loadAvg1: real("load_avg1"),
     metrics: text("metrics", { mode: "json" }).$type<unknown>(),
     stderrTail: text("stderr_tail"),
     command: text("command", { mode: "json" }).$type<string[]>(),

@@ -114,9 +114,52 @@ describe("cell result round trip", () => {
       command: ["llama-cli", "-m", "x"],
     },
   };
+  const measured: CellResult = {
+    ...ok,
+    outcome: {
+      ...ok.outcome,
+      metrics: {
+        ...ok.outcome.metrics!,
+        warmup: { nDecoded: 16, wallMs: 40, decodeTps: 700 },
+        noise: {
+          loadAvg1: 2.5,
+          cores: 2,
+          otherCpuCores: 1.33,
+          ownCpuCores: 0.67,
+          engineThreads: 1,
+          idleCores: 0.67,
+          gpuUtilPct: 0,
+          smClockMhz: 1980,
+          contended: true,
+          contendedReason: "other processes kept 1.33 of 2 cores busy",
+        },
+      },
+    },
+  };
+  const quiet: CellResult = {
+    ...ok,
+    outcome: {
+      ...ok.outcome,
+      metrics: {
+        ...ok.outcome.metrics!,
+        warmup: { nDecoded: 4, wallMs: 9 },
+        noise: {
+          loadAvg1: 0,
+          cores: 2,
+          otherCpuCores: 0,
+          ownCpuCores: 1,
+          engineThreads: 1,
+          idleCores: 2,
+          contended: false,
+        },
+      },
+    },
+  };
   it.each([
     ["ok with zero-valued optionals kept", ok],
     ["failed with command", failed],
+    ["warm-up and host noise (contended, GPU figures)", measured],
+    ["warm-up without t/s, quiet host without GPU", quiet],
   ])("%s", (_name, result) => {
     expect(decodeCellResult(encodeCellResult(result))).toEqual(result);
   });

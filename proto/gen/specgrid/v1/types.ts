@@ -136,6 +136,7 @@ export interface HostNoise {
   smClockMhz?: number | undefined;
   contended: boolean;
   contendedReason?: string | undefined;
+  ownCpuCores: number;
 }
 
 export interface CellOutcome {
@@ -2080,6 +2081,7 @@ function createBaseHostNoise(): HostNoise {
     smClockMhz: undefined,
     contended: false,
     contendedReason: undefined,
+    ownCpuCores: 0,
   };
 }
 
@@ -2111,6 +2113,9 @@ export const HostNoise: MessageFns<HostNoise> = {
     }
     if (message.contendedReason !== undefined) {
       writer.uint32(74).string(message.contendedReason);
+    }
+    if (message.ownCpuCores !== 0) {
+      writer.uint32(81).double(message.ownCpuCores);
     }
     return writer;
   },
@@ -2200,6 +2205,14 @@ export const HostNoise: MessageFns<HostNoise> = {
             message.contendedReason = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.ownCpuCores = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2251,6 +2264,11 @@ export const HostNoise: MessageFns<HostNoise> = {
         : isSet(object.contended_reason)
         ? globalThis.String(object.contended_reason)
         : undefined,
+      ownCpuCores: isSet(object.ownCpuCores)
+        ? globalThis.Number(object.ownCpuCores)
+        : isSet(object.own_cpu_cores)
+        ? globalThis.Number(object.own_cpu_cores)
+        : 0,
     };
   },
 
@@ -2283,6 +2301,9 @@ export const HostNoise: MessageFns<HostNoise> = {
     if (message.contendedReason !== undefined) {
       obj.contendedReason = message.contendedReason;
     }
+    if (message.ownCpuCores !== 0) {
+      obj.ownCpuCores = floatToJson(message.ownCpuCores);
+    }
     return obj;
   },
 
@@ -2300,6 +2321,7 @@ export const HostNoise: MessageFns<HostNoise> = {
     message.smClockMhz = object.smClockMhz ?? undefined;
     message.contended = object.contended ?? false;
     message.contendedReason = object.contendedReason ?? undefined;
+    message.ownCpuCores = object.ownCpuCores ?? 0;
     return message;
   },
 };
