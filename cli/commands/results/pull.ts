@@ -85,14 +85,31 @@ export default class ResultsPull extends Command {
         const client = clientWithTls(flags.coordinator, flags.token, flags, (m) =>
           this.error(m, { exit: 2 }),
         );
+        const failed: string[] = [];
         try {
+          // every sweep whose definition this database lacks, not only those pulled now: results stored by
+          // an earlier pull whose coordinator was down (or token wrong) get theirs on this one
           const ids = new Set(summary.sweepIds);
           if (flags.sweep !== undefined) ids.add(flags.sweep);
-          for (const id of ids) synced.push(await syncSweep(store, client, id));
+          for (const s of store.listSweeps()) if (s.cells === 0) ids.add(s.sweepId);
+          for (const id of [...ids].sort()) {
+            try {
+              synced.push(await syncSweep(store, client, id));
+            } catch (err) {
+              failed.push(`${id}: ${err instanceof Error ? err.message : String(err)}`);
+            }
+          }
         } finally {
           client.close();
         }
-      } else if (summary.sweepIds.some((id) => store.listSweeps(id)[0]?.cells === 0)) {
+        if (failed.length > 0)
+          this.error(
+            `results are stored, but ${failed.length} sweep definition(s) could not be fetched from the coordinator at ` +
+              `${flags.coordinator} (${failed.join("; ")}). Check --coordinator and --token, then run the pull again: ` +
+              "it fetches every definition the database still lacks",
+            { exit: 1 },
+          );
+      } else if (store.listSweeps().some((s) => s.cells === 0)) {
         this.warn(
           "some sweeps have no cell definitions yet: pull with --token (and --coordinator) so reports can use them",
         );
