@@ -64,6 +64,31 @@ function findMigrationsDir(): string {
   throw new Error("drizzle/ migrations folder not found above cli/store: the package is incomplete");
 }
 
+/**
+ * The database id names its durable consumer on the results stream, so a copy (`cp a.sqlite b.sqlite`) must
+ * not keep it: the two files would share one consumer and each would silently miss what the other pulled.
+ * The file's identity (device and inode) is recorded beside the id; a file whose identity differs from the
+ * recorded one is a copy (or a restored backup) and gets a new id, hence a consumer of its own that pulls the
+ * stream from the start (ingest is idempotent). A file moved or renamed keeps its inode and its consumer.
+ */
+function forkedCopyGetsOwnId(sqlite: Database.Database, file: string): void {
+  let here: string;
+  try {
+    const st = statSync(file);
+    here = `${st.dev}:${st.ino}`;
+  } catch {
+    return; // not a plain file (":memory:"): nothing to copy
+  }
+  const get = sqlite.prepare<[string], { value: string }>("SELECT value FROM store_meta WHERE key = ?");
+  const set = sqlite.prepare(
+    "INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+  );
+  const recorded = get.get("db_file")?.value;
+  if (recorded === here) return;
+  if (recorded !== undefined) set.run("db_id", randomUUID());
+  set.run("db_file", here);
+}
+
 /** Refuses a file that is not SQLite, is corrupt, or is another program's database, without writing to it. */
 function checkOwnership(file: string): void {
   if (!existsSync(file) || statSync(file).size === 0) return;
@@ -194,6 +219,7 @@ export function openStore(file: string, opts: OpenStoreOptions = {}): Store {
       sqlite
         .prepare("INSERT INTO store_meta (key, value) VALUES ('db_id', ?) ON CONFLICT(key) DO NOTHING")
         .run(randomUUID());
+      forkedCopyGetsOwnId(sqlite, file);
     })();
     const dbId = sqlite
       .prepare<[], { value: string }>("SELECT value FROM store_meta WHERE key = 'db_id'")

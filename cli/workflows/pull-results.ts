@@ -41,7 +41,12 @@ export interface PullOptions {
    * it delivered (a cluster replica catching up after a failover). @default 30000
    */
   catchUpMs?: number;
+  /** The server removes this database's durable after this long without a pull. @default 30 days */
+  consumerInactiveMs?: number;
 }
+
+/** Default lifetime of an idle pull durable: long enough for any pause between pulls of a live database. */
+export const CONSUMER_INACTIVE_MS = 30 * 24 * 3600_000;
 
 export interface PullProgress extends IngestCounts {
   received: number;
@@ -109,8 +114,14 @@ export async function pullResults(opts: PullOptions): Promise<PullSummary> {
         { servers: login.servers },
       );
     }
+    const inactive = nanos(opts.consumerInactiveMs ?? CONSUMER_INACTIVE_MS);
     try {
-      await jsm.consumers.info(RESULTS_STREAM, durable);
+      const info = await jsm.consumers.info(RESULTS_STREAM, durable);
+      // durables made before the threshold existed get it now, so they too are removed when abandoned
+      if (info.config.inactive_threshold !== inactive)
+        await jsm.consumers
+          .update(RESULTS_STREAM, durable, { inactive_threshold: inactive })
+          .catch(() => undefined);
     } catch {
       await jsm.consumers.add(RESULTS_STREAM, {
         durable_name: durable,
@@ -119,6 +130,9 @@ export async function pullResults(opts: PullOptions): Promise<PullSummary> {
         deliver_policy: DeliverPolicy.All,
         ack_wait: nanos(60_000),
         max_ack_pending: Math.max(10_000, batchSize * 2),
+        // one durable per database and filter would otherwise pile up forever; one that is removed after
+        // a long silence costs nothing but a re-read (the next pull starts over and ingest dedupes)
+        inactive_threshold: inactive,
       });
     }
     const consumer = await jetstream(nc).consumers.get(RESULTS_STREAM, durable);
