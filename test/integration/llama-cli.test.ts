@@ -268,6 +268,51 @@ describe("llama-cli engine on replayed tools", () => {
     expect(outcome.command).toContain("-no-cnv");
   });
 
+  it("a speculative engine runs baseline cells on llama-completion and parallel cells on llama-parallel", async () => {
+    const tools: Record<string, object> = {};
+    for (const t of TOOLS) tools[t] = currentBuild(t);
+    tools["llama-completion"] = {
+      ...currentBuild("llama-completion"),
+      runs: [step("llama-completion-baseline-t0")],
+    };
+    tools["llama-parallel"] = { ...currentBuild("llama-parallel"), runs: [step("llama-parallel-np4-ns8")] };
+    await setReplayScenario(install, { tools });
+    const before = (await install.invocations()).length;
+    const baseline = await runOne(
+      "llama-speculative",
+      cell({ kind: "baseline", engine: "llama-speculative", draft: undefined, k: undefined }),
+    );
+    expect(baseline.outcome.status, baseline.outcome.message).toBe("ok");
+    expect(baseline.outcome.command?.[0]).toBe(path.join(root, "llama-completion"));
+    const parallel = await runOne(
+      "llama-speculative",
+      cell({
+        kind: "parallel",
+        engine: "llama-speculative",
+        draft: undefined,
+        k: undefined,
+        nPredict: 32,
+        concurrency: 4,
+        requests: 8,
+      }),
+    );
+    expect(parallel.outcome.status, parallel.outcome.message).toBe("ok");
+    expect(parallel.outcome.metrics!.perSequenceTps).toHaveLength(8);
+    const ran = (await install.invocations()).slice(before).filter((i) => i.kind === "run");
+    expect(ran.map((i) => i.tool)).toEqual(["llama-completion", "llama-parallel"]);
+    // without llama-completion in the build, a baseline is refused with the tool it needs, not run
+    const lacking = { ...build, tools: { "llama-speculative": build.tools["llama-speculative"] } };
+    const refused = await runOne(
+      "llama-speculative",
+      cell({ kind: "baseline", engine: "llama-speculative", draft: undefined, k: undefined }),
+      { b: lacking },
+    );
+    expect(refused.outcome).toMatchObject({ status: "failed", invalidReason: "rejected-parameter" });
+    expect(refused.outcome.message).toMatch(
+      /baseline cells on engine llama-speculative run llama-completion/,
+    );
+  });
+
   it("llama-parallel: aggregate throughput and one rate per sequence", async () => {
     const capture = "llama-parallel-np4-ns8";
     await play("llama-parallel", [step(capture)]);

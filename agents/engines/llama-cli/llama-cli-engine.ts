@@ -91,6 +91,36 @@ class LlamaCliSession implements EngineSession {
     this.models = session.models;
   }
 
+  /**
+   * The tool a cell runs on: the engine's own, except that the speculative tools (which need a draft) leave
+   * baseline cells to llama-completion and parallel cells to llama-parallel, from the same build.
+   */
+  private toolFor(cell: Cell): { tool: LlamaCliTool; binPath: string; caps: ToolCapabilities } {
+    const own = this.opts.tool;
+    const speculativeTool = own === "llama-speculative" || own === "llama-speculative-simple";
+    const tool: LlamaCliTool =
+      !speculativeTool || cell.kind === "speculative"
+        ? own
+        : cell.kind === "parallel"
+          ? "llama-parallel"
+          : "llama-completion";
+    if (tool === own) return { tool, binPath: this.binPath, caps: this.caps };
+    const probe = this.opts.build.tools[tool];
+    if (!probe) {
+      throw new RejectedParameterError(
+        `${cell.kind} cells on engine ${own} run ${tool}, which is not in the llama.cpp build directory ` +
+          `${this.opts.build.binDir ?? "(none configured)"}; build it ('specgrid llama build' builds all tools)`,
+        { cellId: cell.cellId, tool },
+      );
+    }
+    return { tool, binPath: probe.path, caps: probe.capabilities };
+  }
+
+  private argvFor(cell: Cell): { tool: LlamaCliTool; argv: string[] } {
+    const { tool, binPath, caps } = this.toolFor(cell);
+    return { tool, argv: buildCliArgv(tool, binPath, caps, cell, this.models) };
+  }
+
   /** One short run of the first planned cell, discarded. */
   async warmUp(): Promise<void> {
     const first = this.order[0];
@@ -98,8 +128,9 @@ class LlamaCliSession implements EngineSession {
     const cell: Cell = { ...first, nPredict: Math.min(WARMUP_TOKENS, first.nPredict) };
     const log = this.session.logger;
     let argv: string[];
+    let tool: LlamaCliTool;
     try {
-      argv = buildCliArgv(this.opts.tool, this.binPath, this.caps, cell, this.models);
+      ({ tool, argv } = this.argvFor(cell));
     } catch (err) {
       if (err instanceof RejectedParameterError) return; // the cell fails on its own when it runs
       throw err;
@@ -109,16 +140,13 @@ class LlamaCliSession implements EngineSession {
       ...(this.session.signal ? { signal: this.session.signal } : {}),
       ...(this.opts.env ? { env: this.opts.env } : {}),
     });
-    const m = readCliRun(this.opts.tool, cell, run).outcome.metrics;
+    const m = readCliRun(tool, cell, run).outcome.metrics;
     if (m === undefined) {
-      log?.warn(
-        { tool: this.opts.tool, exitCode: run.exitCode },
-        "warm-up run failed: the first cell runs cold",
-      );
+      log?.warn({ tool, exitCode: run.exitCode }, "warm-up run failed: the first cell runs cold");
       return;
     }
     this.warmup = { nDecoded: m.nDecoded, wallMs: m.wallMs, decodeTps: m.decodeTps };
-    log?.info({ tool: this.opts.tool, ...this.warmup }, "warm-up generation run and discarded");
+    log?.info({ tool, ...this.warmup }, "warm-up generation run and discarded");
   }
 
   async runCell(cell: Cell, signal?: AbortSignal): Promise<CellOutcome> {
@@ -126,8 +154,9 @@ class LlamaCliSession implements EngineSession {
     if (this.closed)
       return { status: "failed", invalidReason: "error", message: "the engine session is closed", backend };
     let argv: string[];
+    let tool: LlamaCliTool;
     try {
-      argv = buildCliArgv(this.opts.tool, this.binPath, this.caps, cell, this.models);
+      ({ tool, argv } = this.argvFor(cell));
     } catch (err) {
       if (!(err instanceof RejectedParameterError)) throw err;
       return { status: "failed", invalidReason: "rejected-parameter", message: err.message, backend };
@@ -142,7 +171,7 @@ class LlamaCliSession implements EngineSession {
         ...(this.opts.env ? { env: this.opts.env } : {}),
       });
       const vram = await sampler?.stop();
-      const verdict = readCliRun(this.opts.tool, cell, run);
+      const verdict = readCliRun(tool, cell, run);
       last = { ...verdict.outcome, backend };
       if (last.metrics) {
         // every run is a process of its own, hence a load of its own
@@ -151,7 +180,7 @@ class LlamaCliSession implements EngineSession {
         if (vram?.peakVramMib !== undefined) last.metrics.peakVramMib = vram.peakVramMib;
       }
       this.session.logger?.debug(
-        { tool: this.opts.tool, cell: cell.cellId, loadMs: last.metrics?.loadMs, status: last.status },
+        { tool, cell: cell.cellId, loadMs: last.metrics?.loadMs, status: last.status },
         "llama.cpp tool ran",
       );
       if (verdict.kind === "done") return last;
