@@ -29,7 +29,7 @@ async function fakeBuild(
   dir: string,
   commit: string,
   variant: "cpu" | "cuda",
-  tools = LLAMA_TOOLS,
+  tools: readonly string[] = LLAMA_TOOLS,
 ): Promise<void> {
   await mkdir(binDirOf(dir), { recursive: true });
   for (const tool of tools) {
