@@ -14,6 +14,39 @@ export interface ResolvePromptsOptions {
 /** Largest prompt file read, bytes (the prompts in it are still held to maxPromptBytes each). */
 const MAX_PROMPT_FILE_BYTES = 64 * 1024 * 1024;
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const MAX_BAD_LINES_SHOWN = 5;
+
+/** Lines of a file as bytes, split at LF (a CR before it stays, and is dropped after decoding). */
+function splitLines(bytes: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let nl = bytes.indexOf(0x0a); nl !== -1; nl = bytes.indexOf(0x0a, start)) {
+    lines.push(bytes.subarray(start, nl));
+    start = nl + 1;
+  }
+  lines.push(bytes.subarray(start));
+  return lines;
+}
+
+// C0 controls except tab and LF (a multi-line inline prompt; file prompts are split at LF), DEL and the C1
+// controls: never part of a prompt a person wrote, and a NUL is cut or mangled by llama.cpp's C strings.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/u;
+
+/** The first control character of a prompt, as column (1-based, in characters) and name. */
+export function controlCharacterIn(text: string): { column: number; name: string } | undefined {
+  const m = CONTROL.exec(text);
+  if (m === null) return undefined;
+  const code = m[0].codePointAt(0)!;
+  const names: Record<number, string> = { 0: "NUL", 0x0a: "LF", 0x0d: "CR", 0x1b: "ESC", 0x7f: "DEL" };
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+  return {
+    column: [...text.slice(0, m.index)].length + 1,
+    name: names[code] ? `${hex} (${names[code]})` : hex,
+  };
+}
+
 function isInside(dir: string, file: string): boolean {
   const rel = path.relative(dir, file);
   return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
@@ -43,7 +76,7 @@ function readPromptFile(
     });
     return [];
   }
-  let text: string;
+  let bytes: Buffer;
   try {
     // a FIFO or device would block or never end the read; a huge file would be read whole
     const stat = fs.statSync(resolved);
@@ -58,15 +91,28 @@ function readPromptFile(
       });
       return [];
     }
-    text = fs.readFileSync(resolved, "utf8");
+    bytes = fs.readFileSync(resolved);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "error";
     issues.push({ path: at, message: `cannot read prompt file ${file} (${code}; looked at ${resolved})` });
     return [];
   }
   const prompts: ManifestPrompt[] = [];
-  text.split("\n").forEach((rawLine, i) => {
+  const bad: string[] = [];
+  splitLines(bytes).forEach((rawBytes, i) => {
+    let rawLine: string;
+    try {
+      rawLine = UTF8.decode(rawBytes);
+    } catch {
+      bad.push(`line ${i + 1} is not valid UTF-8`);
+      return;
+    }
     const line = rawLine.replace(/\r$/, "");
+    const control = controlCharacterIn(i === 0 ? line.replace(/^\uFEFF/, "") : line);
+    if (control !== undefined) {
+      bad.push(`line ${i + 1} column ${control.column} holds the control character ${control.name}`);
+      return;
+    }
     if (line.trim() === "") return;
     if (Buffer.byteLength(line) > opts.maxPromptBytes) {
       issues.push({
@@ -75,8 +121,18 @@ function readPromptFile(
       });
       return;
     }
-    prompts.push({ text: line, source: file, line: i + 1 });
+    prompts.push({ text: i === 0 ? line.replace(/^\uFEFF/, "") : line, source: file, line: i + 1 });
   });
+  if (bad.length > 0) {
+    const shown = bad.slice(0, MAX_BAD_LINES_SHOWN).join("; ");
+    const more =
+      bad.length > MAX_BAD_LINES_SHOWN ? `; and ${bad.length - MAX_BAD_LINES_SHOWN} more lines` : "";
+    issues.push({
+      path: at,
+      message: `prompt file ${file} is not plain UTF-8 text: ${shown}${more}. Prompts are one per line, UTF-8, without control characters (tabs are fine): save the file as UTF-8 text and remove them`,
+    });
+    return [];
+  }
   if (prompts.length === 0)
     issues.push({ path: at, message: `prompt file ${file} has no prompts (one per line)` });
   return prompts;
@@ -100,7 +156,13 @@ export function resolvePrompts(
           message: `prompt is longer than ${opts.maxPromptBytes} bytes; shorten it (or raise the limit with --max-prompt-bytes on validate, plan, run and sweep submit, and on coordinator start)`,
         });
       } else {
-        found = [{ text: entry, source: "inline" }];
+        const control = controlCharacterIn(entry.replace(/\r\n/g, "\n"));
+        if (control === undefined) found = [{ text: entry, source: "inline" }];
+        else
+          issues.push({
+            path: ["prompts", index],
+            message: `prompt holds the control character ${control.name} at column ${control.column}; prompts are text without control characters (tabs are fine): remove it`,
+          });
       }
     } else if (
       typeof entry === "object" &&
