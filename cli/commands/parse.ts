@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { Args, Command, Flags } from "@oclif/core";
 import {
   LLAMA_TOOLS,
@@ -107,12 +107,49 @@ export default class Parse extends Command {
       missing: parsed.missing.map(toSnakeCase),
       errors: parsed.errors,
     };
+    // Not one figure and no failure recognised: the file is not this tool's output. Exit 1 (a script must
+    // not take an empty parse for a run).
+    if (!hasFigure(parsed.metrics) && parsed.errors.length === 0) {
+      const files = [
+        flags.stderr === undefined ? undefined : `--stderr ${flags.stderr}`,
+        flags.response === undefined ? undefined : `--response ${flags.response}`,
+        flags.stdout === undefined ? undefined : `--stdout ${flags.stdout}`,
+      ].filter((f) => f !== undefined);
+      this.error(
+        `no ${tool} figures in ${files.join(" or ")}: nothing in it parses as ${tool} output ` +
+          `(missing: ${result.missing.join(", ") || "everything"}). Check that the file is what ${tool} printed ` +
+          "(its statistics go to stderr: capture them with 2>run.err).",
+        { exit: 1 },
+      );
+    }
     if (!this.jsonEnabled()) this.log(render(result));
     return result;
   }
 
   private async readInput(path: string | undefined, flag: string): Promise<string | undefined> {
     if (path === undefined) return undefined;
+    let st;
+    try {
+      st = await stat(path);
+    } catch (err) {
+      this.error(
+        `${flag} ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+        {
+          exit: 2,
+        },
+      );
+    }
+    // size and kind before reading: a FIFO would block, and parsing costs memory in proportion to the text
+    if (!st.isFile())
+      this.error(`${flag} ${path}: not a regular file; save the output to a file first`, { exit: 2 });
+    if (st.size > MAX_INPUT_BYTES) {
+      this.error(
+        `${flag} ${path} is ${st.size} bytes, above the ${MAX_INPUT_BYTES / 1024 / 1024} MiB parse reads. ` +
+          "One llama.cpp run prints far less: cut the file to the run you want (its figures come at the end, " +
+          `e.g. tail -c 4M ${path} > last-run.txt).`,
+        { exit: 2 },
+      );
+    }
     try {
       return await readFile(path, "utf8");
     } catch (err) {
@@ -124,6 +161,17 @@ export default class Parse extends Command {
       );
     }
   }
+}
+
+/** Largest file `parse` reads: a run's output is kilobytes; a whole day's server log is not one run. */
+export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
+
+/** Whether a parser found at least one figure (a number anywhere in its metrics). */
+function hasFigure(value: unknown): boolean {
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.some(hasFigure);
+  if (typeof value === "object" && value !== null) return Object.values(value).some(hasFigure);
+  return false;
 }
 
 function toSnakeCase(name: string): string {

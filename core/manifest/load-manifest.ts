@@ -1,7 +1,7 @@
 // Reads a sweep manifest: YAML → schema (zod) → cross-field rules → prompt files → the resolved Manifest.
 // Every problem found on the way is collected and thrown together as one ManifestError, each located at
 // its YAML path, line and column, so a user fixes a manifest in one round instead of one error per run.
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
@@ -21,10 +21,33 @@ export interface LoadManifestOptions {
   maxCells?: number;
   /** Longest prompt accepted, bytes. @default 65_536 */
   maxPromptBytes?: number;
+  /**
+   * Largest manifest accepted, bytes; checked before the file is read (a 50 MB manifest took 1.9 GB to
+   * refuse). Long prompt lists belong in prompt files, which have their own limit. @default 4 MiB
+   */
+  maxManifestBytes?: number;
 }
 
 const DEFAULT_MAX_CELLS = 1_000_000;
 const DEFAULT_MAX_PROMPT_BYTES = 65_536;
+/** Also gRPC's default message limit, so a manifest `validate` accepts can be submitted. */
+export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+function tooLarge(file: string, bytes: number, max: number): ManifestError {
+  return new ManifestError(file, [
+    {
+      path: "",
+      message: `the manifest is ${bytes} bytes, above the limit of ${max}; a manifest is a few kilobytes: move long prompt lists into a prompt file (prompts: [{ file: prompts.txt }], one prompt per line)`,
+    },
+  ]);
+}
+
+// The yaml package recurses once per nesting level; a deep enough document overflows the stack.
+function yamlMessage(message: string): string {
+  if (/Maximum call stack size exceeded/.test(message))
+    return "the YAML nests too deeply to read (thousands of levels: unclosed or repeated [ or { brackets?); a manifest is a few levels deep: check the brackets";
+  return message;
+}
 
 type ZodIssue = z.core.$ZodIssue;
 
@@ -165,8 +188,19 @@ export function parseManifest(
   baseDir: string,
   opts: LoadManifestOptions = {},
 ): Manifest {
+  const maxBytes = opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
+  // cheap upper bound first: a UTF-16 unit is at most 3 UTF-8 bytes
+  if (text.length > maxBytes && Buffer.byteLength(text) > maxBytes)
+    throw tooLarge(file, Buffer.byteLength(text), maxBytes);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  } catch (err) {
+    throw new ManifestError(file, [
+      { path: "", message: `YAML: ${yamlMessage(err instanceof Error ? err.message : String(err))}` },
+    ]);
+  }
   if (doc.errors.length > 0) {
     throw new ManifestError(
       file,
@@ -174,7 +208,7 @@ export function parseManifest(
         const pos = lineCounter.linePos(e.pos[0]);
         return {
           path: "",
-          message: `YAML: ${e.message.split("\n")[0] ?? e.message}`,
+          message: `YAML: ${yamlMessage(e.message.split("\n")[0] ?? e.message)}`,
           line: pos.line,
           column: pos.col,
         };
@@ -186,10 +220,14 @@ export function parseManifest(
     raw = doc.toJS();
   } catch (err) {
     // yaml throws plain errors for alias bombs ("Excessive alias count") and unresolved aliases
+    const message = err instanceof Error ? err.message : String(err);
     throw new ManifestError(file, [
       {
         path: "",
-        message: `YAML: ${err instanceof Error ? err.message : String(err)}; write the values out instead of using anchors and aliases`,
+        message:
+          yamlMessage(message) === message
+            ? `YAML: ${message}; write the values out instead of using anchors and aliases`
+            : `YAML: ${yamlMessage(message)}`,
       },
     ]);
   }
@@ -228,14 +266,56 @@ export function parseManifest(
   return toManifest(parsed.data, file, text, prompts);
 }
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Line (1-based) of the first byte where `bytes` stops being valid UTF-8. */
+function firstBadUtf8Line(bytes: Buffer): number {
+  let line = 1;
+  let start = 0;
+  for (let nl = bytes.indexOf(0x0a); ; nl = bytes.indexOf(0x0a, start)) {
+    const end = nl === -1 ? bytes.length : nl;
+    try {
+      UTF8.decode(bytes.subarray(start, end));
+    } catch {
+      return line;
+    }
+    if (nl === -1) return line;
+    start = nl + 1;
+    line++;
+  }
+}
+
 export async function loadManifest(file: string, opts: LoadManifestOptions = {}): Promise<Manifest> {
-  let text: string;
+  const maxBytes = opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, "utf8");
+    // size and kind before reading: a FIFO would block, a huge file would be read whole
+    const st = await stat(file);
+    if (!st.isFile())
+      throw new ManifestError(file, [
+        { path: "", message: "the manifest is not a regular file; pass the path of a .yaml file" },
+      ]);
+    if (st.size > maxBytes) throw tooLarge(file, st.size, maxBytes);
+    bytes = await readFile(file);
   } catch (err) {
+    if (err instanceof ManifestError) throw err;
     const code = (err as NodeJS.ErrnoException).code ?? "error";
     throw new ManifestError(file, [
       { path: "", message: `cannot read the manifest (${code}); check the path` },
+    ]);
+  }
+  if (bytes.length > maxBytes) throw tooLarge(file, bytes.length, maxBytes);
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw new ManifestError(file, [
+      {
+        path: "",
+        line: firstBadUtf8Line(bytes),
+        column: 1,
+        message: "the manifest is not valid UTF-8 text; save it as UTF-8",
+      },
     ]);
   }
   return parseManifest(text, file, path.dirname(path.resolve(file)), opts);
