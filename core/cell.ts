@@ -2,18 +2,12 @@
 // the store and the report. A cell never carries a path or a command line: models are named by sha256
 // (or, before resolution, by manifest file name) and parameters by value.
 
+import type { EngineName } from "./engines.js";
+
 export type CellKind = "baseline" | "speculative" | "parallel";
 
-/** Engines a manifest or `cell run` can name. */
-export const ENGINE_NAMES = [
-  "llama-server",
-  "llama-speculative",
-  "llama-speculative-simple",
-  "llama-completion",
-  "llama-parallel",
-  "in-process",
-] as const;
-export type EngineName = (typeof ENGINE_NAMES)[number];
+/** Engines a manifest or `cell run` can name: core/engines.ts, the engine traits table. */
+export { ENGINE_NAMES, type EngineName } from "./engines.js";
 
 /** A model as a cell names it. `sha256` is set once the manifest is resolved (or pinned in the manifest). */
 export interface ModelRef {

@@ -2,6 +2,7 @@
 // of the build chooseLlamaBin picks (--llama-bin, SPECGRID_LLAMA_BIN, else `specgrid llama build`'s cache),
 // whose facts (tool, version, capabilities; never paths) also go into the registration.
 import type { EngineName } from "../../core/cell.js";
+import { ENGINE_TRAITS } from "../../core/engines.js";
 import { ConfigError } from "../../core/errors.js";
 import type { LlamaBuild } from "../../proto/gen/specgrid/v1/types.js";
 import type { Engine } from "../../agents/engines/engine.js";
@@ -35,7 +36,7 @@ export function llamaBinJson(choice: LlamaBinChoice): LlamaBinJson {
 }
 
 export function isLlamaEngine(name: EngineName): boolean {
-  return name !== "in-process";
+  return ENGINE_TRAITS[name].tools.length > 0;
 }
 
 /**
@@ -60,9 +61,9 @@ export async function llamaBinFor(
   return choice;
 }
 
-/** The tool an engine starts for its speculative cells (the CLI engines also use llama-completion etc.). */
+/** The tool an engine starts for its speculative cells (core/engines.ts: the first of its tools). */
 function mainTool(engine: EngineName): LlamaTool | undefined {
-  return engine === "in-process" ? undefined : engine;
+  return ENGINE_TRAITS[engine].tools[0];
 }
 
 /** Probes the chosen build for a llama.cpp engine; fails when the engine's own tool is not in it. */
@@ -99,7 +100,7 @@ export function llamaBuildsOf(build: LlamaBuildProbe | undefined): LlamaBuild[] 
 
 /** An engine for one agent; `build` comes from probeAgentLlama (one probe serves several agents). */
 export async function engineFor(name: EngineName, build: LlamaBuildProbe | undefined): Promise<Engine> {
-  return name === "in-process" || build === undefined
+  return !isLlamaEngine(name) || build === undefined
     ? createEngine(name)
     : createEngine(name, { llama: { build } });
 }

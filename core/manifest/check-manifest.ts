@@ -1,5 +1,6 @@
 // Rules that span several keys. They run on the raw parsed YAML, not on the schema's output, so they are
 // reported together with schema errors elsewhere in the file: the user sees every problem in one pass.
+import { ENGINE_TRAITS, engineTraitsOf } from "../engines.js";
 import type { DataPath } from "./locate-yaml-path.js";
 import { nearestKey } from "./nearest-key.js";
 
@@ -10,8 +11,8 @@ export interface RawIssue {
   atKey?: boolean;
 }
 
-/** K range the in-process engine accepts (its sampler verifies at most 16 drafted tokens per step). */
-export const IN_PROCESS_K_MAX = 16;
+/** K range the in-process engine accepts (its sampler verifies at most kMax drafted tokens per step). */
+const IN_PROCESS_K_MAX = ENGINE_TRAITS["in-process"].kMax;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -78,7 +79,7 @@ function checkEngineSupport(raw: unknown, issues: RawIssue[]): void {
   const engine = typeof rawEngine === "string" ? rawEngine : "llama-server";
   const ks = field(field(raw, "sweep"), "k");
   const hasAdaptive = Array.isArray(ks) && ks.includes("adaptive");
-  if (Array.isArray(ks) && engine !== "in-process") {
+  if (Array.isArray(ks) && engineTraitsOf(engine)?.adaptiveK !== true) {
     ks.forEach((k: unknown, i) => {
       if (k === "adaptive") {
         issues.push({

@@ -4,12 +4,10 @@
 // because they must be reported even when other parts of the manifest fail the schema.
 import { z } from "zod";
 
-export const MANIFEST_ENGINES = [
-  "llama-server",
-  "llama-speculative",
-  "llama-speculative-simple",
-  "in-process",
-] as const;
+import { MANIFEST_ENGINES } from "../engines.js";
+
+/** The engines a manifest may name (core/engines.ts). */
+export { MANIFEST_ENGINES };
 
 const modelNameSchema = z
   .string()

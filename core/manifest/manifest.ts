@@ -1,9 +1,9 @@
 // The resolved manifest: the YAML's meaning in camelCase, defaults applied, prompt files read. This is what
 // plan, the coordinator and the store work from; the YAML text itself travels beside it as `sourceText`.
 import type { LlamaSettings } from "../cell.js";
-import type { MANIFEST_ENGINES } from "./manifest-schema.js";
+import type { ManifestEngine } from "../engines.js";
 
-export type ManifestEngine = (typeof MANIFEST_ENGINES)[number];
+export type { ManifestEngine };
 
 /** A model by file name on the agents' model dirs and/or pinned by sha256 (at least one of the two). */
 export interface ManifestModel {

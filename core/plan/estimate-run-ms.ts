@@ -3,7 +3,8 @@
 // next to n_predict tokens of decode at the sizes sweeps use.
 import type { Cell, EngineName } from "../cell.js";
 import type { ManifestEstimate } from "../manifest/manifest.js";
-import { countServerConfigs, startsServerPerConfig } from "./server-blocks.js";
+import { ENGINE_TRAITS } from "../engines.js";
+import { countServerConfigs } from "./server-blocks.js";
 
 export function estimateCellMs(cell: Cell, estimate: ManifestEstimate): number {
   const speculative = cell.draft !== undefined;
@@ -15,7 +16,7 @@ export function estimateCellMs(cell: Cell, estimate: ManifestEstimate): number {
 
 /** CLI engines start a process (and load the models) for every cell. */
 export function loadsPerCell(engine: EngineName): boolean {
-  return engine !== "in-process" && engine !== "llama-server";
+  return ENGINE_TRAITS[engine].loads === "cell";
 }
 
 /**
@@ -23,7 +24,8 @@ export function loadsPerCell(engine: EngineName): boolean {
  * llama-server one per server configuration (core/plan/server-blocks.ts), in-process one per shard.
  */
 export function estimateLoads(engine: EngineName, cells: readonly Cell[]): number {
-  if (engine === "in-process") return 1;
-  if (!startsServerPerConfig(engine)) return cells.length;
+  const loads = ENGINE_TRAITS[engine].loads;
+  if (loads === "session") return 1;
+  if (loads === "cell") return cells.length;
   return countServerConfigs(cells);
 }

@@ -25,6 +25,7 @@
 //
 // Linear in the number of cells: 100,000 cells plan in well under a second.
 import type { Cell, KPolicy, ModelRef, Shard, ShardKey } from "../cell.js";
+import { ENGINE_TRAITS } from "../engines.js";
 import { canonicalJson, cellIdOf, shardIdOf, sha256Hex, type CellIdentityMemo } from "../ids.js";
 import type { Manifest, ManifestK } from "../manifest/manifest.js";
 import { estimateCellMs, loadsPerCell } from "./estimate-run-ms.js";
@@ -161,7 +162,7 @@ class ShardCutter {
     if (this.current.length === 0) return;
     const cells = this.current;
     // the in-process engine loads once per shard, outside the per-cell costs
-    const sessionLoadMs = this.key.engine === "in-process" ? this.m.estimate.loadMs : 0;
+    const sessionLoadMs = ENGINE_TRAITS[this.key.engine].loads === "session" ? this.m.estimate.loadMs : 0;
     this.out.push({
       shardId: shardIdOf(
         this.key,

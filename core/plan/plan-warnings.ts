@@ -1,8 +1,7 @@
 // What a careful experimenter should know before spending GPU hours on a plan: measurements that will not
 // mean what they seem, cells an engine will refuse, outputs that will be cut off. Each warning says what
 // happens and what to change.
-import type { EngineName } from "../cell.js";
-import { IN_PROCESS_K_MAX } from "../manifest/check-manifest.js";
+import { ENGINE_TRAITS } from "../engines.js";
 import type { Manifest } from "../manifest/manifest.js";
 
 export interface PlanFacts {
@@ -12,10 +11,6 @@ export interface PlanFacts {
   sharedParallelCells: number;
 }
 
-/** Engines whose drafter is llama.cpp's draft-simple: greedy drafting, acceptance by agreement. */
-const GREEDY_DRAFTERS: readonly EngineName[] = ["llama-speculative-simple", "llama-server"];
-/** Engines that run parallel cells with llama-parallel, which cannot load a draft model. */
-const CLI_ENGINES: readonly EngineName[] = ["llama-speculative", "llama-speculative-simple"];
 /** Rough prompt size for context checks; real token counts depend on the tokenizer. */
 const BYTES_PER_TOKEN_GUESS = 3;
 
@@ -27,16 +22,18 @@ function promptTokensGuess(m: Manifest): number {
 function kWarnings(m: Manifest, out: string[]): void {
   const fixed = m.sweep.k.filter((k): k is number => typeof k === "number");
   const maxK = Math.max(0, ...fixed, m.adaptive?.kMax ?? 0);
-  if (m.engine === "in-process") {
-    const over = fixed.filter((k) => k > IN_PROCESS_K_MAX);
+  const traits = ENGINE_TRAITS[m.engine];
+  if ("kMax" in traits) {
+    const over = fixed.filter((k) => k > traits.kMax);
     if (over.length > 0) {
       out.push(
-        `K ${over.join(", ")} is above what engine in-process supports (1..${IN_PROCESS_K_MAX} or "adaptive"): ` +
+        `K ${over.join(", ")} is above what engine ${m.engine} supports (1..${traits.kMax}${traits.adaptiveK ? ' or "adaptive"' : ""}): ` +
           `agents will reject those cells; lower K or pick a llama.cpp engine.`,
       );
     }
   }
-  if (m.engine !== "in-process" && m.llama.batch !== undefined && maxK + 1 > m.llama.batch) {
+  // llama.cpp verifies K + 1 tokens in one batch of llama.batch
+  if (traits.family !== "in-process" && m.llama.batch !== undefined && maxK + 1 > m.llama.batch) {
     out.push(
       `K ${maxK} needs ${maxK + 1} tokens per verification batch but llama.batch is ${m.llama.batch}: raise llama.batch.`,
     );
@@ -55,7 +52,7 @@ function kWarnings(m: Manifest, out: string[]): void {
 function parallelWarnings(m: Manifest, out: string[]): void {
   const p = m.parallel;
   if (p === undefined) return;
-  if (p.draft.includes(true) && CLI_ENGINES.includes(m.engine)) {
+  if (p.draft.includes(true) && !ENGINE_TRAITS[m.engine].parallelDraft) {
     out.push(
       `engine ${m.engine} runs parallel cells with llama-parallel, which cannot load a draft model: the parallel ` +
         `cells with draft: true will be rejected. Use engine llama-server or in-process for batched speculation.`,
@@ -68,7 +65,8 @@ function parallelWarnings(m: Manifest, out: string[]): void {
         `Raise requests to at least ${Math.max(...tooFew)}.`,
     );
   }
-  if (m.engine === "llama-server" || m.engine === "in-process") {
+  // llama-server and in-process split llama.ctx between the sequences decoded at once
+  if (ENGINE_TRAITS[m.engine].family !== "llama-cli") {
     const perSequence = Math.floor(m.llama.ctx / Math.max(...p.concurrency));
     const needed = promptTokensGuess(m) + m.sweep.nPredict + (p.draft.includes(true) ? p.k + 1 : 0);
     if (needed > perSequence) {
@@ -82,7 +80,7 @@ function parallelWarnings(m: Manifest, out: string[]): void {
 
 function samplingWarnings(m: Manifest, facts: PlanFacts, out: string[]): void {
   const hot = m.sweep.temperature.filter((t) => t > 0);
-  if (hot.length > 0 && GREEDY_DRAFTERS.includes(m.engine) && facts.speculativeCells > 0) {
+  if (hot.length > 0 && ENGINE_TRAITS[m.engine].drafter === "greedy" && facts.speculativeCells > 0) {
     out.push(
       `engine ${m.engine} drafts greedily (llama.cpp draft-simple): at temperature ${hot.join(", ")} a draft token ` +
         `counts as accepted only when the target's sample equals it, which is not the rejection-sampling ` +

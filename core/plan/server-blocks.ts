@@ -3,6 +3,7 @@
 // draft or none, K, p_min and the slot count. The planner keeps a configuration's cells together (one
 // block each) and the engine session starts each configuration once, from the same keys.
 import type { CellParams, EngineName } from "../cell.js";
+import { ENGINE_TRAITS } from "../engines.js";
 import { canonicalJson } from "../ids.js";
 
 /** What a llama-server is started with for a cell, besides the shard's models and llama settings. */
@@ -22,7 +23,7 @@ export interface ServerKeyOptions {
 
 /** Engines that start one process per server configuration and keep it for every cell it serves. */
 export function startsServerPerConfig(engine: EngineName): boolean {
-  return engine === "llama-server";
+  return ENGINE_TRAITS[engine].loads === "server-config";
 }
 
 /** Whether a cell runs on a server started with the draft. */

@@ -2,12 +2,13 @@
 // changes a result is passed explicitly (K, p_min, draft min, seed, temperature) because defaults moved
 // between builds (K 16 → 3, p_min 0.75 → 0.0 in 2026-05): an omitted flag would make two hosts differ.
 import type { Cell } from "../../../core/cell.js";
+import type { EngineOfFamily } from "../../../core/engines.js";
 import { RejectedParameterError } from "../../../core/errors.js";
 import type { ResolvedModels } from "../engine.js";
 import type { ToolCapabilities } from "../../probe/tool-capabilities.js";
 
-export type LlamaCliTool =
-  "llama-speculative" | "llama-speculative-simple" | "llama-completion" | "llama-parallel";
+/** The CLI tools that are engines of their own (core/engines.ts, family llama-cli). */
+export type LlamaCliTool = EngineOfFamily<"llama-cli">;
 
 function need(caps: ToolCapabilities, key: keyof ToolCapabilities, tool: string, what: string): string {
   const flag = caps[key];

@@ -5,7 +5,7 @@
 // its own process, so a warm-up inside it is impossible: the session runs one short, discarded process of
 // its first planned cell at open (page cache, CPU and GPU clocks warm), carried by each result.
 import { randomBytes } from "node:crypto";
-import type { Cell, EngineName } from "../../../core/cell.js";
+import type { Cell } from "../../../core/cell.js";
 import { ConfigError, RejectedParameterError } from "../../../core/errors.js";
 import { WARMUP_TOKENS, type WarmupRecord } from "../../../core/measurement-protocol.js";
 import type { CellOutcome } from "../../../core/metrics.js";
@@ -30,13 +30,6 @@ export interface LlamaCliEngineOptions {
   /** Environment of the tool. @default process.env */
   env?: NodeJS.ProcessEnv;
 }
-
-export const LLAMA_CLI_ENGINES = [
-  "llama-speculative",
-  "llama-speculative-simple",
-  "llama-completion",
-  "llama-parallel",
-] as const satisfies readonly EngineName[];
 
 export class LlamaCliEngine implements Engine {
   readonly name: LlamaCliTool;

@@ -1,0 +1,120 @@
+// The engines, one table: every fact about an engine that the planner, the manifest checks, the agents and
+// the commands act on lives in its entry. Adding an engine is one entry here and one folder under
+// agents/engines (wired in agents/engines/create-engine.ts by its family).
+
+/** How an engine is implemented: the agents' factory builds one class per family. */
+export type EngineFamily = "in-process" | "llama-server" | "llama-cli";
+
+export interface EngineTraits {
+  family: EngineFamily;
+  /** A manifest's `engine:` may name it; the others run single cells (cell run, agent start). */
+  manifest: boolean;
+  /**
+   * What loads the models: every cell (a CLI tool process per cell), every server configuration (a server
+   * per block of cells with the same flags, core/plan/server-blocks.ts) or the session (once per shard).
+   */
+  loads: "cell" | "server-config" | "session";
+  /** Runs the adaptive K policy (K chosen per step); the others draft a fixed K per process. */
+  adaptiveK: boolean;
+  /** Largest K it drafts, where it has a limit of its own. */
+  kMax?: number;
+  /**
+   * How its draft tokens are accepted: rejection sampling (the theory's α at every temperature) or a greedy
+   * match of the target's sample (llama.cpp draft-simple), which is α only at temperature 0.
+   */
+  drafter: "rejection-sampling" | "greedy";
+  /** The llama.cpp programs it runs, main one first; none for in-process. */
+  tools: readonly string[];
+  /** Runs parallel cells with the draft loaded (llama-parallel cannot load one). */
+  parallelDraft: boolean;
+  /** Speculation types it can run (a draft model today; n-gram and lookup types join here). */
+  speculation: readonly "draft-model"[];
+}
+
+export const ENGINE_TRAITS = {
+  "llama-server": {
+    family: "llama-server",
+    manifest: true,
+    loads: "server-config",
+    adaptiveK: false,
+    drafter: "greedy",
+    tools: ["llama-server"],
+    parallelDraft: true,
+    speculation: ["draft-model"],
+  },
+  "llama-speculative": {
+    family: "llama-cli",
+    manifest: true,
+    loads: "cell",
+    adaptiveK: false,
+    drafter: "rejection-sampling",
+    tools: ["llama-speculative"],
+    parallelDraft: false,
+    speculation: ["draft-model"],
+  },
+  "llama-speculative-simple": {
+    family: "llama-cli",
+    manifest: true,
+    loads: "cell",
+    adaptiveK: false,
+    drafter: "greedy",
+    tools: ["llama-speculative-simple"],
+    parallelDraft: false,
+    speculation: ["draft-model"],
+  },
+  "llama-completion": {
+    family: "llama-cli",
+    manifest: false,
+    loads: "cell",
+    adaptiveK: false,
+    drafter: "rejection-sampling",
+    tools: ["llama-completion"],
+    parallelDraft: false,
+    speculation: [],
+  },
+  "llama-parallel": {
+    family: "llama-cli",
+    manifest: false,
+    loads: "cell",
+    adaptiveK: false,
+    drafter: "rejection-sampling",
+    tools: ["llama-parallel"],
+    parallelDraft: false,
+    speculation: [],
+  },
+  "in-process": {
+    family: "in-process",
+    manifest: true,
+    loads: "session",
+    adaptiveK: true,
+    kMax: 16,
+    drafter: "rejection-sampling",
+    tools: [],
+    parallelDraft: true,
+    speculation: ["draft-model"],
+  },
+} as const satisfies Record<string, EngineTraits>;
+
+export type EngineName = keyof typeof ENGINE_TRAITS;
+
+/** Every engine, in the table's order. */
+export const ENGINE_NAMES = Object.keys(ENGINE_TRAITS) as [EngineName, ...EngineName[]];
+
+/** The engines a manifest may name. */
+export type ManifestEngine = {
+  [N in EngineName]: (typeof ENGINE_TRAITS)[N]["manifest"] extends true ? N : never;
+}[EngineName];
+export const MANIFEST_ENGINES = ENGINE_NAMES.filter((n) => ENGINE_TRAITS[n].manifest) as [
+  ManifestEngine,
+  ...ManifestEngine[],
+];
+
+/** The engines of one family, e.g. the CLI tools an LlamaCliEngine runs. */
+export type EngineOfFamily<F extends EngineFamily> = {
+  [N in EngineName]: (typeof ENGINE_TRAITS)[N]["family"] extends F ? N : never;
+}[EngineName];
+
+/** The traits of a name read from user input, undefined when it names no engine. */
+export function engineTraitsOf(name: string): EngineTraits | undefined {
+  return Object.hasOwn(ENGINE_TRAITS, name) ? ENGINE_TRAITS[name as EngineName] : undefined;
+}
