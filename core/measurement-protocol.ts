@@ -33,6 +33,8 @@ export interface HostNoise {
   engineThreads: number;
   /** Cores other processes left idle: cores - otherCpuCores. */
   idleCores: number;
+  /** What the CPU figures cover, ms: the cell, or the last second before its end for a shorter cell. */
+  windowMs: number;
   /** Mean GPU utilisation, %, over the cell (nvidia-smi), where a GPU is present. */
   gpuUtilPct?: number;
   /** Lowest SM clock seen during the cell, MHz (throttling shows as a drop). */

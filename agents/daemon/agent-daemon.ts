@@ -17,7 +17,7 @@ import type { ShardJob } from "../../core/wire/shard-wire.js";
 import { decodeShard } from "../../core/wire/nats-payloads.js";
 import type { LlamaBuild } from "../../proto/gen/specgrid/v1/types.js";
 import type { Engine } from "../engines/engine.js";
-import { startHostNoise } from "../probe/host-noise-probe.js";
+import { HostNoiseMonitor } from "../probe/host-noise-probe.js";
 import { resolveModelPath } from "../probe/resolve-model-path.js";
 import { startVramSampler } from "../probe/vram-sampler.js";
 import { scanModels, type ModelFile } from "../probe/scan-models.js";
@@ -202,8 +202,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const stopping = new AbortController();
 
   // GPU utilisation and SM clock per cell where the host has GPUs
-  const smi = gpuCount > 0 ? { startGpuSampler: () => startVramSampler() } : {};
-  const measureNoise = (cell: Cell) => startHostNoise(engineThreadsOf(cell), smi);
+  const noiseMonitor = new HostNoiseMonitor(
+    gpuCount > 0 ? { startGpuSampler: () => startVramSampler() } : {},
+  ).start();
+  const measureNoise = (cell: Cell) => noiseMonitor.measure(engineThreadsOf(cell));
 
   const resolveOnce = async (job: ShardJob) => {
     const targetPath = await resolveModelPath(job.shard.key.target, models, o.modelDirs);
@@ -368,6 +370,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     rescanModels: (reason = "request") => rescan(reason),
     async stop() {
       stopping.abort();
+      noiseMonitor.stop();
       await refreshLoop;
       for (const loop of pools.values()) loop.abort.abort();
       await Promise.all([...pools.values()].map((l) => l.done));

@@ -5,7 +5,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import { contentionOf, type HostNoise } from "../../core/measurement-protocol.js";
-import type { VramSampler } from "./vram-sampler.js";
+import type { VramSampler, VramSummary } from "./vram-sampler.js";
 
 /** Jiffies per second in /proc (USER_HZ, 100 on every Linux architecture that matters here). */
 const USER_HZ = 100;
@@ -51,8 +51,51 @@ export function parsePidStat(text: string): { pid: number; ppid: number; jiffies
   return { pid, ppid, jiffies: times.reduce((a, b) => a + b, 0) };
 }
 
-/** CPU jiffies of rootPid and every live descendant (a reaped child's time is in its parent's cutime). */
+/** Child pids of a process, from every thread's /proc/<pid>/task/<tid>/children (undefined: not available). */
+async function childrenOf(procDir: string, pid: number): Promise<number[] | undefined> {
+  let tasks: string[];
+  try {
+    tasks = await readdir(`${procDir}/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const tid of tasks) {
+    try {
+      const text = await readFile(`${procDir}/${pid}/task/${tid}/children`, "utf8");
+      for (const c of text.trim().split(/\s+/)) if (c !== "") out.push(Number(c));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" && tid === String(pid)) return undefined;
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU jiffies of rootPid and every live descendant (a reaped child's time is in its parent's cutime). Walks
+ * the tree through the children files (a few reads); kernels without them get a scan of every process.
+ */
 async function treeJiffies(procDir: string, rootPid: number): Promise<number> {
+  let total = 0;
+  const queue = [rootPid];
+  const seen = new Set<number>();
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    try {
+      total += parsePidStat(await readFile(`${procDir}/${pid}/stat`, "utf8"))?.jiffies ?? 0;
+    } catch {
+      continue; // exited meanwhile
+    }
+    const children = await childrenOf(procDir, pid);
+    if (children === undefined) return scanTreeJiffies(procDir, rootPid);
+    queue.push(...children);
+  }
+  return total;
+}
+
+async function scanTreeJiffies(procDir: string, rootPid: number): Promise<number> {
   const entries = await readdir(procDir);
   const stats: { pid: number; ppid: number; jiffies: number }[] = [];
   await Promise.all(
@@ -60,16 +103,16 @@ async function treeJiffies(procDir: string, rootPid: number): Promise<number> {
       .filter((e) => /^\d+$/.test(e))
       .map(async (e) => {
         try {
-          const s = parsePidStat(await readFile(`${procDir}/${e}/stat`, "utf8"));
-          if (s) stats.push(s);
+          const st = parsePidStat(await readFile(`${procDir}/${e}/stat`, "utf8"));
+          if (st) stats.push(st);
         } catch {
           // the process exited between readdir and read
         }
       }),
   );
   const children = new Map<number, number[]>();
-  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s.pid]);
-  const byPid = new Map(stats.map((s) => [s.pid, s]));
+  for (const st of stats) children.set(st.ppid, [...(children.get(st.ppid) ?? []), st.pid]);
+  const byPid = new Map(stats.map((st) => [st.pid, st]));
   let total = 0;
   const queue = [rootPid];
   const seen = new Set<number>();
@@ -102,7 +145,75 @@ async function sampleCpu(procDir: string, rootPid: number): Promise<CpuSample | 
   }
 }
 
-/** Starts measuring; `engineThreads` is what the cell's engine decodes with. */
+/**
+ * Shortest window the figures cover, ms. /proc counts CPU time in 10 ms ticks, so a 50 ms cell alone gives
+ * figures that are mostly rounding; a short cell's figures cover the last second before its end (the
+ * monitor's samples), which is what the host was doing around it.
+ */
+export const MIN_NOISE_WINDOW_MS = 1_000;
+/** The monitor's sampling period, ms. */
+const MONITOR_INTERVAL_MS = 250;
+/** Samples kept (a few seconds' worth). */
+const MONITOR_SAMPLES = 16;
+
+/**
+ * Host-noise measurements for one agent: samples the CPU counters in the background (cheap: /proc/stat and
+ * the agent's own few processes), so even a short cell's figures cover MIN_NOISE_WINDOW_MS.
+ */
+export class HostNoiseMonitor {
+  private readonly samples: CpuSample[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly procDir: string;
+  private readonly rootPid: number;
+
+  constructor(private readonly opts: HostNoiseProbeOptions = {}) {
+    this.procDir = opts.procDir ?? "/proc";
+    this.rootPid = opts.rootPid ?? process.pid;
+  }
+
+  /** Starts the background sampling (idempotent); stop() ends it. */
+  start(): this {
+    if (this.timer !== undefined) return this;
+    void this.sample();
+    this.timer = setInterval(() => void this.sample(), MONITOR_INTERVAL_MS);
+    this.timer.unref();
+    return this;
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async sample(): Promise<CpuSample | undefined> {
+    const s = await sampleCpu(this.procDir, this.rootPid);
+    if (s !== undefined) {
+      this.samples.push(s);
+      this.samples.sort((a, b) => a.atMs - b.atMs);
+      if (this.samples.length > MONITOR_SAMPLES) this.samples.shift();
+    }
+    return s;
+  }
+
+  /** Starts measuring one cell; `engineThreads` is what the cell's engine decodes with. */
+  async measure(engineThreads: number): Promise<HostNoiseMeasurement> {
+    const gpu = this.opts.startGpuSampler?.();
+    const before = await this.sample();
+    return {
+      stop: async () => {
+        const after = await this.sample();
+        const gpuSummary = await gpu?.stop();
+        if (before === undefined || after === undefined) return undefined;
+        // the window opens at the cell's start, or earlier for a short cell
+        const opensBy = Math.min(before.atMs, after.atMs - MIN_NOISE_WINDOW_MS);
+        const from = [...this.samples].reverse().find((x) => x.atMs <= opensBy) ?? this.samples[0] ?? before;
+        return noiseBetween(from, after, engineThreads, gpuSummary);
+      },
+    };
+  }
+}
+
+/** One cell's measurement without a monitor: the figures cover the cell's own duration only. */
 export async function startHostNoise(
   engineThreads: number,
   opts: HostNoiseProbeOptions = {},
@@ -116,29 +227,39 @@ export async function startHostNoise(
       const after = await sampleCpu(procDir, rootPid);
       const gpuSummary = await gpu?.stop();
       if (before === undefined || after === undefined) return undefined;
-      const seconds = Math.max(1e-3, (after.atMs - before.atMs) / 1000);
-      const cores = os.availableParallelism();
-      const ownCores = Math.max(0, (after.tree - before.tree) / USER_HZ / seconds);
-      const busyCores = Math.max(0, (after.busy - before.busy) / USER_HZ / seconds);
-      // jiffies tick at 100 Hz: a short cell can show a little more own time than host time
-      const otherCpuCores = round2(Math.min(cores, Math.max(0, busyCores - ownCores)));
-      const verdict = contentionOf({ cores, otherCpuCores, engineThreads });
-      const loadAvg1 = round2(os.loadavg()[0] ?? 0);
-      return {
-        loadAvg1,
-        cores,
-        otherCpuCores,
-        ownCpuCores: round2(ownCores),
-        engineThreads,
-        idleCores: round2(Math.max(0, cores - otherCpuCores)),
-        ...(gpuSummary?.meanUtilizationPct === undefined
-          ? {}
-          : { gpuUtilPct: round2(gpuSummary.meanUtilizationPct) }),
-        ...(gpuSummary?.minSmClockMhz === undefined ? {} : { smClockMhz: gpuSummary.minSmClockMhz }),
-        contended: verdict.contended,
-        ...(verdict.reason === undefined ? {} : { contendedReason: verdict.reason }),
-      };
+      return noiseBetween(before, after, engineThreads, gpuSummary);
     },
+  };
+}
+
+function noiseBetween(
+  before: CpuSample,
+  after: CpuSample,
+  engineThreads: number,
+  gpuSummary: VramSummary | undefined,
+): HostNoise {
+  const windowMs = Math.max(1, after.atMs - before.atMs);
+  const seconds = windowMs / 1000;
+  const cores = os.availableParallelism();
+  const ownCores = Math.max(0, (after.tree - before.tree) / USER_HZ / seconds);
+  const busyCores = Math.max(0, (after.busy - before.busy) / USER_HZ / seconds);
+  // ticks are 10 ms apart: over a short window own time can exceed the host's by a tick or two
+  const otherCpuCores = round2(Math.min(cores, Math.max(0, busyCores - ownCores)));
+  const verdict = contentionOf({ cores, otherCpuCores, engineThreads });
+  return {
+    loadAvg1: round2(os.loadavg()[0] ?? 0),
+    cores,
+    otherCpuCores,
+    ownCpuCores: round2(ownCores),
+    engineThreads,
+    idleCores: round2(Math.max(0, cores - otherCpuCores)),
+    windowMs: Math.round(windowMs),
+    ...(gpuSummary?.meanUtilizationPct === undefined
+      ? {}
+      : { gpuUtilPct: round2(gpuSummary.meanUtilizationPct) }),
+    ...(gpuSummary?.minSmClockMhz === undefined ? {} : { smClockMhz: gpuSummary.minSmClockMhz }),
+    contended: verdict.contended,
+    ...(verdict.reason === undefined ? {} : { contendedReason: verdict.reason }),
   };
 }
 

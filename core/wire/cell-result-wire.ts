@@ -47,6 +47,7 @@ function noiseToProto(n: HostNoise): pb.HostNoise {
     ownCpuCores: n.ownCpuCores,
     engineThreads: n.engineThreads,
     idleCores: n.idleCores,
+    windowMs: n.windowMs,
     gpuUtilPct: n.gpuUtilPct,
     smClockMhz: n.smClockMhz,
     contended: n.contended,
@@ -62,6 +63,7 @@ function noiseFromProto(n: pb.HostNoise): HostNoise {
     ownCpuCores: n.ownCpuCores,
     engineThreads: n.engineThreads,
     idleCores: n.idleCores,
+    windowMs: n.windowMs,
     contended: n.contended,
   };
   if (n.gpuUtilPct !== undefined) out.gpuUtilPct = n.gpuUtilPct;

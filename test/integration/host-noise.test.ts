@@ -8,7 +8,11 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createEngine } from "../../agents/engines/create-engine.js";
-import { startHostNoise } from "../../agents/probe/host-noise-probe.js";
+import {
+  HostNoiseMonitor,
+  MIN_NOISE_WINDOW_MS,
+  startHostNoise,
+} from "../../agents/probe/host-noise-probe.js";
 import { openStore } from "../../cli/store/open-store.js";
 import { startCpuHogs, type CpuHogs } from "../support/cpu-hogs.js";
 import { startDaemonStack } from "../support/daemon-stack.js";
@@ -62,6 +66,28 @@ describe.skipIf(!linux)("host-noise probe on real processes", () => {
     expect(noise.otherCpuCores).toBeGreaterThan(Math.min(1, noise.cores - 0.5));
     expect(noise.contended).toBe(true);
     expect(noise.contendedReason).toMatch(/other processes kept [\d.]+ of \d+ cores busy/);
+  });
+});
+
+describe.skipIf(!linux)("host-noise monitor", () => {
+  it("gives a short cell figures over the last second, not over its own few ticks", async () => {
+    const monitor = new HostNoiseMonitor().start();
+    try {
+      await sleep(1_300);
+      const m = await monitor.measure(1);
+      await sleep(50);
+      const noise = (await m.stop())!;
+      expect(noise.windowMs).toBeGreaterThanOrEqual(MIN_NOISE_WINDOW_MS);
+      expect(noise.windowMs).toBeLessThan(MIN_NOISE_WINDOW_MS + 1_000);
+      // a cell longer than the window is measured over itself
+      const long = await monitor.measure(1);
+      await sleep(1_500);
+      const longNoise = (await long.stop())!;
+      expect(longNoise.windowMs).toBeGreaterThanOrEqual(1_450);
+      expect(longNoise.windowMs).toBeLessThan(2_000);
+    } finally {
+      monitor.stop();
+    }
   });
 });
 

@@ -137,6 +137,7 @@ export interface HostNoise {
   contended: boolean;
   contendedReason?: string | undefined;
   ownCpuCores: number;
+  windowMs: number;
 }
 
 export interface CellOutcome {
@@ -2082,6 +2083,7 @@ function createBaseHostNoise(): HostNoise {
     contended: false,
     contendedReason: undefined,
     ownCpuCores: 0,
+    windowMs: 0,
   };
 }
 
@@ -2116,6 +2118,9 @@ export const HostNoise: MessageFns<HostNoise> = {
     }
     if (message.ownCpuCores !== 0) {
       writer.uint32(81).double(message.ownCpuCores);
+    }
+    if (message.windowMs !== 0) {
+      writer.uint32(89).double(message.windowMs);
     }
     return writer;
   },
@@ -2213,6 +2218,14 @@ export const HostNoise: MessageFns<HostNoise> = {
             message.ownCpuCores = reader.double();
             continue;
           }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.windowMs = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2269,6 +2282,11 @@ export const HostNoise: MessageFns<HostNoise> = {
         : isSet(object.own_cpu_cores)
         ? globalThis.Number(object.own_cpu_cores)
         : 0,
+      windowMs: isSet(object.windowMs)
+        ? globalThis.Number(object.windowMs)
+        : isSet(object.window_ms)
+        ? globalThis.Number(object.window_ms)
+        : 0,
     };
   },
 
@@ -2304,6 +2322,9 @@ export const HostNoise: MessageFns<HostNoise> = {
     if (message.ownCpuCores !== 0) {
       obj.ownCpuCores = floatToJson(message.ownCpuCores);
     }
+    if (message.windowMs !== 0) {
+      obj.windowMs = floatToJson(message.windowMs);
+    }
     return obj;
   },
 
@@ -2322,6 +2343,7 @@ export const HostNoise: MessageFns<HostNoise> = {
     message.contended = object.contended ?? false;
     message.contendedReason = object.contendedReason ?? undefined;
     message.ownCpuCores = object.ownCpuCores ?? 0;
+    message.windowMs = object.windowMs ?? 0;
     return message;
   },
 };
