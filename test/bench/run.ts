@@ -12,6 +12,7 @@ import { benchIngestRaw, benchIngestStream } from "./ingest.js";
 import { benchLoadAmortization } from "./load-amortization.js";
 import { benchPipeline } from "./pipeline.js";
 import { benchPlan100k } from "./plan-100k.js";
+import { benchRealSweep } from "./real-sweep.js";
 import { benchReport100k } from "./report-100k.js";
 import { formatTable } from "./format-table.js";
 import { sweepOfAtLeast } from "./sweep-100k.js";
@@ -21,8 +22,13 @@ import { PIPELINE_20K } from "./bench-manifests.js";
 interface Bench {
   name: string;
   runs: number;
-  run(ctx: BenchContext, runs: number): Promise<BenchResult>;
+  /** One result, several (one per case), or why the benchmark cannot run here (printed, not a failure). */
+  run(ctx: BenchContext, runs: number): Promise<BenchResult | BenchResult[] | Skipped>;
 }
+
+type Skipped = { skipped: string };
+const isSkipped = (o: BenchResult | BenchResult[] | Skipped): o is Skipped =>
+  !Array.isArray(o) && typeof o.skipped === "string" && !("name" in o);
 
 interface BenchContext {
   dir: string;
@@ -57,6 +63,8 @@ const BENCHES: Bench[] = [
   },
   { name: "load-amortization", runs: 3, run: (c, n) => benchLoadAmortization(c.dir, n) },
   { name: "engine", runs: 3, run: (c, n) => benchEngine(n) },
+  // real llama.cpp (SPECGRID_LLAMA_BIN or the `specgrid llama build` cache): minutes per run on 2 cores
+  { name: "real-sweep", runs: 1, run: (c, n) => benchRealSweep(c.dir, n) },
 ];
 
 async function main(): Promise<void> {
@@ -107,10 +115,17 @@ async function main(): Promise<void> {
       if (!values.json) process.stderr.write(`running ${b.name}...\n`);
       const t0 = performance.now();
       try {
-        const result = await b.run(ctx, runsOverride ?? b.runs);
-        result.bench_wall_s = Math.round((performance.now() - t0) / 100) / 10;
-        results.push(result);
-        if (values.json) process.stdout.write(JSON.stringify(result) + "\n");
+        const out = await b.run(ctx, runsOverride ?? b.runs);
+        if (isSkipped(out)) {
+          process.stderr.write(`${b.name} skipped: ${out.skipped}\n`);
+          continue;
+        }
+        const wall = Math.round((performance.now() - t0) / 100) / 10;
+        for (const result of Array.isArray(out) ? out : [out]) {
+          result.bench_wall_s = wall;
+          results.push(result);
+          if (values.json) process.stdout.write(JSON.stringify(result) + "\n");
+        }
       } catch (err) {
         failed = true;
         process.stderr.write(

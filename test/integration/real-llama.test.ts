@@ -3,16 +3,16 @@
 // print: the same argv is run again by hand and its printed counters read with plain regexes (counters at
 // temperature 0 are deterministic; timings are not, so they are only checked for being present).
 import { createHash } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { Cell, CellKind, CellParams, LlamaSettings } from "../../core/cell.js";
 import { createEngine } from "../../agents/engines/create-engine.js";
 import type { LlamaCliTool } from "../../agents/engines/llama-cli/build-cli-argv.js";
 import { probeLlamaBuild } from "../../agents/probe/probe-llama-build.js";
 import { runProcess } from "../../agents/process/run-process.js";
 import { getModelFamily } from "../support/model-family.js";
+import { describeRealLlama, realLlamaBin as bin } from "../support/real-llama.js";
 
-const bin = process.env.SPECGRID_LLAMA_BIN;
-const llama: LlamaSettings = { gpuLayers: 0, ctx: 1024, flashAttn: "auto", threads: 2 };
+const llama: LlamaSettings = { gpuLayers: 0, ctx: 1024, flashAttn: "auto", threads: 1 };
 const PROMPT = "The quick brown fox jumps over the lazy dog and";
 
 function cell(kind: CellKind, engine: CellParams["engine"], over: Partial<CellParams> = {}): Cell {
@@ -44,7 +44,7 @@ function printedNumber(text: string, re: RegExp): number | undefined {
   return v === undefined ? undefined : Number(v);
 }
 
-describe.skipIf(!bin)("real llama.cpp binaries (set SPECGRID_LLAMA_BIN=<llama.cpp build>/bin to run)", () => {
+describeRealLlama("real llama.cpp binaries", () => {
   const setup = async () => {
     const family = await getModelFamily();
     const build = await probeLlamaBuild(bin);

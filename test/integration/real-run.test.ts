@@ -7,10 +7,10 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { getModelFamily } from "../support/model-family.js";
+import { describeRealLlama, realLlamaBin as bin } from "../support/real-llama.js";
 
-const bin = process.env.SPECGRID_LLAMA_BIN;
 const root = path.resolve(import.meta.dirname, "../..");
 let dir: string;
 let manifest: string;
@@ -42,7 +42,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!bin)("specgrid run on a real llama.cpp build (set SPECGRID_LLAMA_BIN=<build>/bin)", () => {
+describeRealLlama("specgrid run on a real llama.cpp build", () => {
   it.each(["llama-speculative-simple", "llama-speculative"])(
     "run --engine %s --llama-bin: every cell valid, baselines on llama-completion",
     (engine) => {

@@ -6,7 +6,7 @@
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { createEngine } from "../../agents/engines/create-engine.js";
 import { freeLoopbackPort } from "../../agents/engines/llama-server/llama-server-process.js";
 import { probeLlamaBuild, type LlamaBuildProbe } from "../../agents/probe/probe-llama-build.js";
@@ -16,8 +16,8 @@ import type { EngineName } from "../../core/cell.js";
 import type { CellResult } from "../../core/metrics.js";
 import { startDaemonStack, type SweepRun } from "../support/daemon-stack.js";
 import { getModelFamily } from "../support/model-family.js";
+import { describeRealLlama, lastNumber, realLlamaBin as bin } from "../support/real-llama.js";
 
-const bin = process.env.SPECGRID_LLAMA_BIN;
 const PROMPT = "The quick brown fox jumps over the lazy dog and";
 
 let dir: string;
@@ -58,9 +58,7 @@ async function sweep(
   }
 }
 
-const describeIf = describe.skipIf(!bin);
-
-describeIf("real llama.cpp sweeps through the daemons (set SPECGRID_LLAMA_BIN=<llama.cpp build>/bin)", () => {
+describeRealLlama("real llama.cpp sweeps through the daemons", () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "specgrid-real-sweep-"));
     modelDir = path.join(dir, "models");
@@ -148,12 +146,6 @@ describeIf("real llama.cpp sweeps through the daemons (set SPECGRID_LLAMA_BIN=<l
     }
   }, 900_000);
 });
-
-function lastNumber(text: string, re: RegExp): number | undefined {
-  const all = [...text.matchAll(new RegExp(re.source, "gm"))];
-  const v = all.at(-1)?.[1];
-  return v === undefined ? undefined : Number(v);
-}
 
 /**
  * Starts the server of a result again by hand (its argv, on a fresh port), sends the cell's request and
