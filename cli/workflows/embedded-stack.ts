@@ -27,7 +27,10 @@ export interface EmbeddedStackOptions {
 
 export interface EmbeddedStack {
   client: CoordinatorClient;
+  /** The embedded server's URL with its generated token (for natsLogin); never print it. */
   natsUrl: string;
+  /** Process id of the embedded nats-server. */
+  natsPid: number;
   coordinatorAddress: string;
   /** Stops agents (draining), coordinator and nats-server; safe to call twice. */
   stop(): Promise<void>;
@@ -53,10 +56,11 @@ export async function startEmbeddedStack(o: EmbeddedStackOptions): Promise<Embed
   try {
     // one probe of the llama.cpp build serves every local agent; a missing tool fails before anything starts
     const build: LlamaBuildProbe | undefined = await probeAgentLlama(o.engine, o.llamaBin);
-    nats = await launchNatsServer({ storeDir: o.natsStoreDir });
+    // with a generated token: any other local process could otherwise read the jobs and results streams
+    nats = await launchNatsServer({ storeDir: o.natsStoreDir, auth: true });
     coordinator = await startCoordinator({
       listen: "127.0.0.1:0",
-      natsUrl: nats.url,
+      natsUrl: nats.clientUrl,
       token,
       logger: o.logger,
       heartbeatMs: 1_000,
@@ -78,10 +82,11 @@ export async function startEmbeddedStack(o: EmbeddedStackOptions): Promise<Embed
           logger: o.logger,
           slots: 1,
           drainTimeoutMs: 5_000,
+          natsUrl: nats.clientUrl,
         }),
       );
     }
-    return { client, natsUrl: nats.url, coordinatorAddress: coordinator.address, stop };
+    return { client, natsUrl: nats.clientUrl, natsPid: nats.pid, coordinatorAddress: coordinator.address, stop };
   } catch (err) {
     await stop();
     throw err;

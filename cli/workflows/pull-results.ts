@@ -41,6 +41,8 @@ export interface PullOptions {
    * it delivered (a cluster replica catching up after a failover). @default 30000
    */
   catchUpMs?: number;
+  /** Keep pulling when caught up, until `signal` aborts (live ingest while a sweep runs). @default false */
+  follow?: boolean;
   /** The server removes this database's durable after this long without a pull. @default 30 days */
   consumerInactiveMs?: number;
 }
@@ -143,6 +145,7 @@ export async function pullResults(opts: PullOptions): Promise<PullSummary> {
       const msgs: JsMsg[] = [];
       const iter = await consumer.fetch({ max_messages: batchSize, expires: Math.max(idleMs, 1000) });
       for await (const m of iter) msgs.push(m);
+      if (msgs.length === 0 && opts.follow === true) continue;
       if (msgs.length === 0) {
         // a consumer reads its own node's copy of the stream; on a cluster that node may still be catching
         // up after a failover, so "nothing more" is believed only once the stream leader agrees

@@ -59,9 +59,17 @@ export async function runEmbedded(o: RunEmbeddedOptions): Promise<RunEmbeddedRes
     pino.destination({ dest: logFile, sync: false }),
   );
   const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const onSignal = (): void => {
+    if (abort.signal.aborted) {
+      // the second Ctrl-C: no more waiting. Results are pulled into the database while the sweep runs, and
+      // the exit hooks (and the nats-server watchdog) stop the embedded server
+      o.write(`second interrupt: exiting now; the results pulled so far are in ${o.dbFile}\n`);
+      process.exit(130);
+    }
+    abort.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   if (o.llamaBin !== undefined) {
     o.write(`${describeLlamaBin(o.llamaBin)}\n`);
     logger.info({ llama: llamaBinJson(o.llamaBin) }, "llama.cpp build");
@@ -78,22 +86,38 @@ export async function runEmbedded(o: RunEmbeddedOptions): Promise<RunEmbeddedRes
     targetShardMs: o.targetShardMs,
   });
   try {
-    const sub = await stack.client.submitSweep(request);
-    o.write(`sweep ${sub.sweepId}: ${sub.cells} cells in ${sub.shards} shards\n`);
-    for (const w of sub.warnings) o.write(`warning: ${w}\n`);
-    let final = await watchProgress(stack.client, sub.sweepId, {
-      write: o.write,
-      tty: o.tty,
-      signal: abort.signal,
-    });
-    if (abort.signal.aborted) {
-      final = await stack.client.cancelSweep(sub.sweepId).catch(() => final);
-      o.write("interrupted: sweep cancelled\n");
-    }
     const store = openStore(o.dbFile);
     try {
+      const sub = await stack.client.submitSweep(request);
+      o.write(`sweep ${sub.sweepId}: ${sub.cells} cells in ${sub.shards} shards\n`);
+      for (const w of sub.warnings) o.write(`warning: ${w}\n`);
+      // the definition first and the results as they come: a CLI killed mid-sweep leaves a database that
+      // holds what was done (and can be reported on), not nothing
       await syncSweep(store, stack.client, sub.sweepId);
-      const pulled = await pullResults({
+      const follow = new AbortController();
+      const following = pullResults({
+        natsServers: stack.natsUrl,
+        store,
+        sweepId: sub.sweepId,
+        idleMs: 500,
+        follow: true,
+        signal: follow.signal,
+      }).catch((err: unknown) => {
+        logger.warn({ err: String(err) }, "live pull stopped; the results are pulled at the end");
+      });
+      let final = await watchProgress(stack.client, sub.sweepId, {
+        write: o.write,
+        tty: o.tty,
+        signal: abort.signal,
+      });
+      if (abort.signal.aborted) {
+        final = await stack.client.cancelSweep(sub.sweepId).catch(() => final);
+        o.write("interrupted: sweep cancelled\n");
+      }
+      follow.abort();
+      await following;
+      await syncSweep(store, stack.client, sub.sweepId);
+      await pullResults({
         natsServers: stack.natsUrl,
         store,
         sweepId: sub.sweepId,
@@ -112,7 +136,7 @@ export async function runEmbedded(o: RunEmbeddedOptions): Promise<RunEmbeddedRes
         ...(o.llamaBin === undefined ? {} : { llama: llamaBinJson(o.llamaBin) }),
         status: sweepStatusJson(final),
         db: o.dbFile,
-        results_stored: pulled.inserted + pulled.updated,
+        results_stored: store.listSweeps(sub.sweepId)[0]?.results ?? 0,
         report_files: reportFiles,
         ...(reportError === undefined ? {} : { report_error: reportError }),
         log_file: logFile,

@@ -1,8 +1,14 @@
 // Starts a local nats-server child with JetStream for the embedded mode (`specgrid run`, `specgrid demo`)
 // and the tests' native path. The binary comes from SPECGRID_NATS_SERVER or PATH.
+// The server dies with this process however it ends: a watchdog process holds a pipe from us and, when the
+// pipe closes (we exited, were SIGKILLed, or a second Ctrl-C killed us before any exit hook ran), stops the
+// server's process group and removes a temp store. With `auth`, the server requires a generated token,
+// written into a 0600 config file (never on its command line, where `ps` shows it).
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import type { Writable } from "node:stream";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,10 +25,17 @@ export interface LaunchNatsOptions {
   binary?: string;
   /** How long to wait for the ports file. @default 10000 */
   startTimeoutMs?: number;
+  /** Require a generated token from every client (see LaunchedNats.token). @default false */
+  auth?: boolean;
 }
 
 export interface LaunchedNats {
+  /** Server URL without credentials (safe to log). */
   url: string;
+  /** The token clients must present, when launched with `auth`. */
+  token?: string;
+  /** `url` with the token in it (`nats://TOKEN@host:port`) for natsLogin; `url` without auth. Never log it. */
+  clientUrl: string;
   port: number;
   storeDir: string;
   pid: number;
@@ -59,8 +72,17 @@ export async function launchNatsServer(opts: LaunchNatsOptions = {}): Promise<La
   const tempStore = opts.storeDir === undefined;
   const storeDir = opts.storeDir ?? (await mkdtemp(path.join(os.tmpdir(), "specgrid-nats-")));
   await mkdir(storeDir, { recursive: true });
+  // mkdtemp makes the folder 0700: the config with the token inside is readable by this user only
   const portsDir = await mkdtemp(path.join(os.tmpdir(), "specgrid-nats-ports-"));
+  const token = opts.auth ? randomBytes(24).toString("hex") : undefined;
+  const configArgs: string[] = [];
+  if (token !== undefined) {
+    const configFile = path.join(portsDir, "auth.conf");
+    await writeFile(configFile, `authorization {\n  token: "${token}"\n}\n`, { mode: 0o600 });
+    configArgs.push("-c", configFile);
+  }
   const argv = [
+    ...configArgs,
     "-a",
     opts.host ?? "127.0.0.1",
     "-p",
@@ -91,18 +113,22 @@ export async function launchNatsServer(opts: LaunchNatsOptions = {}): Promise<La
   const onExit = (): void => signalGroup("SIGKILL");
   process.once("exit", onExit);
   child.once("exit", () => process.off("exit", onExit));
+  // and when it dies without running exit hooks (SIGKILL, a second SIGINT): the watchdog
+  const watchdog = startWatchdog(pid, tempStore ? [portsDir, storeDir] : [portsDir]);
   const portsFile = path.join(portsDir, `nats-server_${pid}.ports`);
   const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
   let url: string | undefined;
   while (url === undefined) {
     if (child.exitCode !== null) {
       await rm(portsDir, { recursive: true, force: true });
+      watchdog.end();
       throw new ConfigError(`nats-server exited at start (code ${child.exitCode}): ${stderr.trim()}`, {
         argv,
       });
     }
     if (Date.now() > deadline) {
       signalGroup("SIGKILL");
+      watchdog.end();
       await rm(portsDir, { recursive: true, force: true });
       throw new ConfigError(`nats-server did not report its port within the start timeout: ${stderr.trim()}`);
     }
@@ -115,10 +141,14 @@ export async function launchNatsServer(opts: LaunchNatsOptions = {}): Promise<La
   }
   const port = Number(new URL(url).port);
   const cleanup = async (): Promise<void> => {
+    watchdog.end();
     await rm(portsDir, { recursive: true, force: true });
   };
+  const clientUrl = token === undefined ? url : url.replace("://", `://${token}@`);
   return {
     url,
+    ...(token === undefined ? {} : { token }),
+    clientUrl,
     port,
     storeDir,
     pid,
@@ -132,9 +162,48 @@ export async function launchNatsServer(opts: LaunchNatsOptions = {}): Promise<La
       if (tempStore) await rm(storeDir, { recursive: true, force: true });
     },
     async kill() {
+      watchdog.write("keep-store\n");
       signalGroup("SIGKILL");
       await waitExit(child);
       await cleanup();
     },
   };
+}
+
+// Runs in its own process (node -e): argv[1] is the server's process group, the rest are folders to remove.
+// It ignores terminal signals (its own group, SIGINT/SIGTERM/SIGHUP ignored) and acts only when its stdin,
+// the pipe from the launching process, closes.
+const WATCHDOG_SOURCE = `
+const group = Number(process.argv[1]);
+let dirs = process.argv.slice(2);
+for (const s of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(s, () => {});
+const alive = () => { try { process.kill(-group, 0); return true; } catch { return false; } };
+const send = (sig) => { try { process.kill(-group, sig); } catch {} };
+// "keep-store": the launcher killed the server on purpose and will start it again on the same store
+process.stdin.on("data", (d) => { if (String(d).includes("keep-store")) dirs = dirs.slice(0, 1); });
+process.stdin.on("close", () => {
+  send("SIGTERM");
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (alive() && Date.now() - started > 5000) send("SIGKILL");
+    if (alive()) return;
+    clearInterval(timer);
+    for (const d of dirs) { try { require("node:fs").rmSync(d, { recursive: true, force: true }); } catch {} }
+    process.exit(0);
+  }, 50);
+});
+`;
+
+/** Starts the watchdog of a server process group; ending the returned pipe releases it (after stop()). */
+function startWatchdog(group: number, dirs: string[]): Writable {
+  const dog = spawn(process.execPath, ["-e", WATCHDOG_SOURCE, String(group), ...dirs], {
+    detached: true,
+    stdio: ["pipe", "ignore", "ignore"],
+  });
+  dog.unref();
+  const pipe = dog.stdin;
+  // the pipe must not keep this process alive; it closes with us
+  (pipe as Writable & { unref?: () => void }).unref?.();
+  pipe.on("error", () => undefined);
+  return pipe;
 }
