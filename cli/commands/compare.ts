@@ -2,6 +2,7 @@ import { openStoreOr } from "../workflows/open-store-or.js";
 import { Args, Command, Flags } from "@oclif/core";
 
 import { SpecgridError } from "../../core/errors.js";
+import type { ContentionSummary } from "../../core/stats/summarize-contention.js";
 import { analyzeSweep } from "../report/analyze-sweep.js";
 import { compareHosts, type HostComparison } from "../report/compare-hosts.js";
 import { compareSweeps, type SweepComparison } from "../report/compare-sweeps.js";
@@ -19,9 +20,13 @@ export interface CompareResult {
     matched_groups: number;
     only_in_a: number;
     only_in_b: number;
+    /** Host noise over the matched groups' runs of each sweep. */
+    contention: { a: ContentionJson; b: ContentionJson };
     metrics: Array<{
       metric: string;
-      verdict: "agree" | "differ";
+      verdict: "agree" | "differ" | "confounded";
+      /** Present on a confounded verdict: the recorded load behind it. */
+      confounded_by?: string;
       ratio: number;
       ci95: [number, number];
       groups: number;
@@ -43,6 +48,24 @@ export interface CompareResult {
   };
 }
 
+interface ContentionJson {
+  runs: number;
+  measured: number;
+  contended: number;
+  max_load_avg1: number | null;
+  max_other_cpu_cores: number | null;
+}
+
+function contentionJson(c: ContentionSummary): ContentionJson {
+  return {
+    runs: c.runs,
+    measured: c.measured,
+    contended: c.contended,
+    max_load_avg1: c.maxLoadAvg1 ?? null,
+    max_other_cpu_cores: c.maxOtherCpuCores ?? null,
+  };
+}
+
 export function sweepComparisonJson(c: SweepComparison): NonNullable<CompareResult["sweeps"]> {
   return {
     sweep_a: c.sweepA,
@@ -51,9 +74,11 @@ export function sweepComparisonJson(c: SweepComparison): NonNullable<CompareResu
     matched_groups: c.matchedGroups,
     only_in_a: c.onlyInA,
     only_in_b: c.onlyInB,
+    contention: { a: contentionJson(c.contention.a), b: contentionJson(c.contention.b) },
     metrics: c.metrics.map((m) => ({
       metric: m.metric,
       verdict: m.verdict,
+      ...(m.confoundedBy === undefined ? {} : { confounded_by: m.confoundedBy }),
       ratio: m.ratio,
       ci95: m.ci95,
       groups: m.groups,
@@ -164,7 +189,10 @@ export default class Compare extends Command {
     for (const m of c.metrics) {
       this.log(
         `  ${m.metric.padEnd(13)} ${m.verdict.toUpperCase().padEnd(6)} ratio ${formatNumber(m.ratio, 3)} (95% CI ${formatCi(m.ci95, 3)}); ` +
-          `${m.groupsAgree} of ${m.groups} groups agree`,
+          `${m.groupsAgree} of ${m.groups} groups agree` +
+          (m.confoundedBy === undefined
+            ? ""
+            : `; confounded by contention, not a difference in the system: ${m.confoundedBy}`),
       );
     }
   }

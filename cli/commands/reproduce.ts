@@ -120,7 +120,10 @@ export default class Reproduce extends Command {
       this.log(`${r.newSweepId} reproduces ${r.originalSweepId} (${c.matchedGroups} matched cell groups):`);
       for (const m of c.metrics) {
         this.log(
-          `  ${m.metric.padEnd(13)} ${m.verdict.toUpperCase().padEnd(6)} ratio ${formatNumber(m.ratio, 3)} (95% CI ${formatCi(m.ci95, 3)})`,
+          `  ${m.metric.padEnd(13)} ${m.verdict.toUpperCase().padEnd(6)} ratio ${formatNumber(m.ratio, 3)} (95% CI ${formatCi(m.ci95, 3)})` +
+            (m.confoundedBy === undefined
+              ? ""
+              : `: confounded by contention, not a difference in the system (${m.confoundedBy}); rerun on an idle host`),
         );
       }
       return {

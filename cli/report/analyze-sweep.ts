@@ -6,6 +6,7 @@ import type { CellMetrics } from "../../core/metrics.js";
 import { estimatePairMemory } from "../../core/memory/estimate-memory.js";
 import { baselinePartner } from "../../core/plan/baseline-partner.js";
 import { ratioInterval } from "../../core/stats/ratio-interval.js";
+import { summarizeContention, type ContentionSummary } from "../../core/stats/summarize-contention.js";
 import { summarizeRate } from "../../core/stats/summarize-rate.js";
 import { summarize } from "../../core/stats/summarize.js";
 import { poolAcceptance } from "../../core/stats/pool-acceptance.js";
@@ -39,6 +40,12 @@ const nums = (xs: Array<number | undefined>): number[] =>
 
 const pairName = (cell: Pick<Cell, "target" | "draft">): string =>
   pairLabel(cell.target.name, cell.draft?.name);
+
+/** The group's host-noise summary, when any of its runs recorded host noise. */
+function contentionOf(rs: ReadonlyArray<{ metrics: CellMetrics }>): { contention?: ContentionSummary } {
+  const c = summarizeContention(rs.map((r) => r.metrics.noise));
+  return c.measured === 0 ? {} : { contention: c };
+}
 
 export function analyzeSweep(
   sweepId: string,
@@ -83,6 +90,7 @@ export function analyzeSweep(
       temperature: first.cell.temperature,
       decodeTps: summarizeRate(rs.map((r) => r.metrics.decodeTps)),
       promptTps: summarizeRate(nums(rs.map((r) => r.metrics.promptTps))),
+      ...contentionOf(rs),
     });
   }
   /** The baseline run a speculative run is compared with (its ABAB partner). */
@@ -120,6 +128,8 @@ export function analyzeSweep(
       tokensPerStep: summarize(nums(rs.map((r) => r.metrics.tokensPerStep))),
     };
     runsOf.set(group, rs);
+    const own = contentionOf(rs);
+    if (own.contention !== undefined) group.contention = own.contention;
     const base = baselineByGroup.get(
       [first.hostId, first.cell.target.name, first.cell.temperature].join("|"),
     );
@@ -133,6 +143,9 @@ export function analyzeSweep(
       group.speedup = interval.ratio;
       group.speedupCi95 = interval.ci95;
       group.speedupMethod = interval.method;
+      // a speedup is as contended as either side of its pairs
+      const c = contentionOf([...rs, ...(complete ? paired : base)]);
+      if (c.contention !== undefined) group.contention = c.contention;
     }
     speculative.push(group);
   }
@@ -155,6 +168,7 @@ export function analyzeSweep(
       concurrency: first.cell.concurrency ?? 1,
       aggregateTps: summarizeRate(rs.map((r) => r.metrics.aggregateTps ?? r.metrics.decodeTps)),
       aggregateTpsValues: rs.map((r) => r.metrics.aggregateTps ?? r.metrics.decodeTps),
+      ...contentionOf(rs),
     });
   }
 

@@ -6,6 +6,7 @@ import { summarize } from "../../core/stats/summarize.js";
 import { breakEvenAlpha } from "../../core/theory/break-even-alpha.js";
 import { expectedTokensPerStep } from "../../core/theory/expected-speedup.js";
 import { ratioInterval } from "../../core/stats/ratio-interval.js";
+import { describeContention, type ContentionSummary } from "../../core/stats/summarize-contention.js";
 import { formatCi, formatNumber, formatPct, formatSummary } from "./format-number.js";
 import { noiseReason } from "./noise-check.js";
 import type { FitGroup, Source, SpeculativeGroup, SweepAnalysis } from "./sweep-analysis.js";
@@ -28,12 +29,14 @@ const uniq = <T>(xs: T[]): T[] => [...new Set(xs)];
 
 /**
  * The fixed-K group with the highest speedup for (host, pair, temperature). A group whose draft had no token
- * accepted is never best: it cannot have paid, whatever its timing ratio (noise or drift) says.
+ * accepted is never best: it cannot have paid, whatever its timing ratio (noise or drift) says. Nor is a
+ * group any of whose runs (or their paired baselines) ran under contention: kept and shown, never
+ * recommended from.
  */
 export function bestGroup(groups: SpeculativeGroup[]): SpeculativeGroup | undefined {
   let best: SpeculativeGroup | undefined;
   for (const g of groups) {
-    if (g.adaptive || g.speedup === undefined || g.noneAccepted === true) continue;
+    if (g.adaptive || g.speedup === undefined || g.noneAccepted === true || isContended(g)) continue;
     if (best === undefined || g.speedup > (best.speedup ?? -Infinity)) best = g;
   }
   return best;
@@ -68,8 +71,14 @@ export function costLabel(fit: FitGroup | undefined): string {
   return `c=${formatNumber(fit.c, 3)} (${fit.cSource === "measured" ? "measured from draft and target times" : "fitted to the speedups"})`;
 }
 
+/** Whether any run behind a group ran under contention (core/measurement-protocol's HostNoise). */
+export const isContended = (g: { contention?: ContentionSummary }): boolean =>
+  (g.contention?.contended ?? 0) > 0;
+
 /** Why a speculative group's speedup cannot answer a question; undefined when it can. */
 export function speedupNoise(g: SpeculativeGroup): string | undefined {
+  if (isContended(g))
+    return `${g.hostId}, ${g.pair}, T=${g.temperature}, K=${g.k}: ${describeContention(g.contention!)}, so its speedup is not used`;
   return noiseReason(
     g.speedupCi95,
     g.decodeTps.n,
@@ -97,6 +106,12 @@ export function answerQuestions(a: SweepAnalysis): Answer[] {
       );
       numbers.push({ hostId, target, meanDecodeTps: mean, n });
       for (const g of groups) {
+        if (isContended(g)) {
+          tooNoisy.push(
+            `${hostId}, ${target}, T=${g.temperature}: baseline t/s: ${describeContention(g.contention!)}`,
+          );
+          continue;
+        }
         const why = noiseReason(
           g.decodeTps.ci95,
           g.decodeTps.n,
@@ -582,6 +597,11 @@ export function answerQuestions(a: SweepAnalysis): Answer[] {
                 : `the gain ${last.gain >= first.gain * 0.95 ? "holds" : "shrinks but stays above 1"} up to ${last.n} sequences.`),
         );
         for (const g of gains) {
+          const contended = isContended(g.withDraft) || isContended(g.without);
+          if (contended)
+            tooNoisy.push(
+              `${hostId}, ${target}+${draft} at ${g.n} sequence(s): ${describeContention(isContended(g.withDraft) ? g.withDraft.contention! : g.without.contention!)}, so its gain is not used`,
+            );
           const why = noiseReason(
             g.ci95,
             g.runs,
@@ -597,6 +617,7 @@ export function answerQuestions(a: SweepAnalysis): Answer[] {
             gainCiLow: g.ci95[0],
             gainCiHigh: g.ci95[1],
             runs: g.runs,
+            contended,
           });
         }
       }

@@ -10,6 +10,12 @@
 import { kLabel, pairLabel, type Cell } from "../../core/cell.js";
 import { baselinePartner } from "../../core/plan/baseline-partner.js";
 import { agreeWithinNoise, type Agreement } from "../../core/stats/agree-within-noise.js";
+import type { HostNoise } from "../../core/measurement-protocol.js";
+import {
+  describeContention,
+  summarizeContention,
+  type ContentionSummary,
+} from "../../core/stats/summarize-contention.js";
 import { studentTQuantile } from "../../core/stats/student-t.js";
 import type { StoredResult } from "../store/store-records.js";
 
@@ -35,7 +41,10 @@ export interface MetricVerdict {
   /** Geometric mean of B/A over groups. */
   ratio: number;
   ci95: [number, number];
-  verdict: "agree" | "differ";
+  /** confounded: the values differ, but runs on either side ran under contention, so the difference may be the host's load rather than a change in the system. */
+  verdict: "agree" | "differ" | "confounded";
+  /** Names the recorded load behind a confounded verdict. */
+  confoundedBy?: string;
 }
 
 export interface SweepComparison {
@@ -48,6 +57,8 @@ export interface SweepComparison {
   onlyInB: number;
   metrics: MetricVerdict[];
   groups: GroupComparison[];
+  /** Host noise over the matched groups' runs of each sweep. */
+  contention: { a: ContentionSummary; b: ContentionSummary };
 }
 
 export interface CompareOptions {
@@ -83,6 +94,8 @@ interface Samples {
   hostId: string;
   label: string;
   values: Map<CompareMetric, number[]>;
+  /** Host noise of each run of the group (undefined where the agent recorded none). */
+  noises: Array<HostNoise | undefined>;
 }
 
 function collect(results: StoredResult[], byHost: boolean): Map<string, Samples> {
@@ -91,19 +104,24 @@ function collect(results: StoredResult[], byHost: boolean): Map<string, Samples>
   );
   const baselineOf = baselinePartner(valid);
   const out = new Map<string, Samples>();
-  const push = (key: string, r: Valid, metric: CompareMetric, v: number | undefined): void => {
-    if (v === undefined || !Number.isFinite(v)) return;
+  const samples = (key: string, r: Valid): Samples => {
     let s = out.get(key);
     if (s === undefined) {
-      s = { hostId: byHost ? r.hostId : "*", label: label(r.cell), values: new Map() };
+      s = { hostId: byHost ? r.hostId : "*", label: label(r.cell), values: new Map(), noises: [] };
       out.set(key, s);
     }
+    return s;
+  };
+  const push = (key: string, r: Valid, metric: CompareMetric, v: number | undefined): void => {
+    if (v === undefined || !Number.isFinite(v)) return;
+    const s = samples(key, r);
     const list = s.values.get(metric);
     if (list === undefined) s.values.set(metric, [v]);
     else list.push(v);
   };
   for (const r of valid) {
     const key = `${byHost ? r.hostId : "*"}|${paramKey(r.cell)}`;
+    samples(key, r).noises.push(r.metrics.noise);
     if (r.cell.kind === "parallel") {
       push(key, r, "aggregateTps", r.metrics.aggregateTps ?? r.metrics.decodeTps);
       continue;
@@ -139,10 +157,14 @@ export function compareSweeps(
   const sb = collect(b, byHost);
   const groups: GroupComparison[] = [];
   let matched = 0;
+  const noisesA: Array<HostNoise | undefined> = [];
+  const noisesB: Array<HostNoise | undefined> = [];
   for (const [key, ga] of sa) {
     const gb = sb.get(key);
     if (gb === undefined) continue;
     matched++;
+    noisesA.push(...ga.noises);
+    noisesB.push(...gb.noises);
     for (const [metric, va] of ga.values) {
       const vb = gb.values.get(metric);
       if (vb === undefined || va.length === 0 || vb.length === 0) continue;
@@ -161,6 +183,11 @@ export function compareSweeps(
       });
     }
   }
+  const contention = { a: summarizeContention(noisesA), b: summarizeContention(noisesB) };
+  const confoundedBy = [
+    ...(contention.a.contended > 0 ? [`${sweepA}: ${describeContention(contention.a)}`] : []),
+    ...(contention.b.contended > 0 ? [`${sweepB}: ${describeContention(contention.b)}`] : []),
+  ].join("; ");
   const metrics: MetricVerdict[] = [];
   for (const metric of ["decodeTps", "acceptRate", "speedup", "aggregateTps"] as const) {
     const gs = groups.filter((g) => g.metric === metric && g.meanA > 0 && g.meanB > 0);
@@ -177,6 +204,7 @@ export function compareSweeps(
     }
     const containsOne = ci95[0] <= 1 && 1 <= ci95[1];
     const negligible = ci95[0] >= 1 - tolerance && ci95[1] <= 1 + tolerance;
+    const agree = containsOne || negligible;
     metrics.push({
       metric,
       groups: gs.length,
@@ -184,7 +212,9 @@ export function compareSweeps(
       groupsDiffer: gs.filter((g) => g.agreement.verdict === "differ").length,
       ratio: gs.length === 1 ? gs[0]!.agreement.ratio : Math.exp(m),
       ci95,
-      verdict: containsOne || negligible ? "agree" : "differ",
+      // a difference measured on a contended host says nothing about the system: name the load instead
+      verdict: agree ? "agree" : confoundedBy === "" ? "differ" : "confounded",
+      ...(agree || confoundedBy === "" ? {} : { confoundedBy }),
     });
   }
   return {
@@ -196,5 +226,6 @@ export function compareSweeps(
     onlyInB: [...sb.keys()].filter((k) => !sa.has(k)).length,
     metrics,
     groups,
+    contention,
   };
 }

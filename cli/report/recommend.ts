@@ -1,6 +1,7 @@
 // Production recommendations, each derived from a measured figure and citing it. No fixed advice: a
 // recommendation appears only when the numbers behind it are in the sweep.
-import { bestGroup, type Answer } from "./answer-questions.js";
+import { describeContention, mergeContention } from "../../core/stats/summarize-contention.js";
+import { bestGroup, isContended, type Answer } from "./answer-questions.js";
 import { formatCi, formatNumber } from "./format-number.js";
 import type { SweepAnalysis } from "./sweep-analysis.js";
 
@@ -19,6 +20,15 @@ export function recommend(a: SweepAnalysis, answers: Answer[]): string[] {
         `${hostId}, ${pair}: do not enable speculative decoding: the target accepted none of the draft's tokens in any setting.`,
       );
       continue;
+    }
+    const contended = groups.filter((g) => isContended(g));
+    if (paying.length === 0 && contended.length > 0) {
+      // what ran under contention is shown but never recommended from, for or against
+      out.push(
+        `${hostId}, ${pair}: no recommendation from ${contended.length} of ${groups.length} setting(s) that ran under contention (${describeContention(contended.map((g) => g.contention!).reduce(mergeContention))}); ` +
+          `rerun them on an idle host.`,
+      );
+      if (contended.length === groups.length) continue;
     }
     if (paying.length === 0) {
       const overall = bestGroup(groups);
@@ -53,8 +63,9 @@ export function recommend(a: SweepAnalysis, answers: Answer[]): string[] {
       (n) => n.hostId === hostId && n.target === target && n.draft === draft,
     );
     // a gain counts only where its interval settles the side of 1
-    const losing = gains.filter((g) => typeof g.gainCiHigh === "number" && g.gainCiHigh < 1);
-    const keeping = gains.filter((g) => typeof g.gainCiLow === "number" && g.gainCiLow > 1);
+    const clean = gains.filter((g) => g.contended !== true);
+    const losing = clean.filter((g) => typeof g.gainCiHigh === "number" && g.gainCiHigh < 1);
+    const keeping = clean.filter((g) => typeof g.gainCiLow === "number" && g.gainCiLow > 1);
     if (losing.length > 0) {
       out.push(
         `${hostId}, ${target}+${draft}: under batching, run without the draft from ${String(losing[0]!.concurrency)} concurrent sequences ` +
@@ -67,7 +78,7 @@ export function recommend(a: SweepAnalysis, answers: Answer[]): string[] {
       );
     } else if (gains.length > 0) {
       out.push(
-        `${hostId}, ${target}+${draft}: no batching advice: the gain's interval contains 1 at some concurrency (too noisy or no difference; add repeats).`,
+        `${hostId}, ${target}+${draft}: no batching advice: ${clean.length < gains.length ? "some concurrency levels ran under contention" : "the gain's interval contains 1 at some concurrency (too noisy or no difference; add repeats)"}.`,
       );
     }
   }

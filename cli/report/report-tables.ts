@@ -1,5 +1,6 @@
 // The report's tables, from the analysis: baseline throughput, the K and temperature tables of the classic
 // study per host, memory, hosts, invalid cells and greedy mismatches.
+import type { ContentionSummary } from "../../core/stats/summarize-contention.js";
 import type { HostSnapshot } from "../store/store-records.js";
 import { ALIGNED_ACCEPTANCE, bestGroup } from "./answer-questions.js";
 import { formatCi, formatNumber, formatPct } from "./format-number.js";
@@ -31,7 +32,7 @@ export function hostsTable(hosts: HostSnapshot[]): Table {
 
 export function baselineTable(a: SweepAnalysis): Table {
   return {
-    headers: ["host", "target", "temperature", "decode t/s", "sd", "n", "95% CI", "prompt t/s"],
+    headers: ["host", "target", "temperature", "decode t/s", "sd", "n", "95% CI", "prompt t/s", "host noise"],
     rows: a.baselines.map((b) => [
       b.hostId,
       b.target,
@@ -41,8 +42,15 @@ export function baselineTable(a: SweepAnalysis): Table {
       String(b.decodeTps.n),
       formatCi(b.decodeTps.ci95),
       formatNumber(b.promptTps.mean, 1),
+      hostNoise(b.contention),
     ]),
   };
+}
+
+/** The host-noise cell of a table row: whether the group's runs ran under contention. */
+function hostNoise(c: ContentionSummary | undefined): string {
+  if (c === undefined) return "not recorded";
+  return c.contended > 0 ? `CONTENDED (${c.contended} of ${c.runs} runs; not recommended from)` : "quiet";
 }
 
 export function kTable(a: SweepAnalysis, hostId: string): Table {
@@ -64,6 +72,7 @@ export function kTable(a: SweepAnalysis, hostId: string): Table {
       "acceptance (per-run mean)",
       "α (accepted-by-position)",
       "tokens/step",
+      "host noise",
     ],
     rows: a.speculative
       .filter((g) => g.hostId === hostId)
@@ -86,6 +95,7 @@ export function kTable(a: SweepAnalysis, hostId: string): Table {
         formatPct(g.acceptRate.mean),
         formatNumber(g.alphaByPosition?.alpha, 3),
         formatNumber(g.tokensPerStep.mean),
+        hostNoise(g.contention),
       ]),
   };
 }

@@ -5,6 +5,7 @@ import type { RatioMethod } from "../../core/stats/ratio-interval.js";
 import type { RateSummary } from "../../core/stats/summarize-rate.js";
 import type { Summary } from "../../core/stats/summarize.js";
 import type { PooledAcceptance } from "../../core/stats/pool-acceptance.js";
+import type { ContentionSummary } from "../../core/stats/summarize-contention.js";
 import type { AlphaCFit } from "../../core/theory/fit-alpha-c.js";
 import type { GeometricAlpha } from "../../core/theory/geometric-alpha.js";
 import type { MeasuredCost } from "../../core/theory/measured-cost.js";
@@ -24,6 +25,8 @@ export interface BaselineGroup {
   temperature: number;
   decodeTps: RateSummary;
   promptTps: RateSummary;
+  /** Host noise of the group's runs, where recorded; contended runs keep the group out of every recommendation. */
+  contention?: ContentionSummary;
 }
 
 export interface SpeculativeGroup {
@@ -61,6 +64,8 @@ export interface SpeculativeGroup {
   theorySource?: Source;
   /** Pooled acceptance is exactly 0: the draft cannot have paid, whatever the timing ratio says. */
   noneAccepted?: boolean;
+  /** Host noise of the group's runs and their paired baselines, where recorded. */
+  contention?: ContentionSummary;
 }
 
 /** Whether a figure was measured from recorded counts and times or fitted to other figures. */
@@ -98,6 +103,7 @@ export interface ParallelGroup {
   aggregateTps: RateSummary;
   /** The runs' aggregate t/s, for the batching gain's interval. */
   aggregateTpsValues: number[];
+  contention?: ContentionSummary;
 }
 
 export interface MemoryGroup {

@@ -67,6 +67,46 @@ describe("compareSweeps", () => {
     expect(compareSweeps("A", original, "B", moved).byHost).toBe(false);
   });
 
+  it("calls a difference measured beside a CPU hog confounded by contention, naming the load", () => {
+    // the same system on a host where a compile took the spare cores: 20% slower decode
+    const slowed = stored({
+      seed: 5,
+      sweepId: "B",
+      hosts: DEFAULT_HOSTS.map((h) => ({ ...h, targetStepMs: h.targetStepMs * 1.25 })),
+    }).map((r) => ({
+      ...r,
+      metrics: {
+        ...r.metrics!,
+        noise: {
+          loadAvg1: 3.2,
+          cores: 2,
+          otherCpuCores: 1.6,
+          engineThreads: 1,
+          idleCores: 0.4,
+          contended: true,
+          contendedReason: "other processes kept 1.60 of 2 cores busy during the cell",
+        },
+      },
+    }));
+    const c = compareSweeps("A", original, "B", slowed);
+    const decode = c.metrics.find((m) => m.metric === "decodeTps")!;
+    expect(decode.verdict).toBe("confounded");
+    expect(decode.confoundedBy).toMatch(
+      /^B: \d+ of \d+ runs ran under contention \(load average up to 3\.20; other processes kept up to 1\.60 of 2 cores busy\)$/,
+    );
+    expect(c.contention.b.contended).toBe(c.contention.b.runs);
+    expect(c.contention.a.measured).toBe(0);
+    // agreement stays agreement: contention only withholds a "differ"
+    expect(c.metrics.find((m) => m.metric === "acceptRate")!.verdict).toBe("agree");
+    // without the noise records the same numbers are a plain difference
+    expect(
+      verdicts(
+        original,
+        slowed.map((r) => ({ ...r, metrics: { ...r.metrics, noise: undefined } })),
+      ).decodeTps,
+    ).toBe("differ");
+  });
+
   it("leaves invalid results out of the comparison", () => {
     const broken = original.map((r) =>
       r.cell?.kind === "speculative" ? { ...r, status: "invalid" as const } : r,

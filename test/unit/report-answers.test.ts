@@ -147,3 +147,59 @@ describe("labels and noise", () => {
     expect(recommend(a, answers).join("\n")).toMatch(/no batching advice/);
   });
 });
+
+describe("groups that ran under contention", () => {
+  // host-l4 ran beside a CPU hog: every run there carries a contended host-noise record
+  const d = fakeSweep({ seed: 9, concurrency: [1, 2] });
+  const quiet = {
+    loadAvg1: 0.3,
+    cores: 16,
+    otherCpuCores: 0.1,
+    engineThreads: 1,
+    idleCores: 15.9,
+    contended: false,
+  };
+  const results = d.results.map((r) => ({
+    ...r,
+    outcome: {
+      ...r.outcome,
+      metrics: {
+        ...r.outcome.metrics!,
+        noise:
+          r.hostId === "host-l4"
+            ? {
+                ...quiet,
+                loadAvg1: 4.1,
+                otherCpuCores: 2.2,
+                contended: true,
+                contendedReason: "other processes kept 2.20 of 16 cores busy",
+              }
+            : quiet,
+      },
+    },
+  }));
+  const a = analyzeSweep("sw", stored(d, results));
+  const answers = answerQuestions(a);
+  const recs = recommend(a, answers);
+
+  it("are marked in the tables and named in the answers", () => {
+    const l4 = kTable(a, "host-l4").rows;
+    for (const r of l4) expect(r.at(-1)).toMatch(/^CONTENDED \(\d+ of \d+ runs; not recommended from\)$/);
+    for (const r of kTable(a, "host-a100").rows) expect(r.at(-1)).toBe("quiet");
+    const noisy = answers.flatMap((x) => x.tooNoisy).join("\n");
+    expect(noisy).toMatch(
+      /host-l4, llama2-7b, T=0: baseline t\/s: \d+ of \d+ runs ran under contention \(load average up to 4\.10/,
+    );
+    expect(noisy).toMatch(
+      /host-l4, llama2-7b\+tinyllama-1\.1b at 1 sequence\(s\): .*so its gain is not used/,
+    );
+  });
+
+  it("are never recommended from, for or against", () => {
+    const l4 = recs.filter((r) => r.startsWith("host-l4"));
+    expect(l4.length).toBeGreaterThan(0);
+    for (const r of l4) expect(r).toMatch(/no recommendation from|no batching advice/);
+    expect(recs.some((r) => r.startsWith("host-a100") && r.includes("enable speculation"))).toBe(true);
+    for (const n of answers.find((x) => x.id === "best-k")!.numbers) expect(n.hostId).toBe("host-a100");
+  });
+});
