@@ -83,6 +83,8 @@ describe("compareSweeps", () => {
           otherCpuCores: 1.6,
           engineThreads: 1,
           idleCores: 0.4,
+          ownCpuCores: 1,
+          windowMs: 1000,
           contended: true,
           contendedReason: "other processes kept 1.60 of 2 cores busy during the cell",
         },

@@ -7,6 +7,7 @@ import { answerQuestions, bestGroup } from "../../cli/report/answer-questions.js
 import { recommend } from "../../cli/report/recommend.js";
 import { kTable } from "../../cli/report/report-tables.js";
 import type { StoredResult } from "../../cli/store/store-records.js";
+import type { HostNoise } from "../../core/measurement-protocol.js";
 import type { CellResult } from "../../core/metrics.js";
 import { fakeSweep, type FakeSweep } from "../support/fake-results.js";
 
@@ -151,12 +152,14 @@ describe("labels and noise", () => {
 describe("groups that ran under contention", () => {
   // host-l4 ran beside a CPU hog: every run there carries a contended host-noise record
   const d = fakeSweep({ seed: 9, concurrency: [1, 2] });
-  const quiet = {
+  const quiet: HostNoise = {
     loadAvg1: 0.3,
     cores: 16,
     otherCpuCores: 0.1,
     engineThreads: 1,
     idleCores: 15.9,
+    ownCpuCores: 1,
+    windowMs: 1000,
     contended: false,
   };
   const results = d.results.map((r) => ({
