@@ -27,6 +27,15 @@ interface RunJson {
   results_stored: number;
 }
 
+/** Two speculative cells and their baselines (the planner decides how many baselines), all valid. */
+function allValid(out: RunJson): void {
+  const c = out.status.cells;
+  expect(c.total).toBeGreaterThanOrEqual(3);
+  expect(c.done).toBe(c.total);
+  expect(c.valid).toBe(c.total);
+  expect(out.results_stored).toBe(c.total);
+}
+
 let dir: string;
 let models: string;
 let manifest: string;
@@ -135,8 +144,7 @@ describe("specgrid run --engine llama-server (embedded, fake llama.cpp)", () => 
       `llama.cpp: ${binDirOf(buildDir)} (cached build of bundle commit ${commit.slice(0, 12)} (cpu))`,
     );
     expect(out.status.state).toBe("done");
-    expect(out.status.cells).toMatchObject({ total: 3, done: 3, valid: 3 });
-    expect(out.results_stored).toBe(3);
+    allValid(out);
   }, 180_000);
 
   it("uses --llama-bin over the cache", async () => {
@@ -161,6 +169,6 @@ describe("specgrid run --engine llama-server (embedded, fake llama.cpp)", () => 
     expect(res.status, `${String(res.stderr).slice(-3000)}\n${String(res.stdout).slice(-3000)}`).toBe(0);
     const out = JSON.parse(String(res.stdout)) as RunJson;
     expect(out.llama).toEqual({ bin_dir: bin, source: "flag" });
-    expect(out.status.cells).toMatchObject({ total: 3, done: 3, valid: 3 });
+    allValid(out);
   }, 180_000);
 });

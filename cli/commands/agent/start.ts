@@ -3,7 +3,7 @@ import path from "node:path";
 import { SpecgridError } from "../../../core/errors.js";
 import { Command, Flags } from "@oclif/core";
 import { ENGINE_NAMES, type EngineName } from "../../../core/cell.js";
-import { startAgent } from "../../../agents/daemon/agent-daemon.js";
+import { startAgent, type RunningAgent } from "../../../agents/daemon/agent-daemon.js";
 import { agentEngine, llamaBinFor, llamaBinJson, type LlamaBinJson } from "../../workflows/agent-engine.js";
 import { describeLlamaBin } from "../../workflows/llama-build.js";
 import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
@@ -104,6 +104,22 @@ export default class AgentStart extends Command {
       logger.info({ llama: llamaBinJson(llamaBin) }, "llama.cpp build");
     }
     const { engine, llamaBuilds } = await agentEngine(engineName, llamaBin).catch(fail);
+    // SIGHUP: pick up model files copied in (or removed) since the last scan, without a restart. Installed
+    // before registering (the default action would end the process): a signal that comes before the agent
+    // runs is answered by a rescan once it does.
+    const hup: { agent?: RunningAgent; early: boolean } = { early: false };
+    const onHup = (): void => {
+      if (hup.agent === undefined) {
+        hup.early = true;
+        return;
+      }
+      hup.agent
+        .rescanModels("SIGHUP")
+        .catch((err: unknown) =>
+          logger.warn({ err: err instanceof Error ? err.message : String(err) }, "model rescan failed"),
+        );
+    };
+    process.on("SIGHUP", onHup);
     const agent = await startAgent({
       coordinator,
       name: flags.name,
@@ -135,15 +151,8 @@ export default class AgentStart extends Command {
       );
     });
     this.log(`agent ${agent.agentId} registered with ${flags.coordinator}`);
-    // SIGHUP: pick up model files copied in (or removed) since the last scan, without a restart
-    const onHup = (): void => {
-      agent
-        .rescanModels("SIGHUP")
-        .catch((err: unknown) =>
-          logger.warn({ err: err instanceof Error ? err.message : String(err) }, "model rescan failed"),
-        );
-    };
-    process.on("SIGHUP", onHup);
+    hup.agent = agent;
+    if (hup.early) onHup();
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", resolve);
       process.once("SIGINT", resolve);
