@@ -58,15 +58,6 @@ export class ManifestError extends SpecgridError {
   }
 }
 
-/** Tool output (llama.cpp stdout/stderr, server JSON) that does not parse; carries an excerpt. */
-export class OutputParseError extends SpecgridError {
-  constructor(tool: string, message: string, excerpt: string) {
-    super("OUTPUT_UNPARSEABLE", `${tool}: ${message}\n--- excerpt ---\n${excerpt}`, {
-      details: { tool, excerpt },
-    });
-  }
-}
-
 /** A run that failed: exit code, signal and the tail of stderr. */
 export class RunFailedError extends SpecgridError {
   constructor(

@@ -20,13 +20,6 @@ export function cleanLog(text: string): string {
     .join("\n");
 }
 
-/** The level letter of a prefixed log line (`I`, `W`, `E`, `D`), read before the prefix is stripped. */
-export function logLevelOf(rawLine: string): string | undefined {
-  // eslint-disable-next-line no-control-regex -- see ANSI above
-  const bare = rawLine.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
-  return /^\d+\.\d{2}\.\d{3}\.\d{3} ([IWED]) /.exec(bare)?.[1];
-}
-
 /**
  * Apply backspaces: each one erases the character before it, never across a line break. Linear: one pass
  * per line that has a backspace, over UTF-16 units in a typed array (repeating a regex replace was
