@@ -1,7 +1,9 @@
 // Lint: typescript-eslint with type-checked rules, and the import direction of DESIGN.md:
 //   proto/gen <- core <- {services, agents, cli/store, cli/report} <- cli/commands
+// with no runtime import cycles (eslint-import-cycles.js), and only core/wire importing proto/gen.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { noImportCycle } from "./eslint-import-cycles.js";
 
 const restrict = (...groups) => ({
   "no-restricted-imports": [
@@ -33,6 +35,29 @@ export default tseslint.config(
       "@typescript-eslint/restrict-template-expressions": [
         "error",
         { allowNumber: true, allowBoolean: true },
+      ],
+    },
+  },
+  {
+    files: ["**/*.ts"],
+    plugins: { local: { rules: { "no-import-cycle": noImportCycle } } },
+    rules: { "local/no-import-cycle": "error" },
+  },
+  {
+    files: ["**/*.ts"],
+    ignores: ["core/wire/**"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/proto/gen/**"],
+              message:
+                "Only core/wire imports generated code: import the message from core/wire/generated.js.",
+            },
+          ],
+        },
       ],
     },
   },

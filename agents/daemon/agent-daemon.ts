@@ -15,7 +15,7 @@ import { natsLogin } from "../../core/nats-credentials.js";
 import type { CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import type { ShardJob } from "../../core/wire/shard-wire.js";
 import { decodeShard } from "../../core/wire/nats-payloads.js";
-import type { LlamaBuild } from "../../proto/gen/specgrid/v1/types.js";
+import type { LlamaBuild } from "../../core/wire/generated.js";
 import type { Engine } from "../engines/engine.js";
 import { HostNoiseMonitor } from "../probe/host-noise-probe.js";
 import { resolveModelPath } from "../probe/resolve-model-path.js";

@@ -1,6 +1,6 @@
 // What the agent tells the coordinator about its host at registration: facts, GPUs, engines, models.
 import os from "node:os";
-import type { HostFacts, InventoryModel, LlamaBuild } from "../../proto/gen/specgrid/v1/types.js";
+import type { HostFacts, InventoryModel, LlamaBuild } from "../../core/wire/generated.js";
 import { probeGpus } from "../probe/probe-gpus.js";
 import type { ModelFile } from "../probe/scan-models.js";
 

@@ -4,7 +4,7 @@
 import type { EngineName } from "../../core/cell.js";
 import { ENGINE_TRAITS } from "../../core/engines.js";
 import { ConfigError } from "../../core/errors.js";
-import type { LlamaBuild } from "../../proto/gen/specgrid/v1/types.js";
+import type { LlamaBuild } from "../../core/wire/generated.js";
 import type { Engine } from "../../agents/engines/engine.js";
 import { createEngine } from "../../agents/engines/create-engine.js";
 import { probeLlamaBuild, type LlamaBuildProbe } from "../../agents/probe/probe-llama-build.js";

@@ -4,7 +4,7 @@ import { parseDocument } from "yaml";
 import path from "node:path";
 import { loadManifest, parseManifest, type LoadManifestOptions } from "../../core/manifest/load-manifest.js";
 import type { Manifest, ManifestEngine } from "../../core/manifest/manifest.js";
-import type { SubmitSweepRequest } from "../../proto/gen/specgrid/v1/coordinator.js";
+import type { SubmitSweepRequest } from "../../core/wire/generated.js";
 
 /**
  * `engine`, when given and different from the manifest's, replaces it (`specgrid run --engine`), and the

@@ -1,5 +1,5 @@
 // The --json shape of a sweep's status (snake_case), shared by sweep status/watch/cancel/list and run.
-import type { SweepStatus } from "../../proto/gen/specgrid/v1/coordinator.js";
+import type { SweepStatus } from "../../core/wire/generated.js";
 
 export interface SweepStatusJson {
   sweep_id: string;

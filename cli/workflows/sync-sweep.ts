@@ -4,8 +4,8 @@
 import type { Cell } from "../../core/cell.js";
 import type { CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import { shardFromProto } from "../../core/wire/shard-wire.js";
-import type { AgentInfo } from "../../proto/gen/specgrid/v1/coordinator.js";
-import type { HostFacts } from "../../proto/gen/specgrid/v1/types.js";
+import type { AgentInfo } from "../../core/wire/generated.js";
+import type { HostFacts } from "../../core/wire/generated.js";
 import type { Store } from "../store/open-store.js";
 import type { HostSnapshot, ModelRecord } from "../store/store-records.js";
 

@@ -1,7 +1,7 @@
 // Live progress of a sweep: a bar with ETA and one row per host. Driven by the WatchSweep stream, with the
 // per-host rows refreshed from GetSweep; survives a coordinator restart by reconnecting.
 import type { CoordinatorClient } from "../../core/wire/coordinator-client.js";
-import type { SweepStatus } from "../../proto/gen/specgrid/v1/coordinator.js";
+import type { SweepStatus } from "../../core/wire/generated.js";
 
 export interface WatchOptions {
   /** Where lines go (stderr in commands that print --json on stdout). */

@@ -2,8 +2,8 @@
 // Kept in memory for fast heartbeats and mirrored to the KV bucket (TTL) so a restarted coordinator knows
 // the fleet before the next heartbeats arrive.
 import type { KV } from "@nats-io/kv";
-import type { AgentInfo, RegisterRequest } from "../../proto/gen/specgrid/v1/coordinator.js";
-import { AgentInfo as PbAgentInfo } from "../../proto/gen/specgrid/v1/coordinator.js";
+import type { AgentInfo, RegisterRequest } from "../../core/wire/generated.js";
+import { AgentInfo as PbAgentInfo } from "../../core/wire/generated.js";
 import { SpecgridError } from "../../core/errors.js";
 import { assertSubjectToken } from "../../core/nats-names.js";
 

@@ -30,7 +30,7 @@ import type {
   SubmitSweepRequest,
   SubmitSweepResponse,
   SweepStatus,
-} from "../../proto/gen/specgrid/v1/coordinator.js";
+} from "../../core/wire/generated.js";
 import { AgentRegistry, agentCanRun } from "./agent-registry.js";
 import type { ParseManifestFn, PlanSweepFn, ResolvedTimeouts } from "./coordinator-options.js";
 import { confirmStored } from "./confirm-stored.js";

@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import { SpecgridError } from "../../core/errors.js";
 import { toGrpcStatus } from "../../core/wire/grpc-status.js";
 import { readPemFile } from "../../core/wire/read-pem-file.js";
-import { CoordinatorService, type CoordinatorServer } from "../../proto/gen/specgrid/v1/coordinator.js";
+import { CoordinatorService, type CoordinatorServer } from "../../core/wire/generated.js";
 import type { SweepEvent } from "../../core/wire/nats-payloads.js";
 import { RESULTS_SUBJECT_PREFIX, EVENTS_SUBJECT_PREFIX, JOBS_STREAM } from "../../core/nats-names.js";
 import type { Coordinator } from "./coordinator.js";

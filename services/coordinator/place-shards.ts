@@ -4,7 +4,7 @@ import type { Shard } from "../../core/cell.js";
 import type { ManifestPlacement } from "../../core/manifest/manifest.js";
 import { SpecgridError } from "../../core/errors.js";
 import { hostPool, requirementPool } from "../../core/nats-names.js";
-import type { AgentInfo } from "../../proto/gen/specgrid/v1/coordinator.js";
+import type { AgentInfo } from "../../core/wire/generated.js";
 import { agentCanRun } from "./agent-registry.js";
 import type { ShardPlacement, SweepRecord } from "./sweep-record.js";
 

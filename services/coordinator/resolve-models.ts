@@ -2,7 +2,7 @@
 // with the model, the file and the hosts seen, so the user can fix the manifest or the fleet.
 import type { Manifest } from "../../core/manifest/manifest.js";
 import { SpecgridError } from "../../core/errors.js";
-import type { AgentInfo } from "../../proto/gen/specgrid/v1/coordinator.js";
+import type { AgentInfo } from "../../core/wire/generated.js";
 
 function describeFleet(agents: AgentInfo[]): string {
   if (agents.length === 0) return "no live agents are registered";

@@ -10,7 +10,7 @@ import { manifestForSubmit } from "../../cli/workflows/manifest-for-submit.js";
 import type { Manifest } from "../../core/manifest/manifest.js";
 import { planSweep } from "../../core/plan/plan-sweep.js";
 import type { ModelRef, Shard } from "../../core/cell.js";
-import type { SweepStatus } from "../../proto/gen/specgrid/v1/coordinator.js";
+import type { SweepStatus } from "../../core/wire/generated.js";
 import { probeNetns } from "../support/netns.js";
 import { NetnsCluster, tallyPlacements, type NetnsAgent } from "./netns-cluster.js";
 import { byPlacement, waitFor } from "./runtime-cluster.js";

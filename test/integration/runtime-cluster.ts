@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import type { CellResult } from "../../core/metrics.js";
 import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire/coordinator-client.js";
-import type { SweepStatus } from "../../proto/gen/specgrid/v1/coordinator.js";
+import type { SweepStatus } from "../../core/wire/generated.js";
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
 import { coordinatorPlanning } from "../../services/coordinator/coordinator-planning.js";
 import { getModelFamily } from "../support/model-family.js";

@@ -2,7 +2,7 @@
 // store. Each must end with every placement having exactly one non-failed result.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manifestForSubmit } from "../../cli/workflows/manifest-for-submit.js";
-import type { SubmitSweepResponse } from "../../proto/gen/specgrid/v1/coordinator.js";
+import type { SubmitSweepResponse } from "../../core/wire/generated.js";
 import { RuntimeCluster, byPlacement, waitFor } from "./runtime-cluster.js";
 
 describe("runtime failures", () => {

@@ -14,7 +14,7 @@ import { natsLogin } from "../../core/nats-credentials.js";
 import { RESULTS_STREAM, resultsSubject } from "../../core/nats-names.js";
 import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import { decodeCellResult } from "../../core/wire/nats-payloads.js";
-import type { SweepStatus } from "../../proto/gen/specgrid/v1/coordinator.js";
+import type { SweepStatus } from "../../core/wire/generated.js";
 import { coordinatorPlanning } from "../../services/coordinator/coordinator-planning.js";
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
 import { startTestNats, type TestNats } from "./nats-server.js";

@@ -4,7 +4,7 @@ import type { Shard } from "../../core/cell.js";
 import { SpecgridError } from "../../core/errors.js";
 import type { Manifest } from "../../core/manifest/manifest.js";
 import { hostPool, requirementPool } from "../../core/nats-names.js";
-import type { AgentInfo } from "../../proto/gen/specgrid/v1/coordinator.js";
+import type { AgentInfo } from "../../core/wire/generated.js";
 import { placeShards } from "../../services/coordinator/place-shards.js";
 import { resolveModels } from "../../services/coordinator/resolve-models.js";
 
