@@ -41,6 +41,11 @@ export default class Demo extends Command {
       options: [...MANIFEST_ENGINES],
       default: "in-process",
     }),
+    force: Flags.boolean({
+      description:
+        "run into an --out that already holds a demo: replaces its demo.yaml and report (results already in its database stay)",
+      default: false,
+    }),
     "llama-bin": Flags.string({
       description:
         "llama.cpp build directory for the llama.cpp engines [default: the build of 'specgrid llama build']",
@@ -56,6 +61,15 @@ export default class Demo extends Command {
       this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
     );
     const out = path.resolve(flags.out);
+    const existing = await demoFilesIn(out);
+    if (existing.length > 0 && !flags.force) {
+      this.error(
+        `${out} already holds a demo (${existing.join(", ")}); nothing was changed. Pass another --out, or ` +
+          "--force to replace its demo.yaml and report. To run an edited demo.yaml, use " +
+          `\`specgrid run ${path.join(out, "demo.yaml")} --models ${path.join(out, "models")} --out NEW_DIR\`.`,
+        { exit: 2 },
+      );
+    }
     const modelsDir = path.join(out, "models");
     await mkdir(modelsDir, { recursive: true });
     process.stderr.write(`synthesizing the model family into ${modelsDir}\n`);
@@ -99,4 +113,13 @@ async function copyPromptFiles(from: string, to: string): Promise<void> {
   if (files.length === 0) return;
   await mkdir(to, { recursive: true });
   for (const f of files) await copyFile(path.join(from, f), path.join(to, f));
+}
+
+/** What a demo writes that a user may have edited or still want: the manifest, the database, the report. */
+const DEMO_OUTPUTS = ["demo.yaml", "specgrid.sqlite", "report.md", "report.html"];
+
+/** The demo outputs already in `out` (none when it does not exist). */
+export async function demoFilesIn(out: string): Promise<string[]> {
+  const names = await readdir(out).catch(() => [] as string[]);
+  return DEMO_OUTPUTS.filter((f) => names.includes(f));
 }
