@@ -77,6 +77,47 @@ function channelCredentials(o: CoordinatorClientOptions): grpc.ChannelCredential
   }
 }
 
+// grpc-js reports an unreachable server as "No connection established. Last error: Error: connect
+// ECONNREFUSED 127.0.0.1:1. Resolution note: " (ending in nothing), another protocol on the port as a bare
+// "Protocol error": say which address and what to check instead.
+const TRANSPORT = /^(No connection established|Name resolution failed|Failed to connect|Connection dropped)/;
+
+function transportSentence(message: string, address: string): string | undefined {
+  if (!TRANSPORT.test(message)) return undefined;
+  const last = /Last error: (?:Error: )?(.*?)(?: \(\d{4}-\d\d-\d\dT[^)]*\))?\.? Resolution note: ?(.*)$/.exec(
+    message,
+  );
+  const cause = (last?.[1] ?? message).trim();
+  const note = last?.[2]?.trim();
+  const fix =
+    "--coordinator (or SPECGRID_COORDINATOR) must name the host:port of `specgrid coordinator start`";
+  let sentence: string;
+  if (/ECONNREFUSED/.test(cause))
+    sentence = `nothing listens at ${address} (connection refused): start the coordinator there, or fix the address; ${fix}`;
+  else if (/Protocol error/.test(cause))
+    sentence =
+      `${address} answered, but not as a gRPC coordinator (protocol error): the port belongs to another ` +
+      "service (NATS listens on 4222, the coordinator on 7400 by default), or the coordinator uses TLS and " +
+      `this client does not (pass --tls-ca); ${fix}`;
+  else if (/^Name resolution failed/.test(message) || /ENOTFOUND|EAI_AGAIN/.test(cause))
+    sentence = `cannot resolve the host of ${address}: check the host name; ${fix}`;
+  else if (/ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/.test(cause))
+    sentence = `cannot reach ${address} (${cause}): check the host, the port and any firewall between`;
+  else sentence = `cannot reach the coordinator at ${address} (${cause}); ${fix}`;
+  return note ? `${sentence} (${note})` : sentence;
+}
+
+function withTransportHint(err: SpecgridError, address: string): SpecgridError {
+  if (err.code !== "UNAVAILABLE") return err;
+  const sentence = transportSentence(err.message, address);
+  if (sentence === undefined) return err;
+  return new SpecgridError(err.code, sentence, {
+    retryable: err.retryable,
+    details: { ...err.details, address, grpcMessage: err.message },
+    cause: err.cause,
+  });
+}
+
 // A failed TLS handshake reaches the caller as a bare UNAVAILABLE; say which files to check.
 function withTlsHint(err: SpecgridError, o: CoordinatorClientOptions): SpecgridError {
   if (err.code !== "UNAVAILABLE" || !usesTls(o)) return err;
@@ -114,7 +155,7 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
   ): Promise<Res> {
     return new Promise((resolve, reject) => {
       fn.call(client, req, metadata(), options(), (err: grpc.ServiceError | null, res: Res) =>
-        err ? reject(withTlsHint(fromGrpcError(err), o)) : resolve(res),
+        err ? reject(withTlsHint(withTransportHint(fromGrpcError(err), o.address), o)) : resolve(res),
       );
     });
   }
@@ -136,7 +177,7 @@ export function createCoordinatorClient(o: CoordinatorClientOptions): Coordinato
         for await (const e of stream as AsyncIterable<SweepEvent>) yield e;
       } catch (err) {
         if (signal?.aborted) return;
-        throw withTlsHint(fromGrpcError(err), o);
+        throw withTlsHint(withTransportHint(fromGrpcError(err), o.address), o);
       } finally {
         signal?.removeEventListener("abort", onAbort);
         stream.cancel(); // the consumer may stop early (break): end the call on the server too

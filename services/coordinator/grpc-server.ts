@@ -2,7 +2,7 @@
 import { timingSafeEqual } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { SpecgridError } from "../../core/errors.js";
+import { ConfigError, SpecgridError } from "../../core/errors.js";
 import { toGrpcStatus } from "../../core/wire/grpc-status.js";
 import { readPemFile } from "../../core/wire/read-pem-file.js";
 import { CoordinatorService, type CoordinatorServer } from "../../core/wire/generated.js";
@@ -140,8 +140,20 @@ export async function startGrpcServer(o: GrpcServerOptions): Promise<{ server: g
   const server = new grpc.Server({ "grpc.max_send_message_length": MAX_REPLY_BYTES });
   server.addService(CoordinatorService, impl);
   const creds = o.tls ? serverTlsCredentials(o.tls) : grpc.ServerCredentials.createInsecure();
+  // grpc-js says only "No address added out of total 1 resolved" for a taken port
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(o.listen, creds, (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(o.listen, creds, (err, p) =>
+      err
+        ? reject(
+            new ConfigError(
+              `cannot listen on ${o.listen} (${err.message}): the port is taken (another coordinator, or ` +
+                "another program: `ss -ltnp` shows which) or the host is not an address of this machine. " +
+                "Pass another --listen HOST:PORT, or stop what holds the port.",
+              { listen: o.listen },
+            ),
+          )
+        : resolve(p),
+    ),
   );
   return { server, port };
 }

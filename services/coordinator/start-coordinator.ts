@@ -139,17 +139,29 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
   })();
 
   const listen = opts.listen ?? "127.0.0.1:7400";
-  const { server, port } = await startGrpcServer({
-    listen,
-    token: opts.token,
-    tls: opts.tls,
-    // agents get server addresses only, never the coordinator's own NATS credentials
-    natsUrl: opts.advertisedNatsUrl ?? natsLogin(opts.natsUrl).servers.join(","),
-    heartbeatMs: timeouts.heartbeatMs,
-    coordinator,
-    progress,
-    logger,
-  });
+  let grpcServer: Awaited<ReturnType<typeof startGrpcServer>>;
+  try {
+    grpcServer = await startGrpcServer({
+      listen,
+      token: opts.token,
+      tls: opts.tls,
+      // agents get server addresses only, never the coordinator's own NATS credentials
+      natsUrl: opts.advertisedNatsUrl ?? natsLogin(opts.natsUrl).servers.join(","),
+      heartbeatMs: timeouts.heartbeatMs,
+      coordinator,
+      progress,
+      logger,
+    });
+  } catch (err) {
+    // a port that cannot be bound (taken, not this machine's): undo what started, so the process can exit
+    stopped = true;
+    clearInterval(recheck);
+    messages?.stop();
+    advisories.unsubscribe();
+    await nc.drain().catch(() => undefined);
+    throw err;
+  }
+  const { server, port } = grpcServer;
   const host = listen.slice(0, listen.lastIndexOf(":")) || "127.0.0.1";
   logger.info(
     {
