@@ -103,7 +103,7 @@ describe("a YAML nested 20,000 levels deep", () => {
   it("is a sentence naming the file, not a stack overflow", async () => {
     const file = path.join(dir, "deep.yaml");
     fs.writeFileSync(file, `name: x\nsweep: ${"[".repeat(20_000)}${"]".repeat(20_000)}\n`);
-    const err = await loadManifest(file).catch((e: unknown) => e as Error);
+    const err = (await loadManifest(file).catch((e: unknown) => e)) as Error;
     expect(err.message).toContain("deep.yaml");
     expect(err.message).toMatch(/nests too deeply to read .*check the brackets/);
     expect(err.message).not.toMatch(/Maximum call stack/);
