@@ -1,7 +1,9 @@
 // Acceptance pooled over runs: Σ accepted / Σ drafted, the figure llama.cpp itself prints. A mean of per-run
 // rates weighs a short run like a long one; pooling weighs every drafted token once. Pool only runs of one
 // (host, pair, K, temperature): with fixed K the accepted/drafted ratio falls mechanically as K grows (a
-// rejection wastes the rest of the draft), so pooling across K mixes different quantities.
+// rejection wastes the rest of the draft), so pooling across K mixes different quantities. The ratio itself is
+// core/metrics.ts's acceptRate, the one definition.
+import { acceptRate } from "../metrics.js";
 
 export interface AcceptanceCounts {
   nAccept?: number;
@@ -28,7 +30,8 @@ export function poolAcceptance(runs: readonly AcceptanceCounts[]): PooledAccepta
     nDrafted += r.nDrafted;
     counted++;
   }
-  return nDrafted > 0
-    ? { nAccept, nDrafted, rate: nAccept / nDrafted, runs: counted }
-    : { nAccept, nDrafted, runs: counted };
+  const rate = acceptRate(nAccept, nDrafted);
+  return rate === undefined
+    ? { nAccept, nDrafted, runs: counted }
+    : { nAccept, nDrafted, rate, runs: counted };
 }
