@@ -2,6 +2,7 @@
 // /proc (the host's non-idle jiffies minus those of the agent's process tree, which holds the in-process
 // engine and every llama.cpp process the agent started), the load average, and GPU utilisation and SM clock
 // from an nvidia-smi sampler where a GPU is present. Linux only: elsewhere no noise is recorded.
+import { readdirSync, readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import { contentionOf, type HostNoise } from "../../core/measurement-protocol.js";
@@ -52,17 +53,17 @@ export function parsePidStat(text: string): { pid: number; ppid: number; jiffies
 }
 
 /** Child pids of a process, from every thread's /proc/<pid>/task/<tid>/children (undefined: not available). */
-async function childrenOf(procDir: string, pid: number): Promise<number[] | undefined> {
+function childrenOf(procDir: string, pid: number): number[] | undefined {
   let tasks: string[];
   try {
-    tasks = await readdir(`${procDir}/${pid}/task`);
+    tasks = readdirSync(`${procDir}/${pid}/task`);
   } catch {
     return [];
   }
   const out: number[] = [];
   for (const tid of tasks) {
     try {
-      const text = await readFile(`${procDir}/${pid}/task/${tid}/children`, "utf8");
+      const text = readFileSync(`${procDir}/${pid}/task/${tid}/children`, "utf8");
       for (const c of text.trim().split(/\s+/)) if (c !== "") out.push(Number(c));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT" && tid === String(pid)) return undefined;
@@ -74,6 +75,9 @@ async function childrenOf(procDir: string, pid: number): Promise<number[] | unde
 /**
  * CPU jiffies of rootPid and every live descendant (a reaped child's time is in its parent's cutime). Walks
  * the tree through the children files (a few reads); kernels without them get a scan of every process.
+ * The walk reads synchronously: /proc files are generated in memory and read in microseconds, while each
+ * asynchronous read is four trips through libuv's thread pool, which on a busy host took a median 100 ms
+ * per sample (a sample before and after every cell: most of a short cell's time).
  */
 async function treeJiffies(procDir: string, rootPid: number): Promise<number> {
   let total = 0;
@@ -84,11 +88,11 @@ async function treeJiffies(procDir: string, rootPid: number): Promise<number> {
     if (seen.has(pid)) continue;
     seen.add(pid);
     try {
-      total += parsePidStat(await readFile(`${procDir}/${pid}/stat`, "utf8"))?.jiffies ?? 0;
+      total += parsePidStat(readFileSync(`${procDir}/${pid}/stat`, "utf8"))?.jiffies ?? 0;
     } catch {
       continue; // exited meanwhile
     }
-    const children = await childrenOf(procDir, pid);
+    const children = childrenOf(procDir, pid);
     if (children === undefined) return scanTreeJiffies(procDir, rootPid);
     queue.push(...children);
   }
@@ -134,10 +138,8 @@ interface CpuSample {
 
 async function sampleCpu(procDir: string, rootPid: number): Promise<CpuSample | undefined> {
   try {
-    const [stat, tree] = await Promise.all([
-      readFile(`${procDir}/stat`, "utf8"),
-      treeJiffies(procDir, rootPid),
-    ]);
+    const stat = readFileSync(`${procDir}/stat`, "utf8");
+    const tree = await treeJiffies(procDir, rootPid);
     const busy = parseProcStatBusy(stat);
     return busy === undefined ? undefined : { atMs: performance.now(), busy, tree };
   } catch {
