@@ -14,7 +14,7 @@ export interface PositionRun {
   k: number;
   nAccept: number;
   nDrafted: number;
-  /** Drafting steps; nDrafted / k when the engine does not report them. */
+  /** Drafting steps. Without them a short draft (p_min, end of text) cannot be told from a full one, so the run is left out. */
   targetSteps?: number;
   /** acceptByPosition[i] = accepted / drafted at draft position i. */
   acceptByPosition: readonly number[];
@@ -25,7 +25,7 @@ export interface GeometricAlpha {
   /** A: accepted tokens, and R: steps that hit a rejection, summed over the runs used. */
   accepted: number;
   rejectingSteps: number;
-  /** Runs used (those with a rate for every position up to K and whole drafts every step). */
+  /** Runs used (those with a rate for every position up to K, their step count, and whole drafts every step). */
   runs: number;
 }
 
@@ -36,9 +36,9 @@ export function geometricAlpha(runs: readonly PositionRun[]): GeometricAlpha | u
   let used = 0;
   for (const r of runs) {
     if (!Number.isInteger(r.k) || r.k < 1 || r.acceptByPosition.length < r.k) continue;
-    const steps = r.targetSteps ?? r.nDrafted / r.k;
+    const steps = r.targetSteps;
     // every step must have drafted all K for one denominator to hold at every position
-    if (!(steps > 0) || Math.abs(steps * r.k - r.nDrafted) > 0.5) continue;
+    if (steps === undefined || !(steps > 0) || Math.abs(steps * r.k - r.nDrafted) > 0.5) continue;
     const full = r.acceptByPosition[r.k - 1]!;
     if (!(full >= 0 && full <= 1)) continue;
     accepted += r.nAccept;

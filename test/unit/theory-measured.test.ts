@@ -26,15 +26,22 @@ describe("geometricAlpha", () => {
   });
 
   it("gives 1 for an identical draft and 0 for a draft never accepted", () => {
-    expect(geometricAlpha([{ k: 4, nAccept: 80, nDrafted: 80, acceptByPosition: [1, 1, 1, 1] }])!.alpha).toBe(
-      1,
-    );
-    expect(geometricAlpha([{ k: 2, nAccept: 0, nDrafted: 40, acceptByPosition: [0, 0] }])!.alpha).toBe(0);
+    expect(
+      geometricAlpha([{ k: 4, nAccept: 80, nDrafted: 80, targetSteps: 20, acceptByPosition: [1, 1, 1, 1] }])!
+        .alpha,
+    ).toBe(1);
+    expect(
+      geometricAlpha([{ k: 2, nAccept: 0, nDrafted: 40, targetSteps: 20, acceptByPosition: [0, 0] }])!.alpha,
+    ).toBe(0);
   });
 
-  it("skips runs whose positions are incomplete or whose drafts were short", () => {
+  it("skips runs whose positions are incomplete, whose steps are unknown, or whose drafts were short", () => {
     expect(
-      geometricAlpha([{ k: 4, nAccept: 10, nDrafted: 40, acceptByPosition: [0.5, 0.2] }]),
+      geometricAlpha([{ k: 4, nAccept: 10, nDrafted: 40, targetSteps: 10, acceptByPosition: [0.5, 0.2] }]),
+    ).toBeUndefined();
+    // the CLI tools report rates per position but no step count: a short p_min draft looks like a full one
+    expect(
+      geometricAlpha([{ k: 2, nAccept: 10, nDrafted: 40, acceptByPosition: [0.5, 0.2] }]),
     ).toBeUndefined();
     expect(
       geometricAlpha([
