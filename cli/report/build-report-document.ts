@@ -1,5 +1,6 @@
-// Assembles the report's sections in reading order: what ran, the answers and recommendations, then the
-// charts and tables they come from, then what was not counted and why.
+// Assembles the report's sections in reading order: the verdict per host first (cli/report/verdict-table.ts),
+// then what ran, the charts, the answers and recommendations, then the detail tables and what was not
+// counted and why.
 import type { HostSnapshot, SweepRecord } from "../store/store-records.js";
 import type { Answer } from "./answer-questions.js";
 import type { ChartSpec } from "./chart-specs.js";
@@ -15,12 +16,14 @@ import {
   type Table,
 } from "./report-tables.js";
 import type { SweepAnalysis } from "./sweep-analysis.js";
+import { VERDICT_HEADERS, verdictRow, type Verdict } from "./verdict-table.js";
 
 export interface ReportInput {
   sweep: SweepRecord;
   hosts: HostSnapshot[];
   analysis: SweepAnalysis;
   answers: Answer[];
+  verdicts: Verdict[];
   recommendations: string[];
   charts: ChartSpec[];
   missingCharts: string[];
@@ -34,7 +37,7 @@ const MISSING_CHART_REASON: Record<string, string> = {
 };
 
 export function buildReportDocument(input: ReportInput): ReportDocument {
-  const { sweep, hosts, analysis: a, answers, recommendations, charts, missingCharts } = input;
+  const { sweep, hosts, analysis: a, answers, verdicts, recommendations, charts, missingCharts } = input;
   const blocks: Block[] = [];
   const table = (t: Table, empty: string): void => {
     if (t.rows.length === 0) blocks.push({ kind: "paragraph", text: empty });
@@ -50,6 +53,16 @@ export function buildReportDocument(input: ReportInput): ReportDocument {
       });
   };
 
+  blocks.push({ kind: "heading", level: 1, text: "Verdict" });
+  for (const hostId of a.hostIds) {
+    blocks.push({ kind: "heading", level: 2, text: `Verdict: ${hostId}` });
+    const rows = verdicts.filter((v) => v.hostId === hostId).map(verdictRow);
+    if (rows.length === 0)
+      blocks.push({ kind: "paragraph", text: `No speculative results on ${hostId}: no verdict.` });
+    else blocks.push({ kind: "table", headers: [...VERDICT_HEADERS], rows, role: "verdict" });
+  }
+
+  blocks.push({ kind: "heading", level: 1, text: "What ran" });
   blocks.push({
     kind: "paragraph",
     text:
@@ -67,6 +80,9 @@ export function buildReportDocument(input: ReportInput): ReportDocument {
     });
   }
 
+  blocks.push({ kind: "heading", level: 1, text: "Charts" });
+  for (const name of ["k-throughput", "temperature-acceptance", "speedup", "batching"]) chart(name);
+
   blocks.push({ kind: "heading", level: 1, text: "Answers" });
   for (const ans of answers) {
     blocks.push({ kind: "heading", level: 2, text: ans.question });
@@ -81,9 +97,6 @@ export function buildReportDocument(input: ReportInput): ReportDocument {
       ? { kind: "list", items: recommendations }
       : { kind: "paragraph", text: "The sweep holds no figures a recommendation could rest on." },
   );
-
-  blocks.push({ kind: "heading", level: 1, text: "Charts" });
-  for (const name of ["k-throughput", "temperature-acceptance", "speedup", "batching"]) chart(name);
 
   blocks.push({ kind: "heading", level: 1, text: "Tables" });
   blocks.push({ kind: "heading", level: 2, text: "Hosts" });

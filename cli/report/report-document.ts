@@ -4,7 +4,8 @@ export type Block =
   | { kind: "heading"; level: 1 | 2 | 3; text: string }
   | { kind: "paragraph"; text: string }
   | { kind: "list"; items: string[] }
-  | { kind: "table"; headers: string[]; rows: string[][] }
+  /** role names the table in the HTML (class), so a reader's stylesheet or a test can find the verdict. */
+  | { kind: "table"; headers: string[]; rows: string[][]; role?: string }
   | { kind: "chart"; name: string; title: string };
 
 export interface ReportDocument {
@@ -62,7 +63,7 @@ export function renderHtml(doc: ReportDocument, svgs: Map<string, string>): stri
         break;
       case "table":
         body.push(
-          `<table><thead><tr>${b.headers.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>` +
+          `<table${b.role === undefined ? "" : ` class="${esc(b.role)}"`}><thead><tr>${b.headers.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>` +
             b.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join("") +
             "</tbody></table>",
         );
@@ -89,6 +90,7 @@ body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 75rem; 
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
+table.verdict td:last-child { font-weight: 600; }
 figure.chart { margin: 1rem 0 2rem; overflow-x: auto; }
 figcaption { font-size: 0.85rem; color: #555; }
 </style>

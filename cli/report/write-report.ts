@@ -13,6 +13,7 @@ import { recommend } from "./recommend.js";
 import { renderChart } from "./render-chart.js";
 import { renderHtml, renderMarkdown } from "./report-document.js";
 import type { SweepAnalysis } from "./sweep-analysis.js";
+import { verdicts as verdictsOf, type Verdict } from "./verdict-table.js";
 
 export interface WriteReportOptions {
   store: Store;
@@ -25,6 +26,8 @@ export interface ReportResult {
   files: string[];
   answers: Answer[];
   recommendations: string[];
+  /** The verdict per host and pair the report opens with. */
+  verdicts: Verdict[];
   analysis: SweepAnalysis;
   /** Charts not drawn for lack of data. */
   missingCharts: string[];
@@ -68,6 +71,7 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportResul
   const analysis = analyzeSweep(sweepId, results, store.models());
   const answers = answerQuestions(analysis);
   const recommendations = recommend(analysis, answers);
+  const verdicts = verdictsOf(analysis);
   const { charts, missing } = chartSpecs(analysis);
 
   const outDir = path.resolve(opts.outDir);
@@ -88,6 +92,7 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportResul
     hosts,
     analysis,
     answers,
+    verdicts,
     recommendations,
     charts,
     missingCharts: missing,
@@ -97,5 +102,5 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportResul
   await writeFile(md, renderMarkdown(doc));
   await writeFile(html, renderHtml(doc, svgs));
   files.unshift(md, html);
-  return { files, answers, recommendations, analysis, missingCharts: missing };
+  return { files, answers, recommendations, verdicts, analysis, missingCharts: missing };
 }

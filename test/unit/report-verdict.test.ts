@@ -1,0 +1,130 @@
+// The verdict the report opens with: enable only where a stable setting's interval lies above 1, say
+// "do not enable" where stable data says no, and "not enough stable data" where contention or noise leaves
+// nothing to decide from; the report and report.md open with it, before the charts and the answers.
+import { describe, expect, it } from "vitest";
+
+import { analyzeSweep } from "../../cli/report/analyze-sweep.js";
+import { answerQuestions } from "../../cli/report/answer-questions.js";
+import { buildReportDocument } from "../../cli/report/build-report-document.js";
+import { chartSpecs } from "../../cli/report/chart-specs.js";
+import { recommend } from "../../cli/report/recommend.js";
+import { renderMarkdown } from "../../cli/report/report-document.js";
+import { verdictRow, verdicts, VERDICT_HEADERS } from "../../cli/report/verdict-table.js";
+import type { StoredResult } from "../../cli/store/store-records.js";
+import type { HostNoise } from "../../core/measurement-protocol.js";
+import type { CellResult } from "../../core/metrics.js";
+import { fakeSweep, type FakeSweep } from "../support/fake-results.js";
+
+function stored(d: FakeSweep, results: CellResult[] = d.results): StoredResult[] {
+  const cells = new Map(d.cells.map((c) => [c.cellId, c]));
+  return results.map((r) => ({
+    sweepId: r.sweepId,
+    cellId: r.cellId,
+    hostId: r.hostId,
+    shardId: r.shardId,
+    status: r.outcome.status,
+    attempt: r.attempt,
+    engine: r.engine,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    ...(r.outcome.metrics === undefined ? {} : { metrics: r.outcome.metrics }),
+    ...(cells.has(r.cellId) ? { cell: cells.get(r.cellId)! } : {}),
+  }));
+}
+
+const quiet: HostNoise = {
+  loadAvg1: 0.3,
+  cores: 16,
+  otherCpuCores: 0.1,
+  engineThreads: 1,
+  idleCores: 15.9,
+  ownCpuCores: 1,
+  windowMs: 1000,
+  contended: false,
+};
+
+describe("the verdict per host and pair", () => {
+  const d = fakeSweep({ seed: 9, concurrency: [] });
+  const cellOf = new Map(d.cells.map((c) => [c.cellId, c]));
+  // host-l4 ran beside a CPU hog; on host-a100 the misaligned draft had none of its tokens accepted
+  const results = d.results.map((r) => {
+    const m = r.outcome.metrics;
+    if (m === undefined) return r;
+    const dead = r.hostId === "host-a100" && cellOf.get(r.cellId)?.draft?.name === "other-1b";
+    return {
+      ...r,
+      outcome: {
+        ...r.outcome,
+        metrics: {
+          ...m,
+          ...(dead
+            ? { nAccept: 0, acceptRate: 0, acceptByPosition: (m.acceptByPosition ?? []).map(() => 0) }
+            : {}),
+          noise:
+            r.hostId === "host-l4" ? { ...quiet, loadAvg1: 4.1, otherCpuCores: 2.2, contended: true } : quiet,
+        },
+      },
+    };
+  });
+  const a = analyzeSweep("sw", stored(d, results));
+  const vs = verdicts(a);
+  const of = (host: string, draft: string) =>
+    vs.find((v) => v.hostId === host && v.method === `llama2-7b+${draft}`)!;
+
+  it("enables an aligned pair on a quiet host with the K and temperatures that pay", () => {
+    const v = of("host-a100", "tinyllama-1.1b");
+    expect(v.kind).toBe("enable");
+    expect(v.best!.speedupCi95![0]).toBeGreaterThan(1);
+    expect(v.text).toMatch(/^enable with K=\d+ for T=0/);
+    const row = verdictRow(v);
+    expect(row).toHaveLength(VERDICT_HEADERS.length);
+    expect(row[0]).toBe("llama2-7b");
+    expect(row[1]).toMatch(new RegExp(`^llama2-7b\\+tinyllama-1\\.1b, K=${v.best!.k}, T=`));
+    expect(row[2]).toMatch(/^\d+\.\d\dx \[\d+\.\d\d, \d+\.\d\d\]$/);
+    expect(row[3]).toMatch(/^\d+\.\d%$/);
+  });
+
+  it("does not enable a draft none of whose tokens were accepted", () => {
+    const v = of("host-a100", "other-1b");
+    expect(v.kind).toBe("do-not-enable");
+    expect(v.text).toMatch(/accepted none/);
+  });
+
+  it("says not enough stable data for every pair on the contended host", () => {
+    for (const draft of ["tinyllama-1.1b", "other-1b"]) {
+      const v = of("host-l4", draft);
+      expect(v.kind).toBe("not-enough-stable-data");
+      expect(v.unstable).toBe(v.settings);
+      expect(verdictRow(v)[2]).toBe("n/a");
+    }
+  });
+
+  it("opens the report, before the charts, the answers and the detail tables, in report.md too", () => {
+    const answers = answerQuestions(a);
+    const { charts, missing } = chartSpecs(a);
+    const doc = buildReportDocument({
+      sweep: d.sweep,
+      hosts: d.hosts,
+      analysis: a,
+      answers,
+      verdicts: vs,
+      recommendations: recommend(a, answers),
+      charts,
+      missingCharts: missing,
+    });
+    const first = doc.blocks.findIndex((b) => b.kind === "table");
+    expect(doc.blocks[0]).toEqual({ kind: "heading", level: 1, text: "Verdict" });
+    expect(doc.blocks[first]).toMatchObject({ role: "verdict", headers: [...VERDICT_HEADERS] });
+    const md = renderMarkdown(doc);
+    const at = (s: string): number => {
+      const i = md.indexOf(s);
+      expect(i, s).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    expect(at("## Verdict")).toBeLessThan(at("### Verdict: host-l4"));
+    expect(at("### Verdict: host-l4")).toBeLessThan(at("![")); // first chart
+    expect(at("![")).toBeLessThan(at("## Answers"));
+    expect(at("## Answers")).toBeLessThan(at("## Tables"));
+    expect(md).toContain("| not enough stable data:");
+  });
+});
