@@ -100,10 +100,10 @@ function locate(doc: Document, lineCounter: LineCounter, issue: RawIssue): Manif
 
 function gridSize(m: ManifestYaml, promptCount: number): number {
   const s = m.sweep;
-  const targets = new Set(m.pairs.map((p) => p.target)).size;
   const speculative =
     m.pairs.length * s.k.length * s.p_min.length * s.temperature.length * promptCount * s.repeats;
-  const baseline = m.baseline ? targets * s.temperature.length * promptCount * s.repeats : 0;
+  // ABAB: every speculative run has its own baseline run (core/plan/plan-sweep)
+  const baseline = m.baseline ? speculative : 0;
   const parallel =
     m.parallel === undefined ? 0 : m.pairs.length * m.parallel.concurrency.length * m.parallel.draft.length;
   return speculative + baseline + parallel;
@@ -136,6 +136,9 @@ function toManifest(m: ManifestYaml, file: string, text: string, prompts: Manife
       nPredict: m.sweep.n_predict,
       repeats: m.sweep.repeats,
       seed: m.sweep.seed,
+      ...(m.sweep.precision === undefined
+        ? {}
+        : { precision: { relCi: m.sweep.precision.rel_ci, maxRepeats: m.sweep.precision.max_repeats } }),
     },
     ...(ks.includes("adaptive")
       ? {

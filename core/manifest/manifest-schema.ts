@@ -62,6 +62,16 @@ const sweepSchema = z.strictObject({
   n_predict: z.number().int().min(1, "n_predict must be at least 1").max(1_000_000).default(128),
   repeats: z.number().int().min(1, "repeats must be at least 1").max(1000).default(1),
   seed: z.number().int().min(0, "seed must be >= 0 (a negative seed means random in llama.cpp)").default(42),
+  // adaptive repeats: the coordinator adds repeats to groups whose interval is wider than rel_ci
+  precision: z
+    .strictObject({
+      rel_ci: z
+        .number()
+        .gt(0, "rel_ci is the 95% interval's half-width over the estimate, e.g. 0.05 for ±5%")
+        .max(1, "rel_ci above 1 (±100%) asks for nothing; e.g. 0.05"),
+      max_repeats: z.number().int().min(2, "max_repeats must be at least 2 to add any repeat").max(1000),
+    })
+    .optional(),
 });
 
 const adaptiveSchema = z.strictObject({

@@ -36,6 +36,12 @@ export interface ManifestSweep {
   repeats: number;
   /** Base seed; a cell's seed is seed + repeat index. */
   seed: number;
+  /**
+   * Adaptive repeats (manifest `sweep.precision`): once the planned repeats are done, groups whose 95%
+   * interval is wider than ±relCi of the estimate get one more repeat, round after round, up to maxRepeats;
+   * a group still wider at the cap is unstable and the report bases no answer on it.
+   */
+  precision?: { relCi: number; maxRepeats: number };
 }
 
 export interface ManifestAdaptive {

@@ -184,14 +184,38 @@ class ShardCutter {
  * (K, p_min) in block order, each a speculative cell with its baseline before it (or alone without
  * baselines).
  */
-function addToBlocks(blocks: Cell[][][], units: readonly Cell[][]): void {
-  units.forEach((unit, b) => blocks[b]?.push(unit));
+function addToBlocks(blocks: Cell[][][], units: readonly Cell[][], blockOf: readonly number[]): void {
+  units.forEach((unit, i) => blocks[blockOf[i] ?? i]?.push(unit));
+}
+
+/**
+ * Which speculative configurations to plan at a repeat index (extra precision repeats plan a few groups at
+ * one repeat); every one at every planned repeat when absent.
+ */
+export interface RepeatSelection {
+  repeats: readonly number[];
+  /** `precisionGroupKey` of the groups to plan. */
+  groups: ReadonlySet<string>;
+}
+
+/** The adaptive-repeat group of a speculative cell: (target, draft, K, p_min, temperature) by model identity. */
+export function precisionGroupKey(
+  cell: Pick<Cell, "target" | "draft" | "k" | "pMin" | "temperature">,
+): string {
+  return [
+    cell.target.sha256 ?? cell.target.file ?? cell.target.name,
+    cell.draft?.sha256 ?? cell.draft?.file ?? cell.draft?.name ?? "",
+    canonicalJson(cell.k ?? null),
+    cell.pMin ?? 0,
+    cell.temperature,
+  ].join("|");
 }
 
 function planSpeculative(
   m: Manifest,
   targetMs: number,
   shards: Shard[],
+  select?: RepeatSelection,
 ): { baseline: number; speculative: number } {
   const s = m.sweep;
   const promptHashes = m.prompts.map((p) => sha256Hex(p.text));
@@ -212,7 +236,8 @@ function planSpeculative(
       : undefined;
     // Repeats outermost: when a pair spans several shards, each repeat lands apart in time (and often on
     // another host), so drift shows up as spread between repeats instead of hiding inside one.
-    for (let repeat = 0; repeat < s.repeats; repeat++) {
+    const repeats = select?.repeats ?? Array.from({ length: s.repeats }, (_, r) => r);
+    for (const repeat of repeats) {
       for (const temperature of s.temperature) {
         m.prompts.forEach((prompt, promptIndex) => {
           // Object literals rather than spreads: a large plan builds a hundred thousand of these.
@@ -220,9 +245,15 @@ function planSpeculative(
           const seed = s.seed + repeat;
           // one (baseline, speculative) unit per K and p_min: ABAB
           const units: Cell[][] = [];
+          /** The (K, p_min) block of each unit (units of unselected configurations are skipped). */
+          const blockOf: number[] = [];
           for (const [ki, k] of policies.entries()) {
             const memo = policyMemos[ki];
-            for (const pMin of s.pMin) {
+            for (const [pi, pMin] of s.pMin.entries()) {
+              if (select !== undefined) {
+                const key = precisionGroupKey({ target, draft, k, pMin, temperature });
+                if (!select.groups.has(key)) continue;
+              }
               const spec = withId(
                 {
                   cellId: "",
@@ -243,6 +274,7 @@ function planSpeculative(
                 },
                 memo,
               );
+              blockOf.push(ki * s.pMin.length + pi);
               if (!withBaseline) {
                 units.push([spec]);
                 continue;
@@ -270,8 +302,9 @@ function planSpeculative(
           }
           speculative += units.length;
           baseline += withBaseline ? units.length : 0;
+          if (units.length === 0) return;
           if (blocks === undefined) cutter.add(units.flat());
-          else addToBlocks(blocks, units);
+          else addToBlocks(blocks, units, blockOf);
         });
       }
     }
@@ -339,6 +372,16 @@ function planParallel(m: Manifest, targetMs: number, shards: Shard[]): { paralle
   }
   for (const cutter of cutters.values()) cutter.flush();
   return { parallel, shared };
+}
+
+/**
+ * Shards for extra repeats of some speculative groups (adaptive precision, core/plan/precision-round): the
+ * same cells, order and pairing as planSweep would give those repeats.
+ */
+export function planRepeats(manifest: Manifest, select: RepeatSelection, opts: PlanOptions = {}): Shard[] {
+  const shards: Shard[] = [];
+  planSpeculative(manifest, opts.targetShardMs ?? DEFAULT_TARGET_SHARD_MS, shards, select);
+  return shards;
 }
 
 export function planSweep(manifest: Manifest, opts: PlanOptions = {}): Plan {

@@ -39,7 +39,9 @@ import { placeShards } from "./place-shards.js";
 import type { ProgressCounts, ProgressTracker } from "./progress-tracker.js";
 import { resolveModels } from "./resolve-models.js";
 import type { Manifest } from "../../core/manifest/manifest.js";
-import type { SweepRecord, SweepRecords } from "./sweep-record.js";
+import type { ShardPlacement, SweepRecord, SweepRecords } from "./sweep-record.js";
+import { planRepeats } from "../../core/plan/plan-sweep.js";
+import { precisionRound, type PrecisionInput } from "../../core/plan/precision-round.js";
 
 export interface CoordinatorDeps {
   js: JetStreamClient;
@@ -209,9 +211,10 @@ export class Coordinator {
   }
 
   /** Publishes every placement of a sweep; safe to repeat (message ids dedupe within the window). */
-  async publish(rec: SweepRecord): Promise<void> {
+  /** Publishes the sweep's placements (or only `placements`, a round of added repeats). */
+  async publish(rec: SweepRecord, placements: readonly ShardPlacement[] = rec.placements): Promise<void> {
     const byId = new Map(rec.shards.map((s) => [s.shardId, s]));
-    for (const p of rec.placements) {
+    for (const p of placements) {
       const shard = byId.get(p.shardId);
       if (!shard) continue;
       await ensurePoolConsumer(this.d.jsm, p.pool, this.d.timeouts.ackWaitMs, this.d.timeouts.maxDeliver);
@@ -337,10 +340,74 @@ export class Coordinator {
    * results stream is read back and holds every counted result (lost ones are published again); when that
    * check cannot finish (NATS down or still electing) the sweep stays running and completion is retried.
    */
+  /**
+   * Adaptive precision (manifest sweep.precision, core/plan/precision-round): when every placement has a
+   * result, groups whose interval is still wider than asked get one more repeat, published as new shards.
+   * Returns whether a round was added (the sweep then runs on).
+   */
+  private async addPrecisionRepeats(rec: SweepRecord): Promise<boolean> {
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(rec.manifestResolvedJson) as Manifest;
+    } catch {
+      return false;
+    }
+    if (manifest.sweep?.precision === undefined) return false;
+    const cells = new Map(rec.shards.flatMap((sh) => sh.cells.map((c) => [c.cellId, c] as const)));
+    const inputs: PrecisionInput[] = [];
+    for (const { result } of this.d.progress.counted(rec.sweepId)) {
+      const cell = cells.get(result.cellId);
+      if (cell === undefined) continue;
+      inputs.push({
+        hostId: result.hostId,
+        cellId: result.cellId,
+        cell,
+        status: result.outcome.status,
+        ...(result.outcome.metrics === undefined ? {} : { metrics: result.outcome.metrics }),
+      });
+    }
+    const round = precisionRound(manifest, inputs);
+    if (round.select === undefined) {
+      if (round.unstable.length > 0)
+        this.d.logger.warn(
+          { sweep: rec.sweepId, unstable: round.unstable.length, relCi: manifest.sweep.precision.relCi },
+          "groups still wider than sweep.precision.rel_ci at max_repeats: marked unstable",
+        );
+      return false;
+    }
+    const shards = planRepeats(manifest, round.select);
+    const placed = placeShards(
+      shards,
+      manifest.placement,
+      this.d.registry.live().map((r) => r.info),
+    );
+    if (placed.placementsTotal === 0) return false;
+    rec.shards.push(...shards);
+    rec.placements.push(...placed.placements);
+    rec.placementsTotal += placed.placementsTotal;
+    for (const req of placed.requirements)
+      if (!rec.requirements.some((r) => r.pool === req.pool)) rec.requirements.push(req);
+    this.d.sweeps.shardsChanged(rec.sweepId);
+    await this.d.sweeps.save(rec);
+    await this.publish(rec, placed.placements);
+    this.d.logger.info(
+      {
+        sweep: rec.sweepId,
+        repeat: round.select.repeats[0],
+        groups: round.select.groups.size,
+        placements: placed.placementsTotal,
+        relCi: manifest.sweep.precision.relCi,
+      },
+      "precision: groups wider than rel_ci get another repeat",
+    );
+    return true;
+  }
+
   async complete(rec: SweepRecord, counts: ProgressCounts): Promise<void> {
     if (this.completing.has(rec.sweepId)) return;
     this.completing.add(rec.sweepId);
     try {
+      if (rec.state === "running" && (await this.addPrecisionRepeats(rec))) return;
       const confirmed = await confirmStored(
         {
           js: this.d.js,

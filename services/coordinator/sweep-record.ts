@@ -48,7 +48,7 @@ interface StoredHead extends Omit<SweepRecord, "shards"> {
 
 export class SweepRecords {
   private readonly cache = new Map<string, SweepRecord>();
-  /** Sweeps whose shard pieces are in the bucket already (shards never change after submit). */
+  /** Sweeps whose shard pieces are in the bucket already (shards change only when repeats are added). */
   private readonly piecesSaved = new Set<string>();
 
   constructor(private readonly kv: KV) {}
@@ -84,6 +84,11 @@ export class SweepRecords {
 
   all(): SweepRecord[] {
     return [...this.cache.values()].sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
+  }
+
+  /** The sweep's shard list grew (adaptive repeats): the next save writes its pieces again. */
+  shardsChanged(sweepId: string): void {
+    this.piecesSaved.delete(sweepId);
   }
 
   async save(rec: SweepRecord): Promise<void> {
