@@ -371,17 +371,21 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     async stop() {
       stopping.abort();
       noiseMonitor.stop();
-      await refreshLoop;
+      // each step waits on the coordinator or NATS, either of which may be gone: none may hold the exit
+      const bounded = (p: Promise<unknown>, ms = 3_000): Promise<unknown> =>
+        Promise.race([p.catch(() => undefined), sleep(ms)]);
+      await bounded(refreshLoop);
       for (const loop of pools.values()) loop.abort.abort();
-      await Promise.all([...pools.values()].map((l) => l.done));
-      await heartbeatLoop;
+      await bounded(Promise.all([...pools.values()].map((l) => l.done)));
+      await bounded(heartbeatLoop);
       const drained = Promise.all([...runningDone]);
       const timer = setTimeout(() => {
         for (const a of running.values()) a.abort();
       }, o.drainTimeoutMs ?? 30_000);
       await drained;
       clearTimeout(timer);
-      await nc.drain().catch(() => undefined);
+      await bounded(nc.drain());
+      if (!nc.isClosed()) await nc.close().catch(() => undefined);
       await o.engine.dispose().catch(() => undefined);
       log.info("agent stopped");
     },

@@ -185,9 +185,13 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
       server.forceShutdown();
       messages?.stop();
       advisories.unsubscribe();
-      await watchingAdvisories;
-      await nc.drain().catch(() => undefined);
-      await consuming;
+      // with NATS gone a drain (or a consumer waiting on it) never finishes: bound each, then close
+      const bounded = (p: Promise<unknown>): Promise<unknown> =>
+        Promise.race([p.catch(() => undefined), sleep(3_000)]);
+      await bounded(watchingAdvisories);
+      await bounded(nc.drain());
+      if (!nc.isClosed()) await nc.close().catch(() => undefined);
+      await bounded(consuming);
     },
   };
 }

@@ -8,6 +8,7 @@ import { agentEngine, llamaBinFor, llamaBinJson, type LlamaBinJson } from "../..
 import { describeLlamaBin } from "../../workflows/llama-build.js";
 import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
 import { createLogger } from "../../workflows/create-logger.js";
+import { SHUTDOWN_TIMEOUT_MS, serveUntilSignal } from "../../workflows/serve-until-signal.js";
 
 export interface AgentStartResult {
   agent_id: string;
@@ -59,6 +60,12 @@ export default class AgentStart extends Command {
     "drain-ms": Flags.integer({
       description: "on SIGTERM, how long running shards may finish before release",
       default: 30000,
+    }),
+    "shutdown-timeout-ms": Flags.integer({
+      description:
+        "on SIGTERM/SIGINT, exit after --drain-ms plus this long even if NATS or the coordinator is unreachable",
+      default: SHUTDOWN_TIMEOUT_MS,
+      min: 100,
     }),
     "rescan-ms": Flags.integer({
       description:
@@ -153,12 +160,16 @@ export default class AgentStart extends Command {
     this.log(`agent ${agent.agentId} registered with ${flags.coordinator}`);
     hup.agent = agent;
     if (hup.early) onHup();
-    await new Promise<void>((resolve) => {
-      process.once("SIGTERM", resolve);
-      process.once("SIGINT", resolve);
+    // running shards get --drain-ms first; the bound covers that plus the rest of the shutdown
+    await serveUntilSignal({
+      stop: () => {
+        process.off("SIGHUP", onHup);
+        return agent.stop();
+      },
+      timeoutMs: flags["drain-ms"] + flags["shutdown-timeout-ms"],
+      what: "agent",
+      warn: (m) => this.logToStderr(m),
     });
-    process.off("SIGHUP", onHup);
-    await agent.stop();
     coordinator.close();
     return { agent_id: agent.agentId, ...(llamaBin ? { llama: llamaBinJson(llamaBin) } : {}) };
   }

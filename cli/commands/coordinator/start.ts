@@ -5,6 +5,7 @@ import { redactNatsUrl } from "../../../core/nats-credentials.js";
 import { startCoordinator } from "../../../services/coordinator/start-coordinator.js";
 import { coordinatorPlanning } from "../../../services/coordinator/coordinator-planning.js";
 import { createLogger } from "../../workflows/create-logger.js";
+import { SHUTDOWN_TIMEOUT_MS, serveUntilSignal } from "../../workflows/serve-until-signal.js";
 
 export interface CoordinatorStartResult {
   address: string;
@@ -71,6 +72,11 @@ export default class CoordinatorStart extends Command {
       min: 1,
       max: 5,
     }),
+    "shutdown-timeout-ms": Flags.integer({
+      description: "on SIGTERM/SIGINT, exit after this long even if NATS or a client holds the shutdown",
+      default: SHUTDOWN_TIMEOUT_MS,
+      min: 100,
+    }),
     "target-shard-ms": Flags.integer({ description: "planned duration of one shard", min: 1 }),
   };
 
@@ -113,11 +119,12 @@ export default class CoordinatorStart extends Command {
       throw err;
     });
     this.log(`coordinator listening on ${running.address} (NATS ${redactNatsUrl(flags.nats)})`);
-    await new Promise<void>((resolve) => {
-      process.once("SIGTERM", resolve);
-      process.once("SIGINT", resolve);
+    await serveUntilSignal({
+      stop: () => running.stop(),
+      timeoutMs: flags["shutdown-timeout-ms"],
+      what: "coordinator",
+      warn: (m) => this.logToStderr(m),
     });
-    await running.stop();
     return { address: running.address, nats: redactNatsUrl(flags.nats), replicas: flags.replicas };
   }
 }
