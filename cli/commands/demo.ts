@@ -1,7 +1,9 @@
 import { copyFile, mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, Flags } from "@oclif/core";
-import { synthesizeFamily } from "../../core/gguf/synth-family.js";
+import { parseDocument } from "yaml";
+import { freeCores, probeIdleCores, threadsFromIdleCores } from "../../agents/probe/probe-idle-cores.js";
+import { synthesizeLabFamily } from "../../core/gguf/synth-lab-family.js";
 import { runEmbedded, type RunEmbeddedResult } from "../workflows/run-embedded.js";
 import { MANIFEST_ENGINES } from "../../core/manifest/manifest-schema.js";
 import type { ManifestEngine } from "../../core/manifest/manifest.js";
@@ -10,17 +12,24 @@ import { llamaBinFor } from "../workflows/agent-engine.js";
 export interface DemoResult extends RunEmbeddedResult {
   manifest: string;
   models_dir: string;
+  /** Threads per engine the demo ran with, and why. */
+  threads: number;
+  threads_reason: string;
+  /** Idle cores measured just before the run (idle CPU-seconds per second), and the host's cores. */
+  idle_cores: number;
+  cores: number;
 }
 
-/** Drafts the demo manifest names: identical, 2 % and 20 % noise (plus the small misaligned draft). */
-const DEMO_NOISE = [0, 0.02, 0.2];
+const MB = 1e6;
 
 export default class Demo extends Command {
   static override description =
-    "The first thing to run: synthesizes a tiny model family, writes a demo manifest for the in-process engine, " +
-    "runs it on this machine (embedded nats-server, coordinator and agent) and writes the report. A few minutes on 2 CPU cores. " +
-    "--engine llama-server (or another llama.cpp engine) runs the same grid with llama.cpp (the build of " +
-    "'specgrid llama build', or --llama-bin).";
+    "The first thing to run: synthesizes the lab model family (a 160 MiB bandwidth-bound target and " +
+    "early-exit drafts that are slices of it), writes the demo manifest (K 1-8, temperatures 0-1.5, " +
+    "baselines, batching) for the in-process engine, runs it on this machine (embedded nats-server, " +
+    "coordinator and agent) with threads chosen from the idle cores, and writes the report. " +
+    "About 5 minutes on 2 CPU cores. --engine llama-server (or another llama.cpp engine) runs the same grid " +
+    "with llama.cpp (the build of 'specgrid llama build', or --llama-bin).";
 
   static override examples = [
     "<%= config.bin %> <%= command.id %>",
@@ -36,6 +45,11 @@ export default class Demo extends Command {
       default: "specgrid-demo",
     }),
     agents: Flags.integer({ description: "local agents", default: 1, min: 1, max: 4 }),
+    threads: Flags.integer({
+      description:
+        "threads per engine [default: the idle cores measured before the run, shared among the agents, at least 1]",
+      min: 1,
+    }),
     engine: Flags.string({
       description: "engine the demo runs with",
       options: [...MANIFEST_ENGINES],
@@ -72,8 +86,43 @@ export default class Demo extends Command {
     }
     const modelsDir = path.join(out, "models");
     await mkdir(modelsDir, { recursive: true });
-    process.stderr.write(`synthesizing the model family into ${modelsDir}\n`);
-    await synthesizeFamily({ outDir: modelsDir, noise: DEMO_NOISE, seed: 1 });
+    process.stderr.write(`synthesizing the lab model family into ${modelsDir}\n`);
+    const synthStart = performance.now();
+    const tty = process.stderr.isTTY === true;
+    const files = await synthesizeLabFamily({
+      outDir: modelsDir,
+      seed: 1,
+      onProgress: ({ file, writtenBytes, totalBytes }) => {
+        if (tty && totalBytes >= 20 * MB)
+          process.stderr.write(
+            `\r  writing ${file}: ${(writtenBytes / MB).toFixed(0)} / ${(totalBytes / MB).toFixed(0)} MB`,
+          );
+      },
+    });
+    if (tty) process.stderr.write("\n");
+    for (const f of files)
+      process.stderr.write(`  ${f.file.padEnd(20)} ${(f.bytes / MB).toFixed(1).padStart(6)} MB  ${f.role}\n`);
+    process.stderr.write(`  written in ${((performance.now() - synthStart) / 1000).toFixed(1)} s\n`);
+
+    const idle = await probeIdleCores();
+    const fromIdle = threadsFromIdleCores(idle, flags.agents);
+    const threads = flags.threads ?? fromIdle;
+    const measured = idle.measured
+      ? `${idle.idleCores.toFixed(1)} of ${idle.cores} cores idle over ${idle.sampleMs} ms, load average ${idle.loadAvg1.toFixed(1)}`
+      : `${idle.cores} cores, idle time not measurable here (no /proc)`;
+    const reason =
+      flags.threads !== undefined
+        ? `--threads ${flags.threads} (${measured})`
+        : freeCores(idle) < flags.agents
+          ? `${measured}: the host is busy, so 1 thread per engine; figures will be noisy`
+          : `${measured}, shared by ${flags.agents} engine(s)`;
+    process.stderr.write(`threads: ${threads} per engine (${reason})\n`);
+    if (flags.threads !== undefined && flags.threads * flags.agents > Math.max(1, freeCores(idle)))
+      this.warn(
+        `--threads ${flags.threads} x ${flags.agents} agent(s) is more than the ${idle.idleCores.toFixed(1)} idle cores: ` +
+          "oversubscribed threads spin against each other and every t/s figure suffers",
+      );
+
     const manifest = path.join(out, "demo.yaml");
     const example = path.join(this.config.root, "examples", "demo-cpu.yaml");
     const text = await readFile(example, "utf8").catch(() =>
@@ -81,7 +130,9 @@ export default class Demo extends Command {
         exit: 2,
       }),
     );
-    await writeFile(manifest, text);
+    const doc = parseDocument(text);
+    doc.setIn(["llama", "threads"], threads);
+    await writeFile(manifest, doc.toString());
     const promptsDir = path.join(this.config.root, "examples", "prompts");
     await copyPromptFiles(promptsDir, path.join(out, "prompts"));
     const result = await runEmbedded({
@@ -93,17 +144,25 @@ export default class Demo extends Command {
       dbFile: path.join(out, "specgrid.sqlite"),
       outDir: out,
       write: (t) => process.stderr.write(t),
-      tty: process.stderr.isTTY === true,
+      tty,
     }).catch((err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }));
     const c = result.status.cells;
     this.log(
-      `demo sweep ${result.sweep_id}: ${result.status.state}, ${c.done}/${c.total} cells (valid ${c.valid}, invalid ${c.invalid}, failed ${c.failed})`,
+      `demo sweep ${result.sweep_id}: ${result.status.state}, ${c.done}/${c.total} cells (valid ${c.valid}, invalid ${c.invalid}, failed ${c.failed}) in ${(result.wall_ms / 1000).toFixed(0)} s, ${threads} thread(s) per engine`,
     );
     this.log(`database: ${result.db}`);
     const docs = result.report_files.filter((f) => /\.(md|html)$/.test(f));
     if (docs.length > 0) this.log(`report: ${docs.join(", ")}`);
     if (result.report_error) this.warn(`no report: ${result.report_error}`);
-    return { ...result, manifest, models_dir: modelsDir };
+    return {
+      ...result,
+      manifest,
+      models_dir: modelsDir,
+      threads,
+      threads_reason: reason,
+      idle_cores: idle.idleCores,
+      cores: idle.cores,
+    };
   }
 }
 

@@ -1,5 +1,5 @@
-// The demo grid (examples/demo-cpu.yaml) planned as the coordinator plans it, with its models mapped onto
-// the synthetic family's files (the demo names them by the family's file names).
+// The tiny-family grid (test/fixtures/manifests/tiny-grid.yaml, the demo's grid before the lab family) planned as the
+// coordinator plans it, with its models mapped onto the tiny family's files (it names them by file name).
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ShardKey } from "../../core/cell.js";
@@ -8,7 +8,10 @@ import { planSweep, type Plan } from "../../core/plan/plan-sweep.js";
 import type { ResolvedModels } from "../../agents/engines/engine.js";
 import { getModelFamily } from "../support/model-family.js";
 
-const DEMO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../examples/demo-cpu.yaml");
+const DEMO = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../fixtures/manifests/tiny-grid.yaml",
+);
 
 export interface DemoPlan {
   plan: Plan;

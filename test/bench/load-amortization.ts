@@ -98,7 +98,7 @@ export async function benchLoadAmortization(_dir: string, runs: number): Promise
         naive_load_ms_median: runStats(naiveRuns.map((r) => r.loadMs)).median,
         sharded_load_ms_median: runStats(shardedRuns.map((r) => r.loadMs)).median,
         subset:
-          "demo-cpu.yaml: baseline + speculative cells of prompt 0 (all pairs, Ks, temperatures, repeats)",
+          "tiny-grid.yaml: baseline + speculative cells of prompt 0 (all pairs, Ks, temperatures, repeats)",
       },
       [{ text: "sharded sessions = one per shard configuration", meets: onePerConfig }],
     );
