@@ -14,6 +14,7 @@ import { benchPipeline } from "./pipeline.js";
 import { benchPlan100k } from "./plan-100k.js";
 import { benchRealSweep } from "./real-sweep.js";
 import { benchReport100k } from "./report-100k.js";
+import { benchSpecOverhead } from "./spec-overhead.js";
 import { formatTable } from "./format-table.js";
 import { sweepOfAtLeast } from "./sweep-100k.js";
 import type { FakeSweep } from "../support/fake-results.js";
@@ -63,6 +64,7 @@ const BENCHES: Bench[] = [
   },
   { name: "load-amortization", runs: 3, run: (c, n) => benchLoadAmortization(c.dir, n) },
   { name: "engine", runs: 3, run: (c, n) => benchEngine(n) },
+  { name: "spec-overhead", runs: 3, run: (c, n) => benchSpecOverhead(c.dir, n) },
   // real llama.cpp (SPECGRID_LLAMA_BIN or the `specgrid llama build` cache): minutes per run on 2 cores
   { name: "real-sweep", runs: 1, run: (c, n) => benchRealSweep(c.dir, n) },
 ];

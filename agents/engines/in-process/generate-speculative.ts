@@ -50,7 +50,20 @@ export async function generateSpeculative(
           options: { temperature: opts.temperature, topK: opts.topK, topP: 1, minP: 0 },
         },
       };
+  // JS time spent on probabilities (top-k filtering, draws, verification): the engine's own overhead per
+  // step, which must stay small against a target pass (test/bench/spec-overhead.ts measures it).
+  let samplerMs = 0;
   const score = (
+    out: { next: { token?: Token | null; probabilities?: Map<Token, number> } } | undefined,
+  ): Scored => {
+    const start = performance.now();
+    try {
+      return scoreOne(out);
+    } finally {
+      samplerMs += performance.now() - start;
+    }
+  };
+  const scoreOne = (
     out: { next: { token?: Token | null; probabilities?: Map<Token, number> } } | undefined,
   ): Scored => {
     if (greedy) {
@@ -106,7 +119,9 @@ export async function generateSpeculative(
       const results = await draft.seq.controlledEvaluate(withNextOnLast(feed, next));
       draft.evaluated += feed.length;
       const scored = score(results.at(-1));
+      const sampleStart = performance.now();
       const token = scored.token ?? (sampleToken(scored.dist!, prng.next()) as Token);
+      samplerMs += performance.now() - sampleStart;
       draftTokens.push(token);
       if (scored.dist) draftDists.push(scored.dist);
       feed = [token];
@@ -126,6 +141,7 @@ export async function generateSpeculative(
     const scored = results.slice(-(k + 1)).map(score);
     targetMs += performance.now() - targetStart;
 
+    const verifyStart = performance.now();
     const verdict: VerifyResult = greedy
       ? verifyDraft({ mode: "greedy", draftTokens, targetTokens: scored.map((s) => s.token!) })
       : verifyDraft({
@@ -135,6 +151,7 @@ export async function generateSpeculative(
           targetDists: scored.map((s) => s.dist!),
           prng,
         });
+    samplerMs += performance.now() - verifyStart;
     controller.record(k, verdict.nAccepted);
     for (let i = 0; i < k; i++) draftedByPosition[i]! += 1;
     for (let i = 0; i < verdict.nAccepted; i++) acceptedByPosition[i]! += 1;
@@ -173,6 +190,7 @@ export async function generateSpeculative(
     targetSteps,
     targetMs,
     draftMs,
+    samplerMs,
     speculative: { nDrafted, nAccept, draftedByPosition, acceptedByPosition, meanK: controller.meanK },
   };
 }

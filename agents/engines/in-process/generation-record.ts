@@ -17,6 +17,12 @@ export interface GenerationRecord {
   /** Time awaiting the target and the draft during decode (includes KV-cache rollbacks). */
   targetMs: number;
   draftMs: number;
+  /**
+   * Speculative only: JS time on probabilities (top-k filtering, draws, verification), counted inside
+   * targetMs/draftMs where it happens there. node-llama-cpp's own conversion of llama.cpp's probabilities
+   * into a Map is not in it (it happens inside the evaluation call).
+   */
+  samplerMs?: number;
   /** Speculative only. */
   speculative?: {
     nDrafted: number;
