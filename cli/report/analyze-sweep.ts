@@ -5,6 +5,7 @@ import { kValue, pairLabel, type Cell } from "../../core/cell.js";
 import type { CellMetrics } from "../../core/metrics.js";
 import { estimatePairMemory } from "../../core/memory/estimate-memory.js";
 import { baselinePartner } from "../../core/plan/baseline-partner.js";
+import { groupPrecision, isPrecise } from "../../core/plan/precision-round.js";
 import { ratioInterval } from "../../core/stats/ratio-interval.js";
 import { summarizeContention, type ContentionSummary } from "../../core/stats/summarize-contention.js";
 import { summarizeRate } from "../../core/stats/summarize-rate.js";
@@ -47,10 +48,16 @@ function contentionOf(rs: ReadonlyArray<{ metrics: CellMetrics }>): { contention
   return c.measured === 0 ? {} : { contention: c };
 }
 
+export interface AnalyzeOptions {
+  /** The manifest's sweep.precision: groups wider than relCi are marked unstable. */
+  precision?: { relCi: number };
+}
+
 export function analyzeSweep(
   sweepId: string,
   results: StoredResult[],
   models: ModelRecord[] = [],
+  opts: AnalyzeOptions = {},
 ): SweepAnalysis {
   const invalid: InvalidEntry[] = [];
   const valid: Valid[] = [];
@@ -95,6 +102,8 @@ export function analyzeSweep(
   }
   /** The baseline run a speculative run is compared with (its ABAB partner). */
   const baselineOf = baselinePartner(baselineCells);
+  const baselinesOf = (rs: readonly Valid[]): Valid[] =>
+    rs.map(baselineOf).filter((b): b is Valid => b !== undefined);
 
   const speculative: SpeculativeGroup[] = [];
   const runsOf = new Map<SpeculativeGroup, Valid[]>();
@@ -146,6 +155,17 @@ export function analyzeSweep(
       // a speedup is as contended as either side of its pairs
       const c = contentionOf([...rs, ...(complete ? paired : base)]);
       if (c.contention !== undefined) group.contention = c.contention;
+    }
+    if (opts.precision !== undefined) {
+      // the same figure the coordinator's adaptive repeats aim at (contended runs never count)
+      const g = groupPrecision([...rs, ...baselinesOf(rs)])[0];
+      if (g !== undefined)
+        group.precision = {
+          ...(g.relCi === undefined ? {} : { relCi: g.relCi }),
+          asked: opts.precision.relCi,
+          met: isPrecise(g, opts.precision.relCi),
+          repeats: g.repeats,
+        };
     }
     speculative.push(group);
   }

@@ -79,6 +79,12 @@ export const isContended = (g: { contention?: ContentionSummary }): boolean =>
 export function speedupNoise(g: SpeculativeGroup): string | undefined {
   if (isContended(g))
     return `${g.hostId}, ${g.pair}, T=${g.temperature}, K=${g.k}: ${describeContention(g.contention!)}, so its speedup is not used`;
+  if (g.precision !== undefined && !g.precision.met)
+    return (
+      `${g.hostId}, ${g.pair}, T=${g.temperature}, K=${g.k}: never became stable ` +
+      `(${g.precision.relCi === undefined ? "no interval" : `±${(g.precision.relCi * 100).toFixed(1)}%`} after ` +
+      `${g.precision.repeats} usable repeat(s), sweep.precision.rel_ci asks ±${(g.precision.asked * 100).toFixed(1)}%), so its speedup is not used`
+    );
   return noiseReason(
     g.speedupCi95,
     g.decodeTps.n,

@@ -54,6 +54,12 @@ export interface SpeculativeGroup {
   speedupCi95?: [number, number];
   /** paired-log-t when every speculative run had its baseline partner, welch-log-t otherwise. */
   speedupMethod?: RatioMethod;
+  /**
+   * Against the manifest's sweep.precision (adaptive repeats, core/plan/precision-round): the interval's
+   * half-width over its estimate, the asked rel_ci and whether it was met. A group that never met it is
+   * unstable: no answer or recommendation is based on it.
+   */
+  precision?: { relCi?: number; asked: number; met: boolean; repeats: number };
   /** α from this group's accepted-by-position (A / (A + R)), where the engine recorded it. */
   alphaByPosition?: GeometricAlpha;
   /** Draft cost c and verification cost v(K) from this group's recorded draft and target times. */

@@ -68,7 +68,14 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportResul
   const sweep = store.requireSweep(sweepId);
   const results = loadValidSweep(store, sweepId);
   const hosts = store.hosts(sweepId);
-  const analysis = analyzeSweep(sweepId, results, store.models());
+  const precision = (sweep.manifestResolved as { sweep?: { precision?: { relCi: number } } } | undefined)
+    ?.sweep?.precision;
+  const analysis = analyzeSweep(
+    sweepId,
+    results,
+    store.models(),
+    precision === undefined ? {} : { precision },
+  );
   const answers = answerQuestions(analysis);
   const recommendations = recommend(analysis, answers);
   const verdicts = verdictsOf(analysis);
