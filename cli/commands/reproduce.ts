@@ -7,7 +7,7 @@ import { pino } from "pino";
 
 import { ENGINE_NAMES, type EngineName } from "../../core/cell.js";
 import { SpecgridError } from "../../core/errors.js";
-import { clientTlsFlags, clientWithTls } from "../workflows/client-flags.js";
+import { clientTlsFlags, clientWithTls, resolveToken, tokenFileFlag } from "../workflows/client-flags.js";
 import { reproduceSweep } from "../workflows/reproduce-sweep.js";
 import { formatCi, formatNumber } from "../report/format-number.js";
 import { startEmbeddedStack } from "../workflows/embedded-stack.js";
@@ -31,7 +31,7 @@ export default class Reproduce extends Command {
     "embedded stack on this machine (like `specgrid run`) with --models.";
 
   static override examples = [
-    "<%= config.bin %> <%= command.id %> sw-20261128-abc --coordinator coord:7400 --token $SPECGRID_TOKEN --nats nats://coord:4222",
+    "<%= config.bin %> <%= command.id %> sw-20261128-abc --coordinator coord:7400 --token-file /etc/specgrid/token --nats nats://coord:4222",
     "<%= config.bin %> <%= command.id %> sw-demo --db specgrid-out/specgrid.sqlite --models specgrid-out/models --json",
   ];
 
@@ -47,9 +47,11 @@ export default class Reproduce extends Command {
       default: "127.0.0.1:7400",
     }),
     token: Flags.string({
-      description: "coordinator bearer token (omit to run on this machine)",
+      description:
+        "coordinator bearer token (omit to run on this machine; prefer SPECGRID_TOKEN or --token-file)",
       env: "SPECGRID_TOKEN",
     }),
+    "token-file": tokenFileFlag(),
     ...clientTlsFlags,
     nats: Flags.string({
       description: "NATS server URL of the coordinator (repeatable)",
@@ -77,7 +79,8 @@ export default class Reproduce extends Command {
     const tolerance = Number(flags.tolerance);
     if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance >= 1)
       this.error(`--tolerance must be a number in [0, 1), e.g. 0.05 (got "${flags.tolerance}")`, { exit: 2 });
-    const embedded = flags.token === undefined;
+    const token = resolveToken(flags, (m) => this.error(m, { exit: 2 }));
+    const embedded = token === undefined;
     if (embedded && (flags.models === undefined || flags.models.length === 0))
       this.error(
         "without --token, reproduce runs on this machine: give the model directory with --models DIR",
@@ -99,8 +102,7 @@ export default class Reproduce extends Command {
         })
       : undefined;
     const client =
-      stack?.client ??
-      clientWithTls(flags.coordinator, flags.token!, flags, (m) => this.error(m, { exit: 2 }));
+      stack?.client ?? clientWithTls(flags.coordinator, token!, flags, (m) => this.error(m, { exit: 2 }));
     try {
       const r = await reproduceSweep({
         store,

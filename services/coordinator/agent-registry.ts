@@ -45,7 +45,17 @@ export class AgentRegistry {
    * agents merged into one would share one inventory, one host pool and one host id in the results.
    */
   async register(req: RegisterRequest): Promise<AgentInfo> {
-    const agentId = agentIdOf(req.name || req.host?.hostname || "agent");
+    const named = req.name.trim() || req.host?.hostname.trim();
+    if (!named) {
+      // a blank registrant would appear as an agent "agent" with nothing to run on
+      throw new SpecgridError(
+        "INVALID_ARGUMENT",
+        "Register needs the agent's name or its host facts (hostname); this request had neither. " +
+          "Register through `specgrid agent start`, which sends both",
+        { details: { rule: "register-name" } },
+      );
+    }
+    const agentId = agentIdOf(named);
     const current = this.agents.get(agentId);
     const holder = current?.info.instanceId;
     if (current && this.isAlive(current) && holder !== undefined && holder !== req.instanceId) {

@@ -19,7 +19,7 @@ import { startTestNats, type TestNats } from "../support/nats-server.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-export const TOKEN = "test-token-123";
+export const TOKEN = "test-token-123-runtime-cluster";
 
 /** Fast timeouts: a dead agent's shard comes back in ~2 s. */
 export const FAST = { heartbeatMs: 300, livenessMs: 1500, ackWaitMs: 2000, maxDeliver: 4 };

@@ -18,7 +18,7 @@ import type { TlsFiles } from "../../services/coordinator/coordinator-options.js
 import { startTestNats, type TestNats } from "../support/nats-server.js";
 import { makeTestPki, type TestPki } from "../support/test-pki.js";
 
-const TOKEN = "tls-token";
+const TOKEN = "tls-token-0123456789";
 
 let dir: string;
 let pki: TestPki;

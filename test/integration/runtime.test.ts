@@ -170,7 +170,7 @@ describe("runtime: two agents", () => {
       `127.0.0.1:${cluster.port}`,
       "--token=",
     ]);
-    expect(noToken.error?.message).toMatch(/no token: pass --token/);
+    expect(noToken.error?.message).toMatch(/no token: set SPECGRID_TOKEN, or pass --token-file FILE/);
   }, 60_000);
 
   it("a shard that can never run (incompatible pair) fails at once: cells recorded failed, sweep failed", async () => {

@@ -23,7 +23,7 @@ export default class AgentStart extends Command {
     "the model dirs again (new files are hashed, known ones come from the sha256 cache).";
 
   static override examples = [
-    "<%= config.bin %> <%= command.id %> --coordinator coord:7400 --token $SPECGRID_TOKEN --models /srv/models --engine in-process",
+    "<%= config.bin %> <%= command.id %> --coordinator coord:7400 --token-file /etc/specgrid/token --models /srv/models --engine in-process",
     "<%= config.bin %> <%= command.id %> --coordinator coord:7400 --models /a --models /b --label rack=3 --name gpu-box-1",
   ];
 

@@ -6,6 +6,16 @@ import { startCoordinator } from "../../../services/coordinator/start-coordinato
 import { coordinatorPlanning } from "../../../services/coordinator/coordinator-planning.js";
 import { createLogger } from "../../workflows/create-logger.js";
 import { SHUTDOWN_TIMEOUT_MS, serveUntilSignal } from "../../workflows/serve-until-signal.js";
+import { resolveToken, tokenFileFlag } from "../../workflows/client-flags.js";
+
+/** Shortest coordinator token accepted: 16 characters (`openssl rand -hex 32` makes 64). */
+export const MIN_TOKEN_CHARS = 16;
+
+/** Whether a HOST:PORT listen address is reachable from this machine only. */
+export function isLoopbackListen(listen: string): boolean {
+  const host = listen.slice(0, listen.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
+}
 
 export interface CoordinatorStartResult {
   address: string;
@@ -19,10 +29,10 @@ export default class CoordinatorStart extends Command {
     "them to the agents through NATS JetStream. Runs until SIGTERM/SIGINT. Logs JSON lines on stderr.";
 
   static override examples = [
-    "<%= config.bin %> <%= command.id %> --listen 0.0.0.0:7400 --nats nats://127.0.0.1:4222 --token $SPECGRID_TOKEN",
-    "<%= config.bin %> <%= command.id %> --nats nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222 --replicas 3",
-    "<%= config.bin %> <%= command.id %> --tls-cert server.pem --tls-key server.key --token s3cret",
-    "<%= config.bin %> <%= command.id %> --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem --token s3cret",
+    "openssl rand -hex 32 > /etc/specgrid/token && chmod 600 /etc/specgrid/token",
+    "<%= config.bin %> <%= command.id %> --listen 0.0.0.0:7400 --nats nats://127.0.0.1:4222 --token-file /etc/specgrid/token --tls-cert server.pem --tls-key server.key",
+    "SPECGRID_TOKEN_FILE=/etc/specgrid/token <%= config.bin %> <%= command.id %> --nats nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222 --replicas 3",
+    "<%= config.bin %> <%= command.id %> --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem --token-file /etc/specgrid/token",
   ];
 
   static override enableJsonFlag = true;
@@ -41,7 +51,11 @@ export default class CoordinatorStart extends Command {
       default: "nats://127.0.0.1:4222",
     }),
     "advertise-nats": Flags.string({ description: "NATS URL given to agents (default: --nats)" }),
-    token: Flags.string({ description: "bearer token every RPC must carry", env: "SPECGRID_TOKEN" }),
+    token: Flags.string({
+      description: `bearer token every RPC must carry, at least ${MIN_TOKEN_CHARS} characters (prefer SPECGRID_TOKEN or --token-file: ps shows arguments)`,
+      env: "SPECGRID_TOKEN",
+    }),
+    "token-file": tokenFileFlag(),
     "tls-cert": Flags.string({ description: "server certificate (PEM); enables TLS with --tls-key" }),
     "tls-key": Flags.string({ description: "server private key (PEM)" }),
     "tls-client-ca": Flags.string({
@@ -82,8 +96,24 @@ export default class CoordinatorStart extends Command {
 
   async run(): Promise<CoordinatorStartResult> {
     const { flags } = await this.parse(CoordinatorStart);
-    if (!flags.token)
-      this.error("no token: pass --token T or set SPECGRID_TOKEN; every RPC must carry it", { exit: 2 });
+    const token = resolveToken(flags, (m) => this.error(m, { exit: 2 }));
+    if (!token)
+      this.error(
+        "no token: set SPECGRID_TOKEN or pass --token-file FILE (make one with `openssl rand -hex 32`); every RPC must carry it",
+        { exit: 2 },
+      );
+    if (token.length < MIN_TOKEN_CHARS)
+      this.error(
+        `the token is ${token.length} characters: use at least ${MIN_TOKEN_CHARS} random ones (\`openssl rand -hex 32\` makes 64), ` +
+          "since anyone who guesses it can submit sweeps and register agents",
+        { exit: 2 },
+      );
+    const tls = flags["tls-cert"] !== undefined;
+    if (!tls && !isLoopbackListen(flags.listen))
+      this.warn(
+        `--listen ${flags.listen} is reachable from other machines without TLS: the token and every sweep cross ` +
+          "the network in clear text. Pass --tls-cert and --tls-key (docs/security.md), or listen on 127.0.0.1 behind a TLS proxy",
+      );
     if ((flags["tls-cert"] === undefined) !== (flags["tls-key"] === undefined)) {
       this.error("TLS needs both --tls-cert and --tls-key", { exit: 2 });
     }
@@ -97,7 +127,7 @@ export default class CoordinatorStart extends Command {
       listen: flags.listen,
       natsUrl: flags.nats,
       advertisedNatsUrl: flags["advertise-nats"],
-      token: flags.token,
+      token,
       tls:
         flags["tls-cert"] && flags["tls-key"]
           ? { certFile: flags["tls-cert"], keyFile: flags["tls-key"], caFile: flags["tls-client-ca"] }

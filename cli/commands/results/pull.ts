@@ -2,7 +2,7 @@ import { openStoreOr } from "../../workflows/open-store-or.js";
 import { Command, Flags } from "@oclif/core";
 
 import { SpecgridError } from "../../../core/errors.js";
-import { clientTlsFlags, clientWithTls } from "../../workflows/client-flags.js";
+import { clientTlsFlags, clientWithTls, resolveToken, tokenFileFlag } from "../../workflows/client-flags.js";
 import { DEFAULT_DB_FILE } from "../../store/open-store.js";
 import { pullResults } from "../../workflows/pull-results.js";
 import { syncSweep, type SyncSummary } from "../../workflows/sync-sweep.js";
@@ -27,7 +27,7 @@ export default class ResultsPull extends Command {
     "With a coordinator token, the sweeps' manifests, cells and host facts are fetched too (the report needs them).";
 
   static override examples = [
-    "<%= config.bin %> <%= command.id %> --nats nats://10.0.0.5:4222 --token $SPECGRID_TOKEN --coordinator 10.0.0.5:7400",
+    "<%= config.bin %> <%= command.id %> --nats nats://10.0.0.5:4222 --token-file /etc/specgrid/token --coordinator 10.0.0.5:7400",
     "<%= config.bin %> <%= command.id %> --sweep sw-20261128-abc --db lab.sqlite --json",
   ];
 
@@ -56,6 +56,7 @@ export default class ResultsPull extends Command {
       description: "bearer token of the coordinator (enables fetching sweep definitions)",
       env: "SPECGRID_TOKEN",
     }),
+    "token-file": tokenFileFlag(),
     ...clientTlsFlags,
   };
 
@@ -81,10 +82,9 @@ export default class ResultsPull extends Command {
         throw err;
       });
       const synced: SyncSummary[] = [];
-      if (flags.token !== undefined) {
-        const client = clientWithTls(flags.coordinator, flags.token, flags, (m) =>
-          this.error(m, { exit: 2 }),
-        );
+      const token = resolveToken(flags, (m) => this.error(m, { exit: 2 }));
+      if (token !== undefined) {
+        const client = clientWithTls(flags.coordinator, token, flags, (m) => this.error(m, { exit: 2 }));
         const failed: string[] = [];
         try {
           // every sweep whose definition this database lacks, not only those pulled now: results stored by

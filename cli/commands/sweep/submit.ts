@@ -21,7 +21,7 @@ export default class SweepSubmit extends Command {
     "the coordinator resolves models against its agents, plans and shards the sweep. Prints the sweep id.";
 
   static override examples = [
-    "<%= config.bin %> <%= command.id %> examples/lab1.yaml --coordinator coord:7400 --token $SPECGRID_TOKEN",
+    "<%= config.bin %> <%= command.id %> examples/lab1.yaml --coordinator coord:7400 --token-file /etc/specgrid/token",
     "<%= config.bin %> <%= command.id %> examples/demo-cpu.yaml --watch",
     "<%= config.bin %> <%= command.id %> examples/demo-cpu.yaml --json",
   ];
