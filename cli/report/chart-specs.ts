@@ -2,7 +2,7 @@
 // sweep has no data for it, so the report can say so instead of drawing an empty frame.
 import type { TopLevelSpec } from "vega-lite";
 
-import { ALIGNED_ACCEPTANCE, bestGroup } from "./answer-questions.js";
+import { ALIGNED_ACCEPTANCE } from "./answer-questions.js";
 import type { SweepAnalysis } from "./sweep-analysis.js";
 
 export interface ChartSpec {
@@ -15,16 +15,23 @@ export interface ChartSpec {
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 const finite = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);
 
+/** K on an integer axis: ticks only at whole draft lengths (never 1.5), the scale kept linear. */
+const K_AXIS = { tickMinStep: 1, format: "d" } as const;
+const PANEL_WIDTH = 300;
+const tLabel = (t: number): string => `T=${t}`;
+/** Temperatures in numeric order for the colour legend (T=0.5 before T=1, T=10 after T=2). */
+const tOrder = (ts: number[]): string[] => [...new Set(ts)].sort((x, y) => x - y).map(tLabel);
+
 function kThroughput(a: SweepAnalysis): ChartSpec | undefined {
   const fixed = a.speculative.filter((g) => !g.adaptive && g.k >= 1);
   if (fixed.length === 0) return undefined;
   const rows: Array<Record<string, string | number | null>> = [];
   for (const g of fixed) {
-    const series = `${g.pair} T=${g.temperature}`;
     rows.push({
       layer: "measured",
       host: g.hostId,
-      series,
+      pair: g.pair,
+      temperature: tLabel(g.temperature),
       k: g.k,
       tps: g.decodeTps.mean,
       lo: finite(g.decodeTps.ci95[0]),
@@ -40,66 +47,100 @@ function kThroughput(a: SweepAnalysis): ChartSpec | undefined {
     rows.push({
       layer: "theory",
       host: g.hostId,
-      series: `${g.pair} T=${g.temperature}`,
+      pair: g.pair,
+      temperature: tLabel(g.temperature),
       k: g.k,
       tps: base.decodeTps.mean * g.theorySpeedup,
     });
   }
-  for (const b of a.baselines) {
+  // each pair's panel carries its target's baseline on that host, one rule per temperature and one label
+  // naming them all (baselines at neighbouring temperatures lie too close for a label each)
+  const panels = [...new Set(fixed.map((g) => `${g.hostId}\u0000${g.pair}\u0000${g.target}`))];
+  for (const key of panels) {
+    const [hostId = "", pair = "", target = ""] = key.split("\u0000");
+    const bases = a.baselines
+      .filter((x) => x.hostId === hostId && x.target === target)
+      .sort((x, y) => x.temperature - y.temperature);
+    if (bases.length === 0) continue;
+    for (const b of bases) {
+      rows.push({
+        layer: "baseline",
+        host: hostId,
+        pair,
+        temperature: tLabel(b.temperature),
+        tps: b.decodeTps.mean,
+      });
+    }
     rows.push({
-      layer: "baseline",
-      host: b.hostId,
-      series: `baseline ${b.target} T=${b.temperature}`,
-      tps: b.decodeTps.mean,
+      layer: "baseline-label",
+      host: hostId,
+      pair,
+      tps: Math.max(...bases.map((b) => b.decodeTps.mean)),
+      label:
+        bases.length <= 3
+          ? `baseline ${tLabel(bases[0]!.temperature)}${bases
+              .slice(1)
+              .map((b) => `/${b.temperature}`)
+              .join("")}: ${bases.map((b) => b.decodeTps.mean.toFixed(1)).join("/")} t/s`
+          : `baseline: ${Math.min(...bases.map((b) => b.decodeTps.mean)).toFixed(1)}–${Math.max(...bases.map((b) => b.decodeTps.mean)).toFixed(1)} t/s over ${bases.length} temperatures`,
     });
   }
   const color = {
-    field: "series",
+    field: "temperature",
     type: "nominal" as const,
-    title: "pair, temperature",
-    legend: { labelLimit: 400 },
+    title: "temperature",
+    sort: tOrder(fixed.map((g) => g.temperature)),
   };
+  const x = { field: "k", type: "quantitative" as const, axis: K_AXIS, scale: { zero: false } };
   return {
     name: "k-throughput",
     title:
-      "Draft length K vs decode throughput (points: measured with 95% CI; dashed: theory E/(K·c + v(K)), measured α, c, v(K) where recorded, fitted otherwise; grey: baseline)",
+      "Draft length K vs decode throughput, one panel per host and pair, coloured by temperature (points: measured with 95% CI; dashed: theory E/(K·c + v(K)), measured α, c, v(K) where recorded, fitted otherwise; dotted rule: the target's baseline)",
     spec: {
       $schema: SCHEMA,
       data: { values: rows },
-      facet: { column: { field: "host", type: "nominal", title: "host" } },
+      facet: {
+        row: { field: "host", type: "nominal", title: "host" },
+        column: { field: "pair", type: "nominal", title: "pair" },
+      },
       spec: {
-        width: 320,
-        height: 240,
+        width: PANEL_WIDTH,
+        height: 200,
         layer: [
           {
             transform: [{ filter: "datum.layer === 'baseline'" }],
-            mark: { type: "rule", color: "#888", strokeDash: [2, 2] },
-            encoding: { y: { field: "tps", type: "quantitative" } },
+            mark: { type: "rule", strokeDash: [2, 2] },
+            encoding: { y: { field: "tps", type: "quantitative" }, color },
+          },
+          {
+            transform: [{ filter: "datum.layer === 'baseline-label'" }],
+            // limit: a label never wider than its panel (a wider one pushes the panel off its axis)
+            mark: {
+              type: "text",
+              x: "width",
+              align: "right",
+              dy: -6,
+              fontSize: 9,
+              color: "#444",
+              limit: PANEL_WIDTH - 10,
+            },
+            encoding: { y: { field: "tps", type: "quantitative" }, text: { field: "label" } },
           },
           {
             transform: [{ filter: "datum.layer === 'theory'" }],
             mark: { type: "line", strokeDash: [6, 4], opacity: 0.7 },
-            encoding: {
-              x: { field: "k", type: "quantitative" },
-              y: { field: "tps", type: "quantitative" },
-              color,
-            },
+            encoding: { x, y: { field: "tps", type: "quantitative" }, color },
           },
           {
             transform: [{ filter: "datum.layer === 'measured' && datum.lo !== null" }],
             mark: { type: "rule" },
-            encoding: {
-              x: { field: "k", type: "quantitative" },
-              y: { field: "lo", type: "quantitative" },
-              y2: { field: "hi" },
-              color,
-            },
+            encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color },
           },
           {
             transform: [{ filter: "datum.layer === 'measured'" }],
             mark: { type: "line", point: true },
             encoding: {
-              x: { field: "k", type: "quantitative", title: "K (draft tokens per step)" },
+              x: { ...x, title: "K (draft tokens per step)" },
               y: { field: "tps", type: "quantitative", title: "decode t/s" },
               color,
             },
@@ -159,68 +200,77 @@ function temperatureAcceptance(a: SweepAnalysis): ChartSpec | undefined {
 }
 
 function speedup(a: SweepAnalysis): ChartSpec | undefined {
-  const rows: Array<Record<string, string | number | null>> = [];
-  for (const key of [...new Set(a.speculative.map((g) => `${g.hostId}\u0000${g.pair}`))]) {
+  // every fixed-K setting with a speedup, against the 1.0x line where the draft stops paying
+  const gs = a.speculative.filter((g) => !g.adaptive && g.k >= 1 && g.speedup !== undefined);
+  if (gs.length === 0) return undefined;
+  const rows: Array<Record<string, string | number | null>> = gs.map((g) => ({
+    layer: "measured",
+    host: g.hostId,
+    pair: g.pair,
+    temperature: tLabel(g.temperature),
+    k: g.k,
+    speedup: g.speedup!,
+    lo: finite(g.speedupCi95?.[0]),
+    hi: finite(g.speedupCi95?.[1]),
+  }));
+  for (const key of [...new Set(gs.map((g) => `${g.hostId}\u0000${g.pair}`))]) {
     const [hostId = "", pair = ""] = key.split("\u0000");
-    const gs = a.speculative.filter((g) => g.hostId === hostId && g.pair === pair);
-    const t0 = Math.min(...gs.map((g) => g.temperature));
-    const best = bestGroup(gs.filter((g) => g.temperature === t0));
-    const base = a.baselines.find(
-      (b) => b.hostId === hostId && b.target === best?.target && b.temperature === t0,
-    );
-    if (best === undefined || base === undefined) continue;
-    rows.push({
-      host: hostId,
-      pair: `${pair} T=${t0}`,
-      setting: "baseline",
-      tps: base.decodeTps.mean,
-      lo: finite(base.decodeTps.ci95[0]),
-      hi: finite(base.decodeTps.ci95[1]),
-      label: "",
-    });
-    rows.push({
-      host: hostId,
-      pair: `${pair} T=${t0}`,
-      setting: `best K=${best.k}`,
-      tps: best.decodeTps.mean,
-      lo: finite(best.decodeTps.ci95[0]),
-      hi: finite(best.decodeTps.ci95[1]),
-      label: `${(best.speedup ?? NaN).toFixed(2)}x [${(best.speedupCi95?.[0] ?? NaN).toFixed(2)}, ${(best.speedupCi95?.[1] ?? NaN).toFixed(2)}]`,
-    });
+    rows.push({ layer: "break-even", host: hostId, pair, speedup: 1, label: "1.0x: break-even (baseline)" });
   }
-  if (rows.length === 0) return undefined;
-  const x = { field: "setting", type: "nominal" as const, title: null };
+  const color = {
+    field: "temperature",
+    type: "nominal" as const,
+    title: "temperature",
+    sort: tOrder(gs.map((g) => g.temperature)),
+  };
+  const x = { field: "k", type: "quantitative" as const, axis: K_AXIS, scale: { zero: false } };
+  const y = { field: "speedup", type: "quantitative" as const };
   return {
     name: "speedup",
     title:
-      "Baseline vs best speculative setting per host and pair (decode t/s, 95% CI; label: speedup with its paired log-t 95% CI)",
+      "Speedup over the baseline per K, one panel per host and pair, coloured by temperature (geometric mean of the paired ratios with its log-t 95% CI; the rule at 1.0x is break-even: below it the draft costs more than it saves)",
     spec: {
       $schema: SCHEMA,
       data: { values: rows },
       facet: {
-        row: { field: "host", type: "nominal" },
-        column: { field: "pair", type: "nominal", title: null },
+        row: { field: "host", type: "nominal", title: "host" },
+        column: { field: "pair", type: "nominal", title: "pair" },
       },
       spec: {
-        width: 160,
+        width: PANEL_WIDTH,
         height: 200,
         layer: [
           {
-            mark: "bar",
-            encoding: {
-              x,
-              y: { field: "tps", type: "quantitative", title: "decode t/s" },
-              color: { field: "setting", type: "nominal", legend: null },
+            transform: [{ filter: "datum.layer === 'break-even'" }],
+            mark: { type: "rule", color: "#c00", strokeDash: [4, 3] },
+            encoding: { y },
+          },
+          {
+            transform: [{ filter: "datum.layer === 'break-even'" }],
+            mark: {
+              type: "text",
+              x: "width",
+              align: "right",
+              dy: -5,
+              fontSize: 9,
+              color: "#c00",
+              limit: PANEL_WIDTH - 10,
             },
+            encoding: { y, text: { field: "label" } },
           },
           {
-            transform: [{ filter: "datum.lo !== null" }],
-            mark: { type: "rule", color: "black" },
-            encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } },
+            transform: [{ filter: "datum.layer === 'measured' && datum.lo !== null" }],
+            mark: { type: "rule" },
+            encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color },
           },
           {
-            mark: { type: "text", dy: -8 },
-            encoding: { x, y: { field: "tps", type: "quantitative" }, text: { field: "label" } },
+            transform: [{ filter: "datum.layer === 'measured'" }],
+            mark: { type: "line", point: true },
+            encoding: {
+              x: { ...x, title: "K (draft tokens per step)" },
+              y: { ...y, title: "speedup (x baseline)" },
+              color,
+            },
           },
         ],
       },

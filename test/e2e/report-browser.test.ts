@@ -1,5 +1,6 @@
 // report.html in a real headless browser (Debian's chromium through playwright-core, no download): the page
-// loads without console errors and each inlined SVG chart renders with a size and drawn marks.
+// loads without console errors, each inlined SVG chart renders with a size and drawn marks, the verdict
+// table comes before the first chart, and the K axes carry whole draft lengths only.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -25,7 +26,8 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "specgrid-browser-"));
   const store = openStore(path.join(dir, "r.sqlite"));
   try {
-    const d = fakeSweep({ seed: 9, repeats: 2, invalidFraction: 0.05 });
+    // K 1 to 3: a default axis over so short a range ticks at 1.5 and 2.5
+    const d = fakeSweep({ seed: 9, repeats: 2, invalidFraction: 0.05, ks: [1, 2, 3] });
     store.upsertSweep(d.sweep);
     store.upsertHosts(d.sweep.sweepId, d.hosts);
     store.upsertCells(d.sweep.sweepId, d.cells);
@@ -91,6 +93,29 @@ describe.skipIf(!hasChromium)("report.html in chromium", () => {
     }
     expect(await page.locator("table").count()).toBeGreaterThan(5);
     expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("puts the verdict above the first chart and draws K on integer ticks only", async () => {
+    const page = await browser!.newPage();
+    await page.goto(pathToFileURL(htmlFile).href, { waitUntil: "load" });
+    const verdict = await page.locator("table.verdict").first().boundingBox();
+    const firstChart = await page.locator("figure.chart").first().boundingBox();
+    expect(verdict).not.toBeNull();
+    expect(firstChart).not.toBeNull();
+    expect(verdict!.y + verdict!.height).toBeLessThan(firstChart!.y);
+    expect(await page.locator("table.verdict").count()).toBe(2); // one per host
+    for (const chart of ["k-throughput", "speedup"]) {
+      const axes = page.locator(`figure#chart-${chart} g.role-axis[aria-label^="X-axis titled 'K"]`);
+      expect(await axes.count(), chart).toBeGreaterThan(0);
+      for (const axis of await axes.all()) {
+        const labels = (await axis.locator("g.role-axis-label text").allTextContents()).map((t) => t.trim());
+        expect(labels.length, chart).toBeGreaterThan(1);
+        for (const l of labels) expect(l, `${chart} K tick`).toMatch(/^\d+$/);
+        // a 1.5 tick formatted as "2" would repeat a label: every tick is its own whole K
+        expect(new Set(labels).size, chart).toBe(labels.length);
+      }
+    }
     await page.close();
   });
 });
