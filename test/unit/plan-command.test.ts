@@ -16,7 +16,8 @@ describe("specgrid plan", () => {
     const s = m.sweep;
     const perPair = s.temperature.length * m.prompts.length * s.repeats;
     expect(r.counts.speculative).toBe(m.pairs.length * s.k.length * s.pMin.length * perPair);
-    expect(r.counts.baseline).toBe(new Set(m.pairs.map((p) => p.target)).size * perPair);
+    // ABAB: one baseline per speculative run
+    expect(r.counts.baseline).toBe(r.counts.speculative);
     expect(r.counts.parallel).toBe(
       m.pairs.length * m.parallel!.concurrency.length * m.parallel!.draft.length,
     );
