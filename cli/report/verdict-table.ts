@@ -3,7 +3,7 @@
 // setting counts only when its speedup is stable: groups that ran under contention (host noise) or whose
 // interval is too wide (cli/report/noise-check.ts) never decide a verdict; where nothing else is left the
 // verdict says there is not enough stable data instead of guessing.
-import { speedupNoise } from "./answer-questions.js";
+import { isContended, speedupNoise } from "./answer-questions.js";
 import { formatCi, formatNumber, formatPct } from "./format-number.js";
 import type { SpeculativeGroup, SweepAnalysis } from "./sweep-analysis.js";
 
@@ -46,6 +46,19 @@ const bySpeedup = (gs: SpeculativeGroup[]): SpeculativeGroup | undefined =>
 
 const tempRange = (ts: number[]): string =>
   ts.length === 0 ? "" : ts.length === 1 ? `T=${ts[0]}` : `T=${ts[0]}–${ts[ts.length - 1]}`;
+
+/** `2 of 6 settings ran under contention, 1 never became stable (sweep.precision), 1 too noisy`. */
+function whyUnstable(groups: SpeculativeGroup[], settings: number): string {
+  const contended = groups.filter((g) => isContended(g)).length;
+  const imprecise = groups.filter((g) => !isContended(g) && g.precision?.met === false).length;
+  const noisy = groups.length - contended - imprecise;
+  const parts = [
+    contended > 0 ? `${contended} ran under contention` : "",
+    imprecise > 0 ? `${imprecise} never became stable (sweep.precision)` : "",
+    noisy > 0 ? `${noisy} too noisy` : "",
+  ].filter((p) => p !== "");
+  return `of ${settings} setting(s), ${parts.length > 0 ? parts.join(", ") : "none has a speedup"}`;
+}
 
 function verdictOf(hostId: string, method: string, groups: SpeculativeGroup[]): Verdict {
   const target = groups[0]?.target ?? "";
@@ -105,10 +118,12 @@ function verdictOf(hostId: string, method: string, groups: SpeculativeGroup[]): 
       bestTemperatures: [],
       ks: [],
       unstable,
-      text:
-        `not enough stable data: ${unstable} of ${settings} setting(s) ran under contention or are too noisy` +
-        (usable.length < settings ? `, ${settings - usable.length} have no speedup` : "") +
-        "; rerun them on an idle host or add repeats",
+      text: `not enough stable data: ${whyUnstable(
+        usable.filter((g) => speedupNoise(g) !== undefined),
+        settings,
+      )}${
+        usable.length < settings ? `, ${settings - usable.length} without a speedup` : ""
+      }; rerun on an idle host or add repeats`,
     };
   }
   const best = bySpeedup(stable)!;

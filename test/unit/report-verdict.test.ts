@@ -96,7 +96,24 @@ describe("the verdict per host and pair", () => {
       expect(v.kind).toBe("not-enough-stable-data");
       expect(v.unstable).toBe(v.settings);
       expect(verdictRow(v)[2]).toBe("n/a");
+      expect(v.text).toMatch(/^not enough stable data: of \d+ setting\(s\), \d+ ran under contention;/);
     }
+  });
+
+  it("says not enough stable data where no setting met sweep.precision", () => {
+    const imprecise = {
+      ...a,
+      speculative: a.speculative.map((g) =>
+        g.hostId === "host-a100" && g.draft === "tinyllama-1.1b"
+          ? { ...g, precision: { relCi: 0.2, asked: 0.05, met: false, repeats: 6 } }
+          : g,
+      ),
+    };
+    const v = verdicts(imprecise).find(
+      (x) => x.hostId === "host-a100" && x.method === "llama2-7b+tinyllama-1.1b",
+    )!;
+    expect(v.kind).toBe("not-enough-stable-data");
+    expect(v.text).toMatch(/\d+ never became stable \(sweep\.precision\)/);
   });
 
   it("opens the report, before the charts, the answers and the detail tables, in report.md too", () => {
