@@ -303,7 +303,12 @@ function batching(a: SweepAnalysis): ChartSpec | undefined {
           {
             mark: { type: "line", point: true },
             encoding: {
-              x: { field: "concurrency", type: "quantitative", title: "concurrent sequences" },
+              x: {
+                field: "concurrency",
+                type: "quantitative",
+                title: "concurrent sequences",
+                axis: K_AXIS,
+              },
               y: { field: "tps", type: "quantitative", title: "aggregate t/s" },
               color,
             },
