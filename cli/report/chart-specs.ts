@@ -152,48 +152,82 @@ function kThroughput(a: SweepAnalysis): ChartSpec | undefined {
 }
 
 function temperatureAcceptance(a: SweepAnalysis): ChartSpec | undefined {
-  // α per token (K-free): accepted/drafted falls with K by construction, so a mean over K would mix them
+  // one panel per host and pair: the pooled acceptance (accepted / drafted) of each fixed K, coloured by K,
+  // which falls with K by construction, and the K-free per-token α as a black dashed line
+  const fixed = a.speculative.filter((g) => !g.adaptive && g.k >= 1 && g.acceptPooled.rate !== undefined);
   const fits = a.fits.filter((f) => f.alpha !== undefined);
-  if (fits.length === 0) return undefined;
-  const pairs = [...new Set(fits.map((f) => f.pair))];
-  const rows: Array<Record<string, string | number>> = [];
-  const meanAlpha = (fs: typeof fits): number => fs.reduce((s, f) => s + f.alpha!, 0) / fs.length;
+  if (fixed.length === 0 && fits.length === 0) return undefined;
+  const pairs = [...new Set([...fixed.map((g) => g.pair), ...fits.map((f) => f.pair)])];
+  const alignment = new Map<string, string>();
   for (const pair of pairs) {
     const mine = fits.filter((f) => f.pair === pair);
+    if (mine.length === 0) continue;
     const t0 = Math.min(...mine.map((f) => f.temperature));
-    const cls =
-      meanAlpha(mine.filter((f) => f.temperature === t0)) >= ALIGNED_ACCEPTANCE ? "aligned" : "misaligned";
-    for (const t of [...new Set(mine.map((f) => f.temperature))]) {
-      rows.push({
-        pair,
-        alignment: cls,
-        temperature: t,
-        acceptance: meanAlpha(mine.filter((f) => f.temperature === t)),
-      });
-    }
+    const at0 = mine.filter((f) => f.temperature === t0);
+    const alpha = at0.reduce((sum, f) => sum + f.alpha!, 0) / at0.length;
+    alignment.set(pair, alpha >= ALIGNED_ACCEPTANCE ? "aligned" : "misaligned");
   }
+  const panel = (pair: string): string => (alignment.has(pair) ? `${pair} (${alignment.get(pair)!})` : pair);
+  const ks = [...new Set(fixed.map((g) => g.k))].sort((x, y) => x - y);
+  const rows: Array<Record<string, string | number>> = [
+    ...fixed.map((g) => ({
+      layer: "pooled",
+      host: g.hostId,
+      pair: panel(g.pair),
+      temperature: g.temperature,
+      k: `K=${g.k}`,
+      acceptance: g.acceptPooled.rate!,
+    })),
+    ...fits.map((f) => ({
+      layer: "alpha",
+      host: f.hostId,
+      pair: panel(f.pair),
+      temperature: f.temperature,
+      acceptance: f.alpha!,
+    })),
+  ];
+  const x = { field: "temperature", type: "quantitative" as const, title: "temperature" };
+  const y = {
+    field: "acceptance",
+    type: "quantitative" as const,
+    title: "acceptance",
+    scale: { domain: [0, 1] },
+  };
   return {
     name: "temperature-acceptance",
     title:
-      "Temperature vs per-token acceptance α per pair (aligned and misaligned side by side; mean over hosts; α measured from accepted-by-position where recorded, fitted otherwise)",
+      "Temperature vs acceptance, one panel per host and pair (coloured: pooled accepted/drafted at each K; black dashed: per-token α, measured from accepted-by-position where recorded, fitted otherwise)",
     spec: {
       $schema: SCHEMA,
       data: { values: rows },
-      facet: { column: { field: "alignment", type: "nominal", title: null } },
+      facet: {
+        row: { field: "host", type: "nominal", title: "host" },
+        column: { field: "pair", type: "nominal", title: "pair" },
+      },
       spec: {
-        width: 300,
-        height: 220,
-        mark: { type: "line", point: true },
-        encoding: {
-          x: { field: "temperature", type: "quantitative" },
-          y: {
-            field: "acceptance",
-            type: "quantitative",
-            title: "α (per-token acceptance)",
-            scale: { domain: [0, 1] },
+        width: PANEL_WIDTH,
+        height: 200,
+        layer: [
+          {
+            transform: [{ filter: "datum.layer === 'pooled'" }],
+            mark: { type: "line", point: true },
+            encoding: {
+              x,
+              y,
+              color: {
+                field: "k",
+                type: "ordinal",
+                title: "K",
+                sort: ks.map((k) => `K=${k}`),
+              },
+            },
           },
-          color: { field: "pair", type: "nominal" },
-        },
+          {
+            transform: [{ filter: "datum.layer === 'alpha'" }],
+            mark: { type: "line", point: { shape: "diamond" }, color: "black", strokeDash: [5, 3] },
+            encoding: { x, y },
+          },
+        ],
       },
     },
   };
