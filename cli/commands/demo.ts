@@ -1,5 +1,6 @@
 import { copyFile, mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { runSummaryLine } from "../workflows/run-summary-line.js";
 import { Command, Flags } from "@oclif/core";
 import { parseDocument } from "yaml";
 import { freeCores, probeIdleCores, threadsFromIdleCores } from "../../agents/probe/probe-idle-cores.js";
@@ -146,9 +147,8 @@ export default class Demo extends Command {
       write: (t) => process.stderr.write(t),
       tty,
     }).catch((err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }));
-    const c = result.status.cells;
     this.log(
-      `demo sweep ${result.sweep_id}: ${result.status.state}, ${c.done}/${c.total} cells (valid ${c.valid}, invalid ${c.invalid}, failed ${c.failed}) in ${(result.wall_ms / 1000).toFixed(0)} s, ${threads} thread(s) per engine`,
+      `${runSummaryLine("demo sweep", result)}; ${(result.wall_ms / 1000).toFixed(0)} s, ${threads} thread(s) per engine`,
     );
     this.log(`database: ${result.db}`);
     const docs = result.report_files.filter((f) => /\.(md|html)$/.test(f));

@@ -88,11 +88,17 @@ export default class Parse extends Command {
       this.error("give the llama-server response once: --response FILE (not --stdout as well)", { exit: 2 });
     }
 
+    const body =
+      flags.response === undefined ? undefined : await this.readInput(flags.response, "--response");
+    // an empty body is the server's failure (a dropped connection, a crash mid-request), not a clean run
+    if (body !== undefined && body.trim() === "")
+      this.error(
+        `--response ${flags.response} is empty: llama-server sent no body (the connection dropped or the server ` +
+          "died mid-request); its log (--stderr) says why. Nothing to parse",
+        { exit: 1 },
+      );
     const parsed = parseToolOutput(tool, {
-      stdout: await this.readInput(
-        flags.response ?? flags.stdout,
-        flags.response ? "--response" : "--stdout",
-      ),
+      stdout: body ?? (await this.readInput(flags.stdout, "--stdout")),
       stderr: await this.readInput(flags.stderr, "--stderr"),
       benchFormat: flags.format as "json" | "jsonl" | undefined,
       expectedRows: flags["expected-rows"],

@@ -6,6 +6,7 @@ import { loadManifest } from "../../core/manifest/load-manifest.js";
 import { MANIFEST_ENGINES } from "../../core/manifest/manifest-schema.js";
 import type { ManifestEngine } from "../../core/manifest/manifest.js";
 import { runEmbedded, type RunEmbeddedResult } from "../workflows/run-embedded.js";
+import { runSummaryLine } from "../workflows/run-summary-line.js";
 import { llamaBinFor } from "../workflows/agent-engine.js";
 
 export default class Run extends Command {
@@ -77,10 +78,7 @@ export default class Run extends Command {
   }
 
   private printSummary(r: RunEmbeddedResult): void {
-    const c = r.status.cells;
-    this.log(
-      `sweep ${r.sweep_id}: ${r.status.state}, ${c.done}/${c.total} cells (valid ${c.valid}, invalid ${c.invalid}, failed ${c.failed})`,
-    );
+    this.log(runSummaryLine("sweep", r));
     this.log(`results: ${r.results_stored} stored in ${r.db}`);
     if (r.report_files.length > 0)
       this.log(`report: ${r.report_files.filter((f) => /\.(md|html)$/.test(f)).join(", ")}`);

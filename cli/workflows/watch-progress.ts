@@ -27,9 +27,10 @@ export function renderProgress(s: SweepStatus, nowMs: number): string[] {
   const width = 30;
   const filled = Math.round((s.done / total) * width);
   const elapsedMs = nowMs - Date.parse(s.submittedAt);
-  // ETA from the measured rate so far; none until the first result exists
+  // ETA from the measured rate so far; none until the first result exists, and none once the sweep has
+  // stopped (a cancelled or failed sweep will never finish the rest)
   const eta =
-    s.done > 0 && s.done < s.placementsTotal
+    s.state === "running" && s.done > 0 && s.done < s.placementsTotal
       ? ` ETA ${formatDuration((elapsedMs / s.done) * (s.placementsTotal - s.done))}`
       : "";
   const lines = [
