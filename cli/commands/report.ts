@@ -16,6 +16,23 @@ export interface ReportCommandResult {
   missing_charts: string[];
   answers: Array<{ id: string; question: string; lines: string[]; too_noisy: string[] }>;
   recommendations: string[];
+  /** The verdict per host and pair, as the report's first table says it. */
+  verdicts: Array<{
+    host_id: string;
+    target: string;
+    method: string;
+    verdict: string;
+    text: string;
+    k: number | undefined;
+    temperatures: number[];
+    ks: number[];
+    speedup: number | undefined;
+    speedup_ci95: [number, number] | undefined;
+    /** Pooled Σaccepted/Σdrafted of the best setting. */
+    acceptance: number | undefined;
+    unstable_settings: number;
+    settings: number;
+  }>;
 }
 
 export default class Report extends Command {
@@ -71,6 +88,21 @@ export default class Report extends Command {
           too_noisy: a.tooNoisy,
         })),
         recommendations: r.recommendations,
+        verdicts: r.verdicts.map((v) => ({
+          host_id: v.hostId,
+          target: v.target,
+          method: v.method,
+          verdict: v.kind,
+          text: v.text,
+          k: v.best?.k,
+          temperatures: v.temperatures,
+          ks: v.ks,
+          speedup: v.best?.speedup,
+          speedup_ci95: v.best?.speedupCi95,
+          acceptance: v.best?.acceptPooled.rate,
+          unstable_settings: v.unstable,
+          settings: v.settings,
+        })),
       };
     } finally {
       store.close();

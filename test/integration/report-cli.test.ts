@@ -63,6 +63,13 @@ describe("specgrid report / results / compare", () => {
     expect(result!.results).toBe(total);
     expect(result!.invalid).toBeGreaterThan(0);
     expect(result!.answers.map((a) => a.id)).toContain("break-even");
+    // The verdicts the report opens with, one per host and pair, each with its sentence.
+    expect(result!.verdicts.length).toBeGreaterThan(0);
+    for (const v of result!.verdicts) {
+      expect(["enable", "do-not-enable", "not-enough-stable-data"]).toContain(v.verdict);
+      expect(v.text.length).toBeGreaterThan(0);
+      expect(v.host_id.length).toBeGreaterThan(0);
+    }
   });
 
   it("report of an unknown sweep exits 2 and names the sweeps there are", async () => {
