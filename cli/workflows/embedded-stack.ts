@@ -86,7 +86,13 @@ export async function startEmbeddedStack(o: EmbeddedStackOptions): Promise<Embed
         }),
       );
     }
-    return { client, natsUrl: nats.clientUrl, natsPid: nats.pid, coordinatorAddress: coordinator.address, stop };
+    return {
+      client,
+      natsUrl: nats.clientUrl,
+      natsPid: nats.pid,
+      coordinatorAddress: coordinator.address,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
