@@ -69,7 +69,8 @@ describe("a sweep larger than one NATS message", () => {
       }),
     );
     const sub = await c1.submitSweep(await manifestForSubmit(manifest));
-    expect(sub.cells).toBe(40 * 3 * 3 * 5);
+    // 4 speculative cells per (prompt, temperature, repeat), each with its own paired baseline (ABAB)
+    expect(sub.cells).toBe(40 * 3 * 3 * (4 + 4));
     const before = await c1.getSweep(sub.sweepId);
     const bytes = before.shards.reduce((n, s) => n + JSON.stringify(s).length, 0);
     expect(bytes).toBeGreaterThan(4 * 1024 * 1024);

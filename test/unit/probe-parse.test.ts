@@ -171,6 +171,7 @@ describe("nvidia-smi readers", () => {
       peakVramMib: 3200,
       peakByGpuMib: { 0: 3000, 1: 500 },
       maxUtilizationPct: 99,
+      meanUtilizationPct: (50 + 40 + 99 + 10) / 4,
       minSmClockMhz: 1500,
       maxSmClockMhz: 1950,
     });
