@@ -1,6 +1,7 @@
 // Groups a sweep's stored results and computes every figure the report shows: summaries over repeats,
 // paired speedups with log-ratio t intervals, the fitted theory per (host, pair, temperature), batching,
 // memory and the greedy-equivalence check.
+import { modelLoads } from "./model-loads.js";
 import { kValue, pairLabel, type Cell } from "../../core/cell.js";
 import type { CellMetrics } from "../../core/metrics.js";
 import { estimatePairMemory } from "../../core/memory/estimate-memory.js";
@@ -267,6 +268,7 @@ export function analyzeSweep(
     memory,
     greedyMismatches,
     greedyChecked,
+    loads: modelLoads(results),
     greedy: {
       distinct: distinct.size,
       identicalDraftRuns,

@@ -1,6 +1,7 @@
 // Assembles the report's sections in reading order: the verdict per host first (cli/report/verdict-table.ts),
 // then what ran, the charts, the answers and recommendations, then the detail tables and what was not
 // counted and why.
+import { describeLoads } from "./model-loads.js";
 import type { HostSnapshot, SweepRecord } from "../store/store-records.js";
 import type { Answer } from "./answer-questions.js";
 import type { ChartSpec } from "./chart-specs.js";
@@ -73,6 +74,7 @@ export function buildReportDocument(input: ReportInput): ReportDocument {
       `(throughput intervals on the log scale, so never below 0 t/s); speedups are geometric means of the ` +
       `paired speculative/baseline ratios with a t interval on their logarithms (docs/metrics.md).`,
   });
+  if (a.loads.length > 0) blocks.push({ kind: "list", items: a.loads.map(describeLoads) });
   if (a.counts.withoutCell > 0) {
     blocks.push({
       kind: "paragraph",

@@ -9,6 +9,7 @@ import type { ContentionSummary } from "../../core/stats/summarize-contention.js
 import type { AlphaCFit } from "../../core/theory/fit-alpha-c.js";
 import type { GeometricAlpha } from "../../core/theory/geometric-alpha.js";
 import type { MeasuredCost } from "../../core/theory/measured-cost.js";
+import type { HostLoads } from "./model-loads.js";
 
 export interface InvalidEntry {
   hostId: string;
@@ -144,6 +145,8 @@ export interface SweepAnalysis {
   parallel: ParallelGroup[];
   memory: MemoryGroup[];
   greedyMismatches: GreedyMismatch[];
+  /** Model loads per host and the time they took against the time in cells. */
+  loads: HostLoads[];
   /** Greedy speculative results that had a baseline to compare with. */
   greedyChecked: number;
   greedy: {
