@@ -59,6 +59,12 @@ describe("writeReport", () => {
     const html = readFileSync(path.join(dir, "out", "report.html"), "utf8");
     expect(html.match(/<svg/g)?.length).toBe(4);
     expect(html).not.toMatch(/<script|src="http|href="http/);
+    // "What ran" says, per host, how many model loads there were and their time against the time in cells
+    const whatRan = md.slice(md.indexOf("# What ran"), md.indexOf("# Charts"));
+    for (const host of report.analysis.hostIds)
+      expect(whatRan).toMatch(
+        new RegExp(`${host}: (\\d+ model load\\(s\\) taking|no result reported a model load time)`),
+      );
   });
 
   it("answers every question and lists tables, invalid results and flagged greedy outputs", () => {
