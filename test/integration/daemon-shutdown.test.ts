@@ -12,7 +12,14 @@ async function sigtermMs(child: ChildProcess, limitMs: number): Promise<number> 
     if (child.exitCode !== null || child.signalCode !== null) r();
     else child.once("exit", () => r());
   });
-  process.kill(-child.pid!, "SIGTERM");
+  try {
+    process.kill(-child.pid!, "SIGTERM");
+  } catch (err) {
+    // ESRCH: the whole group had already exited (an orphaned agent may give up on its own): within bound
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+    console.log("shutdown: the process had exited before SIGTERM");
+    return 0;
+  }
   await Promise.race([exited, new Promise((r) => setTimeout(r, limitMs + 1))]);
   return child.exitCode === null && child.signalCode === null ? limitMs + 1 : Date.now() - started;
 }

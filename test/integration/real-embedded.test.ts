@@ -152,10 +152,10 @@ describeRealLlama("real llama.cpp through `specgrid run` (the embedded default, 
       expect(ks.size).toBe(1);
       const maxFlag = server!.argv.find((a) => /^--(spec-)?draft-(n-)?max$/.test(a))!;
       expect(Number(flagValue(server!.argv, maxFlag))).toBe([...ks][0]);
-      // the server printed one acceptance line per request: its warm-up request, then the cells in the
-      // order they ran
-      expect(printed).toHaveLength(cells.length + 1);
-      const forCells = printed.slice(1);
+      // the server printed one acceptance line per request that drafted: its warm-up request (none when the
+      // short warm-up drafted nothing, seen once in CI), then the cells in the order they ran
+      expect([cells.length, cells.length + 1]).toContain(printed.length);
+      const forCells = printed.slice(-cells.length);
       cells.forEach((r, i) => {
         expect(r.metrics!.nDrafted, `cell ${r.cellId} drafted`).toBe(forCells[i]!.drafted);
         expect(r.metrics!.nAccept, `cell ${r.cellId} accepted`).toBe(forCells[i]!.accepted);
