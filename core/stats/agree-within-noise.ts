@@ -21,7 +21,8 @@ export interface Agreement {
   ci95: [number, number];
 }
 
-function meanAndVariance(xs: readonly number[]): { mean: number; variance: number } {
+/** Mean and sample variance (n - 1; NaN for a single value). */
+export function meanAndVariance(xs: readonly number[]): { mean: number; variance: number } {
   let sum = 0;
   for (const x of xs) sum += x;
   const mean = sum / xs.length;

@@ -7,6 +7,7 @@
 // log(num[i] / den[i]), n - 1 df; the point ratio is the geometric mean of the paired ratios. Unpaired: the
 // Welch interval of mean(log num) - mean(log den) (Welch-Satterthwaite df); the point ratio is the ratio of
 // geometric means. Both ends are exp() of a finite number, so the interval is never negative.
+import { meanAndVariance } from "./agree-within-noise.js";
 import { studentTQuantile } from "./student-t.js";
 
 export type RatioMethod = "paired-log-t" | "welch-log-t";
@@ -28,15 +29,6 @@ export interface RatioIntervalOptions {
   paired?: boolean;
   /** Two-sided coverage. @default 0.95 */
   level?: number;
-}
-
-function meanVar(xs: readonly number[]): { mean: number; variance: number } {
-  let sum = 0;
-  for (const x of xs) sum += x;
-  const mean = sum / xs.length;
-  let sq = 0;
-  for (const x of xs) sq += (x - mean) ** 2;
-  return { mean, variance: xs.length > 1 ? sq / (xs.length - 1) : Number.NaN };
 }
 
 const usable = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x) && x > 0;
@@ -69,7 +61,7 @@ export function ratioInterval(
       else dropped++;
     });
     if (logs.length === 0) return none(Number.NaN, 0);
-    const { mean, variance } = meanVar(logs);
+    const { mean, variance } = meanAndVariance(logs);
     const ratio = Math.exp(mean);
     if (logs.length < 2) return none(ratio, logs.length);
     const half = studentTQuantile(q, logs.length - 1) * Math.sqrt(variance / logs.length);
@@ -79,8 +71,8 @@ export function ratioInterval(
   const dens = den.filter(usable);
   dropped = num.length - nums.length + den.length - dens.length;
   if (nums.length === 0 || dens.length === 0) return none(Number.NaN, 0);
-  const a = meanVar(nums.map(Math.log));
-  const b = meanVar(dens.map(Math.log));
+  const a = meanAndVariance(nums.map(Math.log));
+  const b = meanAndVariance(dens.map(Math.log));
   const ratio = Math.exp(a.mean - b.mean);
   const n = Math.min(nums.length, dens.length);
   if (nums.length < 2 || dens.length < 2) return none(ratio, n);
