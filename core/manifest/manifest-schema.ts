@@ -52,27 +52,41 @@ const temperatureSchema = z.number().min(0, "temperature must be >= 0 (0 is gree
 
 const probabilitySchema = z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1");
 
-const sweepSchema = z.strictObject({
-  k: z.array(kValueSchema).min(1, "list at least one K, e.g. k: [2, 4, 8]"),
-  temperature: z.array(temperatureSchema).min(1, "list at least one temperature, e.g. temperature: [0]"),
-  p_min: z
-    .array(probabilitySchema)
-    .min(1, "list at least one p_min or drop the key (default [0.0])")
-    .default([0]),
-  n_predict: z.number().int().min(1, "n_predict must be at least 1").max(1_000_000).default(128),
-  repeats: z.number().int().min(1, "repeats must be at least 1").max(1000).default(1),
-  seed: z.number().int().min(0, "seed must be >= 0 (a negative seed means random in llama.cpp)").default(42),
-  // adaptive repeats: the coordinator adds repeats to groups whose interval is wider than rel_ci
-  precision: z
-    .strictObject({
-      rel_ci: z
-        .number()
-        .gt(0, "rel_ci is the 95% interval's half-width over the estimate, e.g. 0.05 for ±5%")
-        .max(1, "rel_ci above 1 (±100%) asks for nothing; e.g. 0.05"),
-      max_repeats: z.number().int().min(2, "max_repeats must be at least 2 to add any repeat").max(1000),
-    })
-    .optional(),
-});
+const sweepSchema = z
+  .strictObject({
+    k: z.array(kValueSchema).min(1, "list at least one K, e.g. k: [2, 4, 8]"),
+    temperature: z.array(temperatureSchema).min(1, "list at least one temperature, e.g. temperature: [0]"),
+    p_min: z
+      .array(probabilitySchema)
+      .min(1, "list at least one p_min or drop the key (default [0.0])")
+      .default([0]),
+    n_predict: z.number().int().min(1, "n_predict must be at least 1").max(1_000_000).default(128),
+    repeats: z.number().int().min(1, "repeats must be at least 1").max(1000).default(1),
+    seed: z
+      .number()
+      .int()
+      .min(0, "seed must be >= 0 (a negative seed means random in llama.cpp)")
+      .default(42),
+    // adaptive repeats: the coordinator adds repeats to groups whose interval is wider than rel_ci
+    precision: z
+      .strictObject({
+        rel_ci: z
+          .number()
+          .gt(0, "rel_ci is the 95% interval's half-width over the estimate, e.g. 0.05 for ±5%")
+          .max(1, "rel_ci above 1 (±100%) asks for nothing; e.g. 0.05"),
+        max_repeats: z.number().int().min(2, "max_repeats must be at least 2 to add any repeat").max(1000),
+      })
+      .optional(),
+  })
+  .superRefine((sweep, ctx) => {
+    if (sweep.precision !== undefined && sweep.precision.max_repeats < sweep.repeats) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["precision", "max_repeats"],
+        message: `max_repeats ${sweep.precision.max_repeats} is below repeats ${sweep.repeats}: the cap counts the repeats the sweep starts with, so raise max_repeats to at least ${sweep.repeats} or lower repeats`,
+      });
+    }
+  });
 
 const adaptiveSchema = z.strictObject({
   k_min: z.number().int().min(1).default(1),

@@ -108,4 +108,11 @@ describe("precisionRound", () => {
     expect(() => manifest({ rel_ci: 0, max_repeats: 5 })).toThrow(/rel_ci/);
     expect(() => manifest({ rel_ci: 0.05, max_repeats: 1 })).toThrow(/max_repeats/);
   });
+
+  it("refuses a repeat cap below the repeats the sweep starts with, naming both and the key", () => {
+    expect(() => manifest({ rel_ci: 0.05, max_repeats: 2 }, 3)).toThrow(
+      /sweep\.precision\.max_repeats.*max_repeats 2 is below repeats 3/s,
+    );
+    expect(() => manifest({ rel_ci: 0.05, max_repeats: 3 }, 3)).not.toThrow();
+  });
 });
