@@ -5,26 +5,10 @@ import { analyzeSweep } from "../../cli/report/analyze-sweep.js";
 import { compareHosts } from "../../cli/report/compare-hosts.js";
 import { compareSweeps } from "../../cli/report/compare-sweeps.js";
 import type { StoredResult } from "../../cli/store/store-records.js";
-import { DEFAULT_HOSTS, DEFAULT_PAIRS, fakeSweep, type FakeSweepOptions } from "../support/fake-results.js";
+import { DEFAULT_HOSTS, DEFAULT_PAIRS, type FakeSweepOptions } from "../support/fake-results.js";
+import { fakeStored } from "../support/stored-results.js";
 
-function stored(opts: FakeSweepOptions): StoredResult[] {
-  const d = fakeSweep({ repeats: 4, prompts: 2, ...opts });
-  const cells = new Map(d.cells.map((c) => [c.cellId, c]));
-  return d.results.map((r) => ({
-    sweepId: r.sweepId,
-    cellId: r.cellId,
-    hostId: r.hostId,
-    shardId: r.shardId,
-    status: r.outcome.status,
-    attempt: r.attempt,
-    engine: r.engine,
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt,
-    ...(r.outcome.metrics === undefined ? {} : { metrics: r.outcome.metrics }),
-    ...(r.outcome.invalidReason === undefined ? {} : { invalidReason: r.outcome.invalidReason }),
-    cell: cells.get(r.cellId)!,
-  }));
-}
+const stored = (opts: FakeSweepOptions): StoredResult[] => fakeStored({ repeats: 4, prompts: 2, ...opts });
 
 const verdicts = (a: StoredResult[], b: StoredResult[]): Record<string, string> =>
   Object.fromEntries(compareSweeps("A", a, "B", b).metrics.map((m) => [m.metric, m.verdict]));

@@ -6,51 +6,23 @@ import { analyzeSweep } from "../../cli/report/analyze-sweep.js";
 import { answerQuestions, bestGroup } from "../../cli/report/answer-questions.js";
 import { recommend } from "../../cli/report/recommend.js";
 import { kTable } from "../../cli/report/report-tables.js";
-import type { StoredResult } from "../../cli/store/store-records.js";
-import type { HostNoise } from "../../core/measurement-protocol.js";
 import type { CellResult } from "../../core/metrics.js";
-import { fakeSweep, type FakeSweep } from "../support/fake-results.js";
-
-function stored(d: FakeSweep, results: CellResult[] = d.results): StoredResult[] {
-  const cells = new Map(d.cells.map((c) => [c.cellId, c]));
-  return results.map((r) => ({
-    sweepId: r.sweepId,
-    cellId: r.cellId,
-    hostId: r.hostId,
-    shardId: r.shardId,
-    status: r.outcome.status,
-    attempt: r.attempt,
-    engine: r.engine,
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt,
-    ...(r.outcome.metrics === undefined ? {} : { metrics: r.outcome.metrics }),
-    ...(cells.has(r.cellId) ? { cell: cells.get(r.cellId)! } : {}),
-  }));
-}
+import { fakeSweep } from "../support/fake-results.js";
+import {
+  CONTENDED_NOISE,
+  editMetrics,
+  noneAccepted,
+  QUIET_NOISE,
+  storedResults,
+} from "../support/stored-results.js";
 
 describe("a draft whose tokens were never accepted", () => {
   // The misaligned pair accepts nothing, yet host drift makes its runs look 30% faster than their baselines.
   const d = fakeSweep({ seed: 3, temperatures: [0, 1], concurrency: [] });
-  const cellOf = new Map(d.cells.map((c) => [c.cellId, c]));
-  const results = d.results.map((r) => {
-    const cell = cellOf.get(r.cellId)!;
-    if (cell.draft?.name !== "other-1b" || r.outcome.metrics === undefined) return r;
-    const m = r.outcome.metrics;
-    return {
-      ...r,
-      outcome: {
-        ...r.outcome,
-        metrics: {
-          ...m,
-          nAccept: 0,
-          acceptRate: 0,
-          acceptByPosition: (m.acceptByPosition ?? []).map(() => 0),
-          decodeTps: m.decodeTps * 1.3,
-        },
-      },
-    };
-  });
-  const a = analyzeSweep("sw", stored(d, results));
+  const results = editMetrics(d, (m, cell) =>
+    cell?.draft?.name === "other-1b" ? { ...noneAccepted(m), decodeTps: m.decodeTps * 1.3 } : undefined,
+  );
+  const a = analyzeSweep("sw", storedResults(d, results));
   const answers = answerQuestions(a);
   const recs = recommend(a, answers);
   const dead = a.speculative.filter((g) => g.draft === "other-1b");
@@ -81,7 +53,7 @@ describe("a draft whose tokens were never accepted", () => {
 describe("labels and noise", () => {
   it("says fitted where nothing was measured by position or time", () => {
     const d = fakeSweep({ seed: 5, recordPositions: false, concurrency: [] });
-    const a = analyzeSweep("sw", stored(d));
+    const a = analyzeSweep("sw", storedResults(d));
     for (const f of a.fits) {
       expect(f.alphaSource).toBe("fitted");
       expect(f.cSource).toBe("fitted");
@@ -96,25 +68,13 @@ describe("labels and noise", () => {
 
   it("measures α = 1 for an identical draft (tokens per step would say 0.98)", () => {
     const d = fakeSweep({ seed: 6, concurrency: [], temperatures: [0] });
-    const results = d.results.map((r) => {
-      const m = r.outcome.metrics;
-      if (m?.acceptByPosition === undefined) return r;
-      const k = m.acceptByPosition.length;
+    const results = editMetrics(d, (m) => {
+      if (m.acceptByPosition === undefined) return undefined;
       const steps = m.targetSteps!;
-      return {
-        ...r,
-        outcome: {
-          ...r.outcome,
-          metrics: {
-            ...m,
-            nDrafted: steps * k,
-            nAccept: steps * k,
-            acceptByPosition: m.acceptByPosition.map(() => 1),
-          },
-        },
-      };
+      const k = m.acceptByPosition.length;
+      return { nDrafted: steps * k, nAccept: steps * k, acceptByPosition: m.acceptByPosition.map(() => 1) };
     });
-    const a = analyzeSweep("sw", stored(d, results));
+    const a = analyzeSweep("sw", storedResults(d, results));
     for (const f of a.fits) expect(f.alpha).toBe(1);
   });
 
@@ -136,7 +96,7 @@ describe("labels and noise", () => {
       return { ...r, cellId: copy.cellId };
     });
     const all = { ...d, cells };
-    const a = analyzeSweep("sw", stored(all, [...d.results, ...more]));
+    const a = analyzeSweep("sw", storedResults(all, [...d.results, ...more]));
     const answers = answerQuestions(a);
     const batching = answers.find((x) => x.id === "batching")!;
     expect(new Set(batching.numbers.map((n) => n.draft))).toEqual(
@@ -152,36 +112,10 @@ describe("labels and noise", () => {
 describe("groups that ran under contention", () => {
   // host-l4 ran beside a CPU hog: every run there carries a contended host-noise record
   const d = fakeSweep({ seed: 9, concurrency: [1, 2] });
-  const quiet: HostNoise = {
-    loadAvg1: 0.3,
-    cores: 16,
-    otherCpuCores: 0.1,
-    engineThreads: 1,
-    idleCores: 15.9,
-    ownCpuCores: 1,
-    windowMs: 1000,
-    contended: false,
-  };
-  const results = d.results.map((r) => ({
-    ...r,
-    outcome: {
-      ...r.outcome,
-      metrics: {
-        ...r.outcome.metrics!,
-        noise:
-          r.hostId === "host-l4"
-            ? {
-                ...quiet,
-                loadAvg1: 4.1,
-                otherCpuCores: 2.2,
-                contended: true,
-                contendedReason: "other processes kept 2.20 of 16 cores busy",
-              }
-            : quiet,
-      },
-    },
+  const results = editMetrics(d, (_m, _cell, r) => ({
+    noise: r.hostId === "host-l4" ? CONTENDED_NOISE : QUIET_NOISE,
   }));
-  const a = analyzeSweep("sw", stored(d, results));
+  const a = analyzeSweep("sw", storedResults(d, results));
   const answers = answerQuestions(a);
   const recs = recommend(a, answers);
 

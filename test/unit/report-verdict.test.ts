@@ -10,63 +10,23 @@ import { chartSpecs } from "../../cli/report/chart-specs.js";
 import { recommend } from "../../cli/report/recommend.js";
 import { renderMarkdown } from "../../cli/report/report-document.js";
 import { verdictRow, verdicts, VERDICT_HEADERS } from "../../cli/report/verdict-table.js";
-import type { StoredResult } from "../../cli/store/store-records.js";
-import type { HostNoise } from "../../core/measurement-protocol.js";
-import type { CellResult } from "../../core/metrics.js";
-import { fakeSweep, type FakeSweep } from "../support/fake-results.js";
-
-function stored(d: FakeSweep, results: CellResult[] = d.results): StoredResult[] {
-  const cells = new Map(d.cells.map((c) => [c.cellId, c]));
-  return results.map((r) => ({
-    sweepId: r.sweepId,
-    cellId: r.cellId,
-    hostId: r.hostId,
-    shardId: r.shardId,
-    status: r.outcome.status,
-    attempt: r.attempt,
-    engine: r.engine,
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt,
-    ...(r.outcome.metrics === undefined ? {} : { metrics: r.outcome.metrics }),
-    ...(cells.has(r.cellId) ? { cell: cells.get(r.cellId)! } : {}),
-  }));
-}
-
-const quiet: HostNoise = {
-  loadAvg1: 0.3,
-  cores: 16,
-  otherCpuCores: 0.1,
-  engineThreads: 1,
-  idleCores: 15.9,
-  ownCpuCores: 1,
-  windowMs: 1000,
-  contended: false,
-};
+import { fakeSweep } from "../support/fake-results.js";
+import {
+  CONTENDED_NOISE,
+  editMetrics,
+  noneAccepted,
+  QUIET_NOISE,
+  storedResults,
+} from "../support/stored-results.js";
 
 describe("the verdict per host and pair", () => {
   const d = fakeSweep({ seed: 9, concurrency: [] });
-  const cellOf = new Map(d.cells.map((c) => [c.cellId, c]));
   // host-l4 ran beside a CPU hog; on host-a100 the misaligned draft had none of its tokens accepted
-  const results = d.results.map((r) => {
-    const m = r.outcome.metrics;
-    if (m === undefined) return r;
-    const dead = r.hostId === "host-a100" && cellOf.get(r.cellId)?.draft?.name === "other-1b";
-    return {
-      ...r,
-      outcome: {
-        ...r.outcome,
-        metrics: {
-          ...m,
-          ...(dead
-            ? { nAccept: 0, acceptRate: 0, acceptByPosition: (m.acceptByPosition ?? []).map(() => 0) }
-            : {}),
-          noise:
-            r.hostId === "host-l4" ? { ...quiet, loadAvg1: 4.1, otherCpuCores: 2.2, contended: true } : quiet,
-        },
-      },
-    };
-  });
-  const a = analyzeSweep("sw", stored(d, results));
+  const results = editMetrics(d, (m, cell, r) => ({
+    ...(r.hostId === "host-a100" && cell?.draft?.name === "other-1b" ? noneAccepted(m) : {}),
+    noise: r.hostId === "host-l4" ? CONTENDED_NOISE : QUIET_NOISE,
+  }));
+  const a = analyzeSweep("sw", storedResults(d, results));
   const vs = verdicts(a);
   const of = (host: string, draft: string) =>
     vs.find((v) => v.hostId === host && v.method === `llama2-7b+${draft}`)!;
