@@ -1,8 +1,9 @@
 // The verdict a reader came for, one table per host: for each pair (fixed K, or an adaptive method) the
 // best setting, its speedup with its interval, its acceptance, and whether to turn speculation on. A
 // setting counts only when its speedup is stable: groups that ran under contention (host noise) or whose
-// interval is too wide (cli/report/noise-check.ts) never decide a verdict; where nothing else is left the
-// verdict says there is not enough stable data instead of guessing.
+// interval is too wide (cli/report/noise-check.ts) never decide a verdict. A stable setting decides when its
+// interval lies wholly on one side of 1; only where no stable setting decides and some settings are
+// unstable does the verdict say there is not enough stable data instead of guessing.
 import { isContended, speedupNoise } from "./answer-questions.js";
 import { formatCi, formatNumber, formatPct } from "./format-number.js";
 import type { SpeculativeGroup, SweepAnalysis } from "./sweep-analysis.js";
@@ -108,34 +109,49 @@ function verdictOf(hostId: string, method: string, groups: SpeculativeGroup[]): 
       text: `enable with ${runs.map((r) => `${r.k} for ${tempRange(r.ts)}`).join(", ")}`,
     };
   }
-  if (stable.length === 0 || unstable > 0) {
-    const best = bySpeedup(stable);
+  // A stable setting decides when its interval lies wholly on one side of 1. None lies above (that would be
+  // "enable"), so the pair is not enabled when its stable data says so: every stable setting lies below 1,
+  // or none of its settings is unstable. Only where no stable setting decides and some are unstable could
+  // the unstable ones still change the answer.
+  const losing = stable.filter((g) => g.speedupCi95 !== undefined && g.speedupCi95[1] < 1);
+  const noisyNote =
+    unstable > 0
+      ? `; ${whyUnstable(
+          usable.filter((g) => speedupNoise(g) !== undefined),
+          settings,
+        )}`
+      : "";
+  if (stable.length > 0 && (unstable === 0 || losing.length > 0)) {
+    const best = bySpeedup(stable)!;
     return {
       ...base,
-      kind: "not-enough-stable-data",
-      ...(best === undefined ? {} : { best }),
+      kind: "do-not-enable",
+      best,
       temperatures: [],
       bestTemperatures: [],
       ks: [],
       unstable,
-      text: `not enough stable data: ${whyUnstable(
-        usable.filter((g) => speedupNoise(g) !== undefined),
-        settings,
-      )}${
-        usable.length < settings ? `, ${settings - usable.length} without a speedup` : ""
-      }; rerun on an idle host or add repeats`,
+      text:
+        losing.length === stable.length
+          ? `do not enable: every stable setting is slower than the target alone (95% interval below 1)${noisyNote}`
+          : `do not enable: no setting's 95% interval lies above 1${losing.length > 0 ? ` and ${losing.length} lie below` : ""}${noisyNote}`,
     };
   }
-  const best = bySpeedup(stable)!;
+  const best = bySpeedup(stable);
   return {
     ...base,
-    kind: "do-not-enable",
-    best,
+    kind: "not-enough-stable-data",
+    ...(best === undefined ? {} : { best }),
     temperatures: [],
     bestTemperatures: [],
     ks: [],
     unstable,
-    text: "do not enable: no setting's 95% interval lies above 1",
+    text: `not enough stable data: ${whyUnstable(
+      usable.filter((g) => speedupNoise(g) !== undefined),
+      settings,
+    )}${
+      usable.length < settings ? `, ${settings - usable.length} without a speedup` : ""
+    }; rerun on an idle host or add repeats`,
   };
 }
 

@@ -76,6 +76,43 @@ describe("the verdict per host and pair", () => {
     expect(v.text).toMatch(/\d+ never became stable \(sweep\.precision\)/);
   });
 
+  /** host-a100's misaligned pair cut down to settings with these speedups and intervals (tokens accepted). */
+  const control = (...settings: Array<[number, [number, number]]>) => {
+    const mine = a.speculative.filter((g) => g.hostId === "host-a100" && g.draft === "other-1b");
+    expect(mine.length).toBeGreaterThanOrEqual(settings.length);
+    const kept = settings.map(([speedup, ci], i) => ({
+      ...mine[i]!,
+      noneAccepted: false,
+      speedup,
+      speedupCi95: ci,
+    }));
+    const rest = a.speculative.filter((g) => !mine.includes(g));
+    return verdicts({ ...a, speculative: [...rest, ...kept] }).find(
+      (v) => v.hostId === "host-a100" && v.method === "llama2-7b+other-1b",
+    )!;
+  };
+
+  it("does not enable a misaligned control that is slower, though another of its settings is noisy", () => {
+    // 0.15x [0.14, 0.17] is stable and wholly below 1; 0.8x [0.4, 1.3] spans more than a factor 1.5
+    const v = control([0.15, [0.14, 0.17]], [0.8, [0.4, 1.3]]);
+    expect(v.kind).toBe("do-not-enable");
+    expect(v.unstable).toBe(1);
+    expect(v.best!.speedup).toBe(0.15);
+    expect(v.text).toBe(
+      "do not enable: every stable setting is slower than the target alone (95% interval below 1); of 2 setting(s), 1 too noisy",
+    );
+    expect(verdictRow(v)[2]).toBe("0.15x [0.14, 0.17]");
+  });
+
+  it("says not enough stable data only when no stable setting decides", () => {
+    // the stable setting's interval contains 1: only the noisy one could settle the pair
+    const v = control([0.98, [0.95, 1.02]], [0.8, [0.4, 1.3]]);
+    expect(v.kind).toBe("not-enough-stable-data");
+    expect(v.text).toMatch(/^not enough stable data: of 2 setting\(s\), 1 too noisy;/);
+    // and with nothing unstable, a stable pair that does not pay is not enabled
+    expect(control([0.98, [0.95, 1.02]], [0.9, [0.85, 0.99]]).kind).toBe("do-not-enable");
+  });
+
   it("opens the report, before the charts, the answers and the detail tables, in report.md too", () => {
     const answers = answerQuestions(a);
     const { charts, missing } = chartSpecs(a);
