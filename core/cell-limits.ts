@@ -140,6 +140,8 @@ export function cellLimitProblems(p: CellParams, limits: CellLimits = {}): CellL
     problems.add("draft", undefined, "a speculative cell needs a draft model");
   checkK(problems, p, l);
   if (p.pMin !== undefined) problems.real("pMin", p.pMin, 0, 1);
+  if (p.nParallel !== undefined) problems.int("nParallel", p.nParallel, 1, 64);
+  if (p.pSplit !== undefined) problems.real("pSplit", p.pSplit, 0, 1);
   problems.real("temperature", p.temperature, 0, l.temperatureMax, "temperatureMax");
   problems.int("nPredict", p.nPredict, 1, l.nPredictMax, "nPredictMax");
   problems.int("seed", p.seed, 0, SEED_MAX);

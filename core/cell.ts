@@ -60,10 +60,22 @@ export interface CellParams {
   k?: KPolicy;
   /** Minimum draft probability to continue drafting (llama.cpp --draft-p-min). */
   pMin?: number;
+  /**
+   * Tree drafting (llama-speculative only): draft sequences, i.e. tree branches (`-np`), and the draft
+   * probability above which a branch splits (`--spec-draft-p-split`, set when nParallel > 1). Absent when
+   * the manifest lists no `sweep.n_parallel`.
+   */
+  nParallel?: number;
+  pSplit?: number;
   temperature: number;
   prompt: string;
   /** sha256 of the prompt text, hex. */
   promptHash: string;
+  /**
+   * The prompt's category in the prompt suite it came from (`code`, `chat`, ...; core/prompts). Carried for
+   * the report's per-category tables; not part of the cell's identity (the prompt hash is).
+   */
+  category?: string;
   /** Index of the prompt in the manifest's prompt list (for reports). */
   promptIndex: number;
   nPredict: number;

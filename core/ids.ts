@@ -64,8 +64,8 @@ export function modelIdentity(model: ModelRef): string {
 
 /**
  * Everything that defines one run, and nothing else (no alias, no prompt text, no prompt index), written
- * as the canonicalJson of `{ v: 1, kind, engine, target, draft, k, pMin, pairedWith, temperature, promptHash,
- * nPredict, seed, repeat, concurrency, requests, llama }` with models as modelIdentity. Spelled out key by key (in
+ * as the canonicalJson of `{ v: 1, kind, engine, target, draft, k, pMin, nParallel, pSplit, pairedWith, temperature,
+ * promptHash, nPredict, seed, repeat, concurrency, requests, llama }` with models as modelIdentity. Spelled out key by key (in
  * sorted order) because plans of 100,000 cells call this once per cell; test/unit/ids.test.ts checks it
  * against the generic canonicalJson.
  */
@@ -77,8 +77,10 @@ export function cellIdentityJson(p: CellParams, memo: CellIdentityMemo = {}): st
   if (p.k !== undefined) out += `"k":${memo.kJson ?? canonicalJson(p.k)},`;
   out += `"kind":${JSON.stringify(p.kind)},`;
   out += `"llama":${memo.llamaJson ?? canonicalJson(p.llama)},`;
+  if (p.nParallel !== undefined) out += `"nParallel":${canonicalJson(p.nParallel)},`;
   out += `"nPredict":${canonicalJson(p.nPredict)},`;
   if (p.pMin !== undefined) out += `"pMin":${canonicalJson(p.pMin)},`;
+  if (p.pSplit !== undefined) out += `"pSplit":${canonicalJson(p.pSplit)},`;
   if (p.pairedWith !== undefined) out += `"pairedWith":${JSON.stringify(p.pairedWith)},`;
   out += `"promptHash":${JSON.stringify(p.promptHash)},`;
   out += `"repeat":${canonicalJson(p.repeat)},`;

@@ -22,6 +22,8 @@ export interface ToolCapabilities {
   draftMin?: string;
   /** `--spec-draft-p-min` (current) or `--draft-p-min` (older). */
   pMin?: string;
+  /** llama-speculative's tree split probability: `--spec-draft-p-split` (current) or `--draft-p-split`. */
+  pSplit?: string;
   draftGpuLayers?: string;
   gpuLayers?: string;
   /** Flash attention flag, and whether it takes on|off|auto (current) or is a bare switch (older). */
@@ -48,6 +50,8 @@ export function toolCapabilities(tool: LlamaTool, help: ParsedHelp): ToolCapabil
     draftMax: pick(help, "--spec-draft-n-max", "--draft-max", "--draft", "--draft-n"),
     draftMin: pick(help, "--spec-draft-n-min", "--draft-min", "--draft-n-min"),
     pMin: pick(help, "--spec-draft-p-min", "--draft-p-min"),
+    // `--spec--draft-p-split` is the spelling of 2026-04-28 to 04-30 (a typo, fixed in c20c44514)
+    pSplit: pick(help, "--spec-draft-p-split", "--spec--draft-p-split", "--draft-p-split"),
     draftGpuLayers: pick(help, "--spec-draft-ngl", "-ngld", "--gpu-layers-draft", "--n-gpu-layers-draft"),
     gpuLayers: pick(help, "-ngl", "--gpu-layers", "--n-gpu-layers"),
     ...(fa === undefined ? {} : { flashAttn: { flag: fa, takesValue: help.valued.includes(fa) } }),

@@ -116,6 +116,8 @@ export function analyzeSweep(
       r.cell.k?.kind ?? "fixed",
       kValue(r.cell.k) ?? 0,
       r.cell.pMin ?? "",
+      r.cell.nParallel ?? "",
+      r.cell.pSplit ?? "",
     ].join("|"),
   );
   for (const rs of specGroups.values()) {
@@ -131,6 +133,8 @@ export function analyzeSweep(
       k,
       adaptive: first.cell.k?.kind === "adaptive",
       ...(first.cell.pMin === undefined ? {} : { pMin: first.cell.pMin }),
+      ...(first.cell.nParallel === undefined ? {} : { nParallel: first.cell.nParallel }),
+      ...(first.cell.pSplit === undefined ? {} : { pSplit: first.cell.pSplit }),
       decodeTps: summarizeRate(spec),
       decodeMs: summarize(rs.map((r) => r.metrics.decodeMs)),
       acceptRate: summarize(nums(rs.map((r) => r.metrics.acceptRate))),

@@ -41,6 +41,9 @@ export interface SpeculativeGroup {
   k: number;
   adaptive: boolean;
   pMin?: number;
+  /** Tree drafting (llama-speculative): draft sequences and split probability, where the sweep set them. */
+  nParallel?: number;
+  pSplit?: number;
   decodeTps: RateSummary;
   decodeMs: Summary;
   /** Per-run acceptance rates (secondary: a short run weighs like a long one). */

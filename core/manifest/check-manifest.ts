@@ -137,6 +137,32 @@ function checkParallel(raw: unknown, issues: RawIssue[]): void {
   }
 }
 
+/** Tree drafting runs only on llama-speculative, and p_split only splits where there are branches. */
+function checkTree(raw: unknown, issues: RawIssue[]): void {
+  const sweep = field(raw, "sweep");
+  const nParallel = field(sweep, "n_parallel");
+  const pSplit = field(sweep, "p_split");
+  if (nParallel === undefined && pSplit === undefined) return;
+  const rawEngine = field(raw, "engine");
+  const engine = typeof rawEngine === "string" ? rawEngine : "llama-server";
+  if (engine !== "llama-speculative") {
+    issues.push({
+      path: ["sweep", nParallel === undefined ? "p_split" : "n_parallel"],
+      atKey: true,
+      message: `tree drafting (n_parallel, p_split) runs on engine: llama-speculative only (engine ${engine} drafts one sequence); set engine: llama-speculative or drop the key`,
+    });
+    return;
+  }
+  const branches = Array.isArray(nParallel) && nParallel.some((n) => typeof n === "number" && n > 1);
+  if (pSplit !== undefined && !branches) {
+    issues.push({
+      path: ["sweep", "p_split"],
+      atKey: true,
+      message: "has no effect without a draft tree: list an n_parallel above 1 (e.g. n_parallel: [1, 2, 4])",
+    });
+  }
+}
+
 function checkPlacement(raw: unknown, issues: RawIssue[]): void {
   const placement = field(raw, "placement");
   if (isRecord(placement) && placement.hosts === undefined && placement.gpu === undefined) {
@@ -155,6 +181,8 @@ export function checkManifest(raw: unknown): RawIssue[] {
     ["sweep", "k"],
     ["sweep", "temperature"],
     ["sweep", "p_min"],
+    ["sweep", "n_parallel"],
+    ["sweep", "p_split"],
     ["parallel", "concurrency"],
     ["parallel", "draft"],
   ]) {
@@ -162,6 +190,7 @@ export function checkManifest(raw: unknown): RawIssue[] {
   }
   checkEngineSupport(raw, issues);
   checkParallel(raw, issues);
+  checkTree(raw, issues);
   checkPlacement(raw, issues);
   return issues;
 }

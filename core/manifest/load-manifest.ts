@@ -98,10 +98,18 @@ function locate(doc: Document, lineCounter: LineCounter, issue: RawIssue): Manif
   };
 }
 
+/** llama.cpp's --spec-draft-p-split default, passed explicitly (defaults move between builds). */
+const DEFAULT_P_SPLIT = 0.1;
+
 function gridSize(m: ManifestYaml, promptCount: number): number {
   const s = m.sweep;
+  // one tree configuration per n_parallel of 1, one per p_split above it
+  const trees =
+    s.n_parallel === undefined
+      ? 1
+      : s.n_parallel.reduce((n, np) => n + (np > 1 ? (s.p_split?.length ?? 1) : 1), 0);
   const speculative =
-    m.pairs.length * s.k.length * s.p_min.length * s.temperature.length * promptCount * s.repeats;
+    m.pairs.length * s.k.length * s.p_min.length * trees * s.temperature.length * promptCount * s.repeats;
   // ABAB: every speculative run has its own baseline run (core/plan/plan-sweep)
   const baseline = m.baseline ? speculative : 0;
   const parallel =
@@ -133,6 +141,9 @@ function toManifest(m: ManifestYaml, file: string, text: string, prompts: Manife
       k: ks,
       temperature: m.sweep.temperature,
       pMin: m.sweep.p_min,
+      ...(m.sweep.n_parallel === undefined
+        ? {}
+        : { tree: { nParallel: m.sweep.n_parallel, pSplit: m.sweep.p_split ?? [DEFAULT_P_SPLIT] } }),
       nPredict: m.sweep.n_predict,
       repeats: m.sweep.repeats,
       seed: m.sweep.seed,

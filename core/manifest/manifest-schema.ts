@@ -60,6 +60,12 @@ const sweepSchema = z
       .array(probabilitySchema)
       .min(1, "list at least one p_min or drop the key (default [0.0])")
       .default([0]),
+    // tree drafting (llama-speculative): draft sequences (tree branches) and the branch-split probability
+    n_parallel: z
+      .array(z.number().int().min(1, "n_parallel is a count of draft sequences, at least 1").max(64))
+      .min(1, "list at least one n_parallel or drop the key")
+      .optional(),
+    p_split: z.array(probabilitySchema).min(1, "list at least one p_split or drop the key").optional(),
     n_predict: z.number().int().min(1, "n_predict must be at least 1").max(1_000_000).default(128),
     repeats: z.number().int().min(1, "repeats must be at least 1").max(1000).default(1),
     seed: z

@@ -32,6 +32,12 @@ export interface ManifestSweep {
   k: ManifestK[];
   temperature: number[];
   pMin: number[];
+  /**
+   * Tree drafting (engine llama-speculative): draft sequences per step (`-np`, tree branches) and, for
+   * nParallel > 1, the probability above which a branch splits (`--spec-draft-p-split`; [0.1], llama.cpp's
+   * default, when only n_parallel is listed). Absent when the manifest lists no n_parallel.
+   */
+  tree?: { nParallel: number[]; pSplit: number[] };
   nPredict: number;
   repeats: number;
   /** Base seed; a cell's seed is seed + repeat index. */

@@ -200,15 +200,30 @@ export interface RepeatSelection {
 
 /** The adaptive-repeat group of a speculative cell: (target, draft, K, p_min, temperature) by model identity. */
 export function precisionGroupKey(
-  cell: Pick<Cell, "target" | "draft" | "k" | "pMin" | "temperature">,
+  cell: Pick<Cell, "target" | "draft" | "k" | "pMin" | "temperature" | "nParallel" | "pSplit">,
 ): string {
-  return [
+  const key = [
     cell.target.sha256 ?? cell.target.file ?? cell.target.name,
     cell.draft?.sha256 ?? cell.draft?.file ?? cell.draft?.name ?? "",
     canonicalJson(cell.k ?? null),
     cell.pMin ?? 0,
     cell.temperature,
-  ].join("|");
+  ];
+  // tree configurations are groups of their own; keys without one stay as they were
+  if (cell.nParallel !== undefined) key.push(`np${cell.nParallel}/ps${cell.pSplit ?? ""}`);
+  return key.join("|");
+}
+
+/** A speculative cell's tree configuration: nothing, a single sequence, or branches with a split probability. */
+type TreeConfig = Pick<Cell, "nParallel" | "pSplit">;
+
+/** The manifest's tree configurations: n_parallel 1 once, every p_split for each n_parallel above 1. */
+function treeConfigs(m: Manifest): TreeConfig[] {
+  const tree = m.sweep.tree;
+  if (tree === undefined) return [{}];
+  return tree.nParallel.flatMap((nParallel) =>
+    nParallel > 1 ? tree.pSplit.map((pSplit) => ({ nParallel, pSplit })) : [{ nParallel }],
+  );
 }
 
 function planSpeculative(
@@ -223,6 +238,9 @@ function planSpeculative(
   const llamaJson = canonicalJson(m.llama);
   const policyMemos = policies.map((k) => ({ kJson: canonicalJson(k), llamaJson }));
   const baseMemo = { llamaJson };
+  const trees = treeConfigs(m);
+  /** Every (p_min, tree configuration), p_min outermost. */
+  const pMinTrees = s.pMin.flatMap((p) => trees.map((t) => [p, t] as const));
   let baseline = 0;
   let speculative = 0;
   const withBaseline = m.baseline;
@@ -230,9 +248,10 @@ function planSpeculative(
     const target = modelRef(m, pair.target);
     const draft = modelRef(m, pair.draft);
     const cutter = new ShardCutter({ engine: m.engine, target, draft, llama: m.llama }, m, targetMs, shards);
-    // server engines: one block per (K, p_min), filled group by group below
+    // server engines: one block per (K, p_min, tree), filled group by group below
+    const configs = pMinTrees.length;
     const blocks: Cell[][][] | undefined = startsServerPerConfig(m.engine)
-      ? Array.from({ length: policies.length * s.pMin.length }, () => [])
+      ? Array.from({ length: policies.length * configs }, () => [])
       : undefined;
     // Repeats outermost: when a pair spans several shards, each repeat lands apart in time (and often on
     // another host), so drift shows up as spread between repeats instead of hiding inside one.
@@ -243,15 +262,15 @@ function planSpeculative(
           // Object literals rather than spreads: a large plan builds a hundred thousand of these.
           const promptHash = promptHashes[promptIndex] ?? "";
           const seed = s.seed + repeat;
-          // one (baseline, speculative) unit per K and p_min: ABAB
+          // one (baseline, speculative) unit per K, p_min and tree configuration: ABAB
           const units: Cell[][] = [];
           /** The (K, p_min) block of each unit (units of unselected configurations are skipped). */
           const blockOf: number[] = [];
           for (const [ki, k] of policies.entries()) {
             const memo = policyMemos[ki];
-            for (const [pi, pMin] of s.pMin.entries()) {
+            for (const [ci, [pMin, tree]] of pMinTrees.entries()) {
               if (select !== undefined) {
-                const key = precisionGroupKey({ target, draft, k, pMin, temperature });
+                const key = precisionGroupKey({ target, draft, k, pMin, temperature, ...tree });
                 if (!select.groups.has(key)) continue;
               }
               const spec = withId(
@@ -263,6 +282,7 @@ function planSpeculative(
                   draft,
                   k,
                   pMin,
+                  ...tree,
                   temperature,
                   prompt: prompt.text,
                   promptHash,
@@ -274,7 +294,7 @@ function planSpeculative(
                 },
                 memo,
               );
-              blockOf.push(ki * s.pMin.length + pi);
+              blockOf.push(ki * configs + ci);
               if (!withBaseline) {
                 units.push([spec]);
                 continue;

@@ -95,6 +95,9 @@ export function cellToProto(c: Cell): pb.Cell {
     requests: c.requests,
     llama: llamaToProto(c.llama),
     pairedWith: c.pairedWith,
+    nParallel: c.nParallel,
+    pSplit: c.pSplit,
+    category: c.category,
   };
 }
 
@@ -119,6 +122,9 @@ export function cellFromProto(c: pb.Cell): Cell {
   if (c.concurrency !== undefined) out.concurrency = c.concurrency;
   if (c.requests !== undefined) out.requests = c.requests;
   if (c.pairedWith !== undefined) out.pairedWith = c.pairedWith;
+  if (c.nParallel !== undefined) out.nParallel = c.nParallel;
+  if (c.pSplit !== undefined) out.pSplit = c.pSplit;
+  if (c.category !== undefined) out.category = c.category;
   return out;
 }
 

@@ -107,6 +107,8 @@ describe("cellIdentityJson", () => {
       draft: p.draft === undefined ? undefined : modelIdentity(p.draft),
       k: p.k,
       pMin: p.pMin,
+      nParallel: p.nParallel,
+      pSplit: p.pSplit,
       pairedWith: p.pairedWith,
       temperature: p.temperature,
       promptHash: p.promptHash,
@@ -122,6 +124,7 @@ describe("cellIdentityJson", () => {
     ["speculative", base],
     ["baseline", { ...base, kind: "baseline", draft: undefined, k: undefined, pMin: undefined }],
     ["parallel", { ...base, kind: "parallel", concurrency: 4, requests: 16 }],
+    ["tree-drafting", { ...base, engine: "llama-speculative", nParallel: 4, pSplit: 0.25 }],
     [
       "baseline paired with a speculative run",
       {

@@ -86,6 +86,50 @@ describe("buildCliArgv", () => {
     expect(argv).not.toContain("--spec-type");
   });
 
+  it("tree drafting on llama-speculative: -np and the split probability in each build's spelling", () => {
+    const tree = cell({ engine: "llama-speculative", nParallel: 4, pSplit: 0.25 });
+    const current = buildCliArgv(
+      "llama-speculative",
+      "/b/llama-speculative",
+      caps("llama-speculative", "llama-speculative-help.txt"),
+      tree,
+      models,
+    );
+    expect(after(current, "-np")).toBe("4");
+    expect(after(current, "--spec-draft-p-split")).toBe("0.25");
+    const old = buildCliArgv(
+      "llama-speculative",
+      "/old/llama-speculative",
+      caps("llama-speculative", "old-build/common-help.txt"),
+      tree,
+      models,
+    );
+    expect(after(old, "-np")).toBe("4");
+    expect(after(old, "--draft-p-split")).toBe("0.25");
+    // a cell without a tree passes neither (the tool's single sequence)
+    const plain = buildCliArgv(
+      "llama-speculative",
+      "/b/llama-speculative",
+      caps("llama-speculative", "llama-speculative-help.txt"),
+      cell({ engine: "llama-speculative" }),
+      models,
+    );
+    expect(plain).not.toContain("-np");
+    expect(plain).not.toContain("--spec-draft-p-split");
+  });
+
+  it("tree drafting is refused on llama-speculative-simple, naming the tool", () => {
+    expect(() =>
+      buildCliArgv(
+        "llama-speculative-simple",
+        "/b/llama-speculative-simple",
+        caps("llama-speculative-simple", "llama-speculative-simple-help.txt"),
+        cell({ nParallel: 2, pSplit: 0.1 }),
+        models,
+      ),
+    ).toThrow(/llama-speculative only; llama-speculative-simple drafts one sequence/);
+  });
+
   it("baseline on llama-completion disables chat mode", () => {
     const argv = buildCliArgv(
       "llama-completion",

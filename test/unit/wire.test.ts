@@ -52,9 +52,20 @@ const parallel: Cell = {
   requests: 16,
 };
 
+const treeFromSuite: Cell = {
+  ...speculativeAdaptive,
+  cellId: "c-tree",
+  engine: "llama-speculative",
+  k: { kind: "fixed", k: 4 },
+  nParallel: 4,
+  pSplit: 0.25,
+  category: "code",
+};
+
 describe("shard round trip", () => {
   it.each([
     ["baseline", [baseline], undefined],
+    ["tree drafting on a suite prompt", [treeFromSuite], undefined],
     ["speculative adaptive, pinned host", [speculativeAdaptive], "host-a"],
     ["mixed", [baseline, speculativeAdaptive, parallel], undefined],
   ])("%s", (_name, cells, hostId) => {

@@ -62,6 +62,24 @@ function draftArgs(tool: string, caps: ToolCapabilities, cell: Cell, models: Res
     );
   }
   if (caps.draftGpuLayers) argv.push(caps.draftGpuLayers, String(cell.llama.gpuLayers));
+  argv.push(...treeArgs(tool, caps, cell));
+  return argv;
+}
+
+/** Tree drafting: draft sequences (`-np`) and the split probability, llama-speculative only (§4). */
+function treeArgs(tool: string, caps: ToolCapabilities, cell: Cell): string[] {
+  if (cell.nParallel === undefined && cell.pSplit === undefined) return [];
+  if (tool !== "llama-speculative") {
+    throw new RejectedParameterError(
+      `tree drafting (n_parallel, p_split) runs on llama-speculative only; ${tool} drafts one sequence`,
+      { cellId: cell.cellId, tool },
+    );
+  }
+  const argv: string[] = [];
+  if (cell.nParallel !== undefined)
+    argv.push(need(caps, "parallel", tool, "draft sequences (-np)"), String(cell.nParallel));
+  if (cell.pSplit !== undefined)
+    argv.push(need(caps, "pSplit", tool, "the tree split probability (p_split)"), String(cell.pSplit));
   return argv;
 }
 

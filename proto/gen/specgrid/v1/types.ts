@@ -61,7 +61,16 @@ export interface Cell {
     | LlamaSettings
     | undefined;
   /** Baselines: the cell_id of the speculative run this baseline runs beside (ABAB pairing). */
-  pairedWith?: string | undefined;
+  pairedWith?:
+    | string
+    | undefined;
+  /** Tree drafting (llama-speculative): draft sequences (-np) and the branch-split probability. */
+  nParallel?: number | undefined;
+  pSplit?:
+    | number
+    | undefined;
+  /** The prompt's category in the prompt suite it came from (code, chat, ...); not part of the cell's id. */
+  category?: string | undefined;
 }
 
 export interface ShardKey {
@@ -680,6 +689,9 @@ function createBaseCell(): Cell {
     requests: undefined,
     llama: undefined,
     pairedWith: undefined,
+    nParallel: undefined,
+    pSplit: undefined,
+    category: undefined,
   };
 }
 
@@ -738,6 +750,15 @@ export const Cell: MessageFns<Cell> = {
     }
     if (message.pairedWith !== undefined) {
       writer.uint32(146).string(message.pairedWith);
+    }
+    if (message.nParallel !== undefined) {
+      writer.uint32(152).int32(message.nParallel);
+    }
+    if (message.pSplit !== undefined) {
+      writer.uint32(161).double(message.pSplit);
+    }
+    if (message.category !== undefined) {
+      writer.uint32(170).string(message.category);
     }
     return writer;
   },
@@ -899,6 +920,30 @@ export const Cell: MessageFns<Cell> = {
             message.pairedWith = reader.string();
             continue;
           }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.nParallel = reader.int32();
+            continue;
+          }
+          case 20: {
+            if (tag !== 161) {
+              break;
+            }
+
+            message.pSplit = reader.double();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -955,6 +1000,17 @@ export const Cell: MessageFns<Cell> = {
         : isSet(object.paired_with)
         ? globalThis.String(object.paired_with)
         : undefined,
+      nParallel: isSet(object.nParallel)
+        ? globalThis.Number(object.nParallel)
+        : isSet(object.n_parallel)
+        ? globalThis.Number(object.n_parallel)
+        : undefined,
+      pSplit: isSet(object.pSplit)
+        ? globalThis.Number(object.pSplit)
+        : isSet(object.p_split)
+        ? globalThis.Number(object.p_split)
+        : undefined,
+      category: isSet(object.category) ? globalThis.String(object.category) : undefined,
     };
   },
 
@@ -1014,6 +1070,15 @@ export const Cell: MessageFns<Cell> = {
     if (message.pairedWith !== undefined) {
       obj.pairedWith = message.pairedWith;
     }
+    if (message.nParallel !== undefined) {
+      obj.nParallel = Math.round(message.nParallel);
+    }
+    if (message.pSplit !== undefined) {
+      obj.pSplit = floatToJson(message.pSplit);
+    }
+    if (message.category !== undefined) {
+      obj.category = message.category;
+    }
     return obj;
   },
 
@@ -1046,6 +1111,9 @@ export const Cell: MessageFns<Cell> = {
       ? LlamaSettings.fromPartial(object.llama)
       : undefined;
     message.pairedWith = object.pairedWith ?? undefined;
+    message.nParallel = object.nParallel ?? undefined;
+    message.pSplit = object.pSplit ?? undefined;
+    message.category = object.category ?? undefined;
     return message;
   },
 };
