@@ -2,6 +2,8 @@
 // the commands act on lives in its entry. Adding an engine is one entry here and one folder under
 // agents/engines (wired in agents/engines/create-engine.ts by its family).
 
+import type { CellKind } from "./cell.js";
+
 /** How an engine is implemented: the agents' factory builds one class per family. */
 export type EngineFamily = "in-process" | "llama-server" | "llama-cli";
 
@@ -25,6 +27,8 @@ export interface EngineTraits {
   drafter: "rejection-sampling" | "greedy";
   /** The llama.cpp programs it runs, main one first; none for in-process. */
   tools: readonly string[];
+  /** Cell kinds it leaves to another of its tools (a speculative tool cannot run a baseline without a draft). */
+  cellTools?: Partial<Record<CellKind, string>>;
   /** Runs parallel cells with the draft loaded (llama-parallel cannot load one). */
   parallelDraft: boolean;
   /** Speculation types it can run (a draft model today; n-gram and lookup types join here). */
@@ -48,7 +52,8 @@ export const ENGINE_TRAITS = {
     loads: "cell",
     adaptiveK: false,
     drafter: "rejection-sampling",
-    tools: ["llama-speculative"],
+    tools: ["llama-speculative", "llama-completion", "llama-parallel"],
+    cellTools: { baseline: "llama-completion", parallel: "llama-parallel" },
     parallelDraft: false,
     speculation: ["draft-model"],
   },
@@ -58,7 +63,8 @@ export const ENGINE_TRAITS = {
     loads: "cell",
     adaptiveK: false,
     drafter: "greedy",
-    tools: ["llama-speculative-simple"],
+    tools: ["llama-speculative-simple", "llama-completion", "llama-parallel"],
+    cellTools: { baseline: "llama-completion", parallel: "llama-parallel" },
     parallelDraft: false,
     speculation: ["draft-model"],
   },
@@ -117,4 +123,10 @@ export type EngineOfFamily<F extends EngineFamily> = {
 /** The traits of a name read from user input, undefined when it names no engine. */
 export function engineTraitsOf(name: string): EngineTraits | undefined {
   return Object.hasOwn(ENGINE_TRAITS, name) ? ENGINE_TRAITS[name as EngineName] : undefined;
+}
+
+/** The llama.cpp program a cell of this kind runs on with this engine; undefined for in-process. */
+export function toolForCell(engine: EngineName, kind: CellKind): string | undefined {
+  const traits: EngineTraits = ENGINE_TRAITS[engine];
+  return traits.cellTools?.[kind] ?? traits.tools[0];
 }

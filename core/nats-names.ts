@@ -1,6 +1,7 @@
 // Every NATS name specgrid uses, in one place: streams, subjects, KV buckets, consumer names, message ids.
 // Subjects are dot-separated tokens, so ids placed in them must not contain dots or wildcards.
 import { createHash } from "node:crypto";
+import type { ShardNeeds } from "./plan/shard-needs.js";
 
 export const JOBS_STREAM = "SPECGRID_JOBS";
 export const RESULTS_STREAM = "SPECGRID_RESULTS";
@@ -45,9 +46,20 @@ export function eventsSubject(sweepId: string): string {
   return `${EVENTS_SUBJECT_PREFIX}.${assertSubjectToken(sweepId, "sweep id")}`;
 }
 
-/** Spread placement: one pool per eligibility requirement (engine + required models by sha256). */
-export function requirementPool(engine: string, modelSha256s: readonly string[]): string {
-  const canonical = [engine, ...[...modelSha256s].sort()].join("\n");
+/**
+ * Spread placement: one pool per eligibility requirement (core/plan/shard-needs.ts: engine, models by
+ * sha256, llama.cpp tools and flags, memory), so an agent pulls only shards it is eligible for.
+ */
+export function requirementPool(needs: ShardNeeds): string {
+  const canonical = JSON.stringify([
+    needs.engine,
+    [...needs.sha256s].map((s) => s.toLowerCase()).sort(),
+    needs.tools.map((t) => [t.tool, ...t.flags]),
+    needs.memory.withDraft,
+    needs.memory.ctx,
+    needs.memory.parallel,
+    needs.memory.gpuLayers,
+  ]);
   return `req-${createHash("sha256").update(canonical).digest("hex").slice(0, 12)}`;
 }
 

@@ -1,6 +1,9 @@
 // Turns one tool's --help into the spellings the engines must use with that build. Engines never hard-code
 // a speculative flag: they ask this map, and a build that lacks a needed flag is reported, not guessed at.
+import type { ToolCapabilities } from "../../core/tool-capabilities.js";
 import type { ParsedHelp } from "./parse-llama-help.js";
+
+export type { ToolCapabilities };
 
 /** The llama.cpp programs specgrid knows how to probe. */
 export const LLAMA_TOOLS = [
@@ -13,31 +16,6 @@ export const LLAMA_TOOLS = [
   "llama-batched-bench",
 ] as const;
 export type LlamaTool = (typeof LLAMA_TOOLS)[number];
-
-export interface ToolCapabilities {
-  /** Draft model flag: `--spec-draft-model` on current builds, `-md` on older ones. */
-  draftModel?: string;
-  /** Draft max (K): `--spec-draft-n-max` since 2026-04-28, `--draft-max` before. */
-  draftMax?: string;
-  draftMin?: string;
-  /** `--spec-draft-p-min` (current) or `--draft-p-min` (older). */
-  pMin?: string;
-  /** llama-speculative's tree split probability: `--spec-draft-p-split` (current) or `--draft-p-split`. */
-  pSplit?: string;
-  draftGpuLayers?: string;
-  gpuLayers?: string;
-  /** Flash attention flag, and whether it takes on|off|auto (current) or is a bare switch (older). */
-  flashAttn?: { flag: string; takesValue: boolean };
-  /** `--spec-type draft-simple` must accompany the draft model, or the tool does not speculate (§3, §8.6). */
-  specTypeDraftSimple: boolean;
-  /** Turns off chat mode on llama-completion (`-no-cnv`); absent on llama-cli. */
-  noConversation?: string;
-  /** llama-server: per-request `speculative.*` fields are honoured (builds before 2026-05-11). */
-  perRequestSpeculative?: boolean;
-  /** llama-server slot count / llama-parallel clients, and llama-parallel sequence count. */
-  parallel?: string;
-  sequences?: string;
-}
 
 const pick = (help: ParsedHelp, ...candidates: string[]): string | undefined =>
   candidates.find((c) => help.accepted.includes(c));

@@ -6,6 +6,7 @@
 // states, FFN intermediates, logits), assuming flash attention so the attention scores do not scale with
 // ctx. On the reference tiny models it reads 3.44 MiB against llama.cpp's measured 3.26 MiB (target, ubatch
 // 512) and 2.04 against 2.01 MiB (n_embd 64 model): close, and on the safe side.
+import { z } from "zod";
 import type { GgufFacts } from "../gguf/read-gguf-facts.js";
 
 const MIB = 1024 * 1024;
@@ -105,4 +106,24 @@ export function estimatePairMemory(target: MemoryFacts, draft: MemoryFacts, opts
     overheadMib: d.totalMib,
     overheadPct: (d.totalMib / t.totalMib) * 100,
   };
+}
+
+const count = z.number().int().nonnegative();
+const MEMORY_FACTS_SCHEMA = z.object({
+  tensorDataBytes: z.number().nonnegative(),
+  blockCount: count,
+  embeddingLength: count,
+  feedForwardLength: count.optional(),
+  headCountKv: count,
+  keyLength: count,
+  valueLength: count,
+  vocab: z.object({ size: count }),
+});
+
+/** The estimate's facts from GGUF facts sent as JSON (an agent's inventory); undefined when they lack any. */
+export function memoryFactsOf(json: unknown): MemoryFacts | undefined {
+  const parsed = MEMORY_FACTS_SCHEMA.safeParse(json);
+  if (!parsed.success) return undefined;
+  const { feedForwardLength, ...facts } = parsed.data;
+  return feedForwardLength === undefined ? facts : { ...facts, feedForwardLength };
 }

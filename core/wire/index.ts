@@ -5,3 +5,4 @@ export * from "./cell-result-wire.js";
 export * from "./nats-payloads.js";
 export * from "./grpc-status.js";
 export * from "./coordinator-client.js";
+export * from "./agent-info-wire.js";

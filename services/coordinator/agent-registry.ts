@@ -2,7 +2,8 @@
 // Kept in memory for fast heartbeats and mirrored to the KV bucket (TTL) so a restarted coordinator knows
 // the fleet before the next heartbeats arrive.
 import type { KV } from "@nats-io/kv";
-import type { AgentInfo, RegisterRequest } from "../../core/wire/generated.js";
+import type { AgentInfo, AgentRegistration } from "../../core/agent-info.js";
+import { agentInfoFromProto, agentInfoToProto } from "../../core/wire/agent-info-wire.js";
 import { AgentInfo as PbAgentInfo } from "../../core/wire/generated.js";
 import { SpecgridError } from "../../core/errors.js";
 import { assertSubjectToken } from "../../core/nats-names.js";
@@ -32,7 +33,7 @@ export class AgentRegistry {
     for await (const key of await this.kv.keys()) {
       const entry = await this.kv.get(key);
       if (!entry || entry.length === 0) continue;
-      const info = PbAgentInfo.decode(entry.value);
+      const info = agentInfoFromProto(PbAgentInfo.decode(entry.value));
       // a restarted coordinator heard nobody yet: give every known agent one liveness period to heartbeat,
       // so a submit right after the restart still sees the fleet (dead ones drop out after it)
       this.agents.set(info.agentId, { info, lastSeenMs: this.now() });
@@ -44,7 +45,7 @@ export class AgentRegistry {
    * another process registering under it (another instance id) is refused with AGENT_NAME_TAKEN, since two
    * agents merged into one would share one inventory, one host pool and one host id in the results.
    */
-  async register(req: RegisterRequest): Promise<AgentInfo> {
+  async register(req: AgentRegistration): Promise<AgentInfo> {
     const named = req.name.trim() || req.host?.hostname.trim();
     if (!named) {
       // a blank registrant would appear as an agent "agent" with nothing to run on
@@ -73,8 +74,8 @@ export class AgentRegistry {
     const info: AgentInfo = {
       agentId,
       name: req.name,
-      host: req.host,
-      inventory: req.inventory,
+      ...(req.host === undefined ? {} : { host: req.host }),
+      models: req.models,
       alive: true,
       lastSeen: new Date(this.now()).toISOString(),
       // the same process registering again (a model rescan) keeps the shards its heartbeats reported
@@ -120,14 +121,6 @@ export class AgentRegistry {
   }
 
   private async persist(info: AgentInfo): Promise<void> {
-    await this.kv.put(info.agentId, PbAgentInfo.encode(info).finish());
+    await this.kv.put(info.agentId, PbAgentInfo.encode(agentInfoToProto(info)).finish());
   }
-}
-
-/** Whether the agent can run cells of this engine on these models (by sha256). */
-export function agentCanRun(info: AgentInfo, engine: string, sha256s: readonly string[]): boolean {
-  const engines = info.host?.engines ?? [];
-  if (!engines.includes(engine)) return false;
-  const held = new Set((info.inventory?.models ?? []).map((m) => m.sha256.toLowerCase()));
-  return sha256s.every((s) => held.has(s.toLowerCase()));
 }

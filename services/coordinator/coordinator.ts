@@ -22,16 +22,16 @@ import {
   type SweepEvent,
 } from "../../core/wire/nats-payloads.js";
 import { shardToProto } from "../../core/wire/shard-wire.js";
+import type { AgentInfo, AgentRegistration } from "../../core/agent-info.js";
 import type {
-  AgentInfo,
   HeartbeatRequest,
   HeartbeatResponse,
-  RegisterRequest,
   SubmitSweepRequest,
   SubmitSweepResponse,
   SweepStatus,
 } from "../../core/wire/generated.js";
-import { AgentRegistry, agentCanRun } from "./agent-registry.js";
+import { AgentRegistry } from "./agent-registry.js";
+import { hostEligibility } from "./host-eligibility.js";
 import type { ParseManifestFn, PlanSweepFn, ResolvedTimeouts } from "./coordinator-options.js";
 import { confirmStored } from "./confirm-stored.js";
 import { ensurePoolConsumer } from "./jetstream-setup.js";
@@ -70,7 +70,7 @@ export class Coordinator {
 
   constructor(private readonly d: CoordinatorDeps) {}
 
-  async register(req: RegisterRequest): Promise<AgentInfo> {
+  async register(req: AgentRegistration): Promise<AgentInfo> {
     const info = await this.d.registry.register(req);
     for (const f of this.onRegister) f(info.agentId);
     // the host pool exists before any every-host sweep so the agent can start pulling from it at once
@@ -80,10 +80,7 @@ export class Coordinator {
       this.d.timeouts.ackWaitMs,
       this.d.timeouts.maxDeliver,
     );
-    this.d.logger.info(
-      { agentId: info.agentId, models: info.inventory?.models.length ?? 0 },
-      "agent registered",
-    );
+    this.d.logger.info({ agentId: info.agentId, models: info.models.length }, "agent registered");
     return info;
   }
 
@@ -98,7 +95,7 @@ export class Coordinator {
       if (sweep.state === "cancelled") cancelledSweeps.push(sweep.sweepId);
       if (sweep.state !== "running" || !rec) continue;
       for (const r of sweep.requirements) {
-        if (agentCanRun(rec.info, r.engine, r.sha256s)) pools.add(r.pool);
+        if (hostEligibility(rec.info, r).eligible) pools.add(r.pool);
       }
     }
     return { pools: [...pools].sort(), cancelledSweeps, reregister: false, rescanModels };

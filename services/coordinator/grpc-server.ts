@@ -7,6 +7,7 @@ import { toGrpcStatus } from "../../core/wire/grpc-status.js";
 import { readPemFile } from "../../core/wire/read-pem-file.js";
 import { CoordinatorService, type CoordinatorServer } from "../../core/wire/generated.js";
 import type { SweepEvent } from "../../core/wire/nats-payloads.js";
+import { agentInfoToProto, registrationFromProto } from "../../core/wire/agent-info-wire.js";
 import { RESULTS_SUBJECT_PREFIX, EVENTS_SUBJECT_PREFIX, JOBS_STREAM } from "../../core/nats-names.js";
 import type { Coordinator } from "./coordinator.js";
 import type { ProgressTracker } from "./progress-tracker.js";
@@ -80,7 +81,7 @@ export async function startGrpcServer(o: GrpcServerOptions): Promise<{ server: g
   const { coordinator: c, token, logger } = o;
   const impl: CoordinatorServer = {
     register: unary(token, logger, "Register", async (req) => {
-      const info = await c.register(req);
+      const info = await c.register(registrationFromProto(req));
       return {
         agentId: info.agentId,
         heartbeatMs: o.heartbeatMs,
@@ -95,7 +96,7 @@ export async function startGrpcServer(o: GrpcServerOptions): Promise<{ server: g
     getSweep: unary(token, logger, "GetSweep", (req) => c.status(req.sweepId)),
     listSweeps: unary(token, logger, "ListSweeps", () => ({ sweeps: c.list() })),
     cancelSweep: unary(token, logger, "CancelSweep", (req) => c.cancel(req.sweepId)),
-    listAgents: unary(token, logger, "ListAgents", () => ({ agents: c.agents() })),
+    listAgents: unary(token, logger, "ListAgents", () => ({ agents: c.agents().map(agentInfoToProto) })),
     watchSweep: (call) => {
       if (!authorized(call.metadata, token)) {
         call.destroy(Object.assign(new Error(UNAUTHENTICATED.message), toGrpcStatus(UNAUTHENTICATED)));

@@ -4,19 +4,15 @@ import type { Shard } from "../../core/cell.js";
 import type { ManifestPlacement } from "../../core/manifest/manifest.js";
 import { SpecgridError } from "../../core/errors.js";
 import { hostPool, requirementPool } from "../../core/nats-names.js";
-import type { AgentInfo } from "../../core/wire/generated.js";
-import { agentCanRun } from "./agent-registry.js";
+import type { AgentInfo } from "../../core/agent-info.js";
+import { shardNeeds } from "../../core/plan/shard-needs.js";
+import { hostEligibility } from "./host-eligibility.js";
 import type { ShardPlacement, SweepRecord } from "./sweep-record.js";
 
 export interface Placements {
   placements: ShardPlacement[];
   placementsTotal: number;
   requirements: SweepRecord["requirements"];
-}
-
-function shardModels(shard: Shard): string[] {
-  const shas = [shard.key.target.sha256, shard.key.draft?.sha256];
-  return shas.filter((s): s is string => s !== undefined);
 }
 
 /** Glob with `*` only, case-insensitive: `gpu: "*H100*"`. */
@@ -48,24 +44,33 @@ export function placeShards(shards: Shard[], placement: ManifestPlacement, live:
   const requirements = new Map<string, SweepRecord["requirements"][number]>();
   let placementsTotal = 0;
   for (const shard of shards) {
-    const sha256s = shardModels(shard);
-    const eligible = live.filter((a) => agentCanRun(a, shard.key.engine, sha256s));
+    const needs = shardNeeds(shard);
+    const verdicts = live.map((agent) => ({ agent, verdict: hostEligibility(agent, needs) }));
+    const eligible = verdicts.filter((v) => v.verdict.eligible).map((v) => v.agent);
     const chosen = eligible.filter((a) => selected(placement, a));
     if (chosen.length === 0) {
       const why =
-        eligible.length === 0
-          ? `no live agent has engine ${shard.key.engine} and models ${sha256s.map((s) => s.slice(0, 12)).join(", ")}`
-          : `the placement selector matches none of the eligible agents (${eligible.map((a) => a.name).join(", ")})`;
+        live.length === 0
+          ? "no live agent is registered"
+          : eligible.length === 0
+            ? `no eligible host because ${verdicts
+                .map(
+                  ({ agent, verdict }) => `${agent.name}: ${verdict.eligible ? "eligible" : verdict.lacks}`,
+                )
+                .join("; ")}`
+            : `the placement selector matches none of the eligible agents (${eligible.map((a) => a.name).join(", ")})`;
       throw new SpecgridError(
         "NO_ELIGIBLE_AGENT",
-        `shard ${shard.shardId} (${shard.key.target.name}${shard.key.draft ? ` + ${shard.key.draft.name}` : ""}): ${why}. ` +
-          `Start an agent that holds these models with --engine ${shard.key.engine}, or change the manifest's placement.`,
-        { details: { shardId: shard.shardId, engine: shard.key.engine, sha256s } },
+        `shard ${shard.shardId} (${shard.key.target.name}${shard.key.draft ? ` + ${shard.key.draft.name}` : ""}, ` +
+          `engine ${shard.key.engine}): ${why}. Start an agent that holds these models with ` +
+          `--engine ${shard.key.engine} and what it lacks, or change the manifest (engine, llama settings, ` +
+          "placement).",
+        { details: { shardId: shard.shardId, engine: shard.key.engine, sha256s: needs.sha256s } },
       );
     }
     if (placement === "spread") {
-      const pool = requirementPool(shard.key.engine, sha256s);
-      requirements.set(pool, { pool, engine: shard.key.engine, sha256s });
+      const pool = requirementPool(needs);
+      requirements.set(pool, { pool, ...needs });
       placements.push({ shardId: shard.shardId, pool });
       placementsTotal += shard.cells.length;
     } else {

@@ -2,12 +2,12 @@
 // with the model, the file and the hosts seen, so the user can fix the manifest or the fleet.
 import type { Manifest } from "../../core/manifest/manifest.js";
 import { SpecgridError } from "../../core/errors.js";
-import type { AgentInfo } from "../../core/wire/generated.js";
+import type { AgentInfo } from "../../core/agent-info.js";
 
 function describeFleet(agents: AgentInfo[]): string {
   if (agents.length === 0) return "no live agents are registered";
   return agents
-    .map((a) => `${a.name}: ${(a.inventory?.models ?? []).map((m) => m.file).join(", ") || "(no models)"}`)
+    .map((a) => `${a.name}: ${a.models.map((m) => m.file).join(", ") || "(no models)"}`)
     .join("; ");
 }
 
@@ -20,9 +20,7 @@ export function resolveModels(manifest: Manifest, agents: AgentInfo[]): Manifest
     if (!used.has(name)) continue;
     if (model.sha256 !== undefined) {
       const sha = model.sha256.toLowerCase();
-      const holders = agents.filter((a) =>
-        (a.inventory?.models ?? []).some((m) => m.sha256.toLowerCase() === sha),
-      );
+      const holders = agents.filter((a) => a.models.some((m) => m.sha256.toLowerCase() === sha));
       if (holders.length === 0) {
         throw new SpecgridError(
           "MODEL_NOT_FOUND",
@@ -38,7 +36,7 @@ export function resolveModels(manifest: Manifest, agents: AgentInfo[]): Manifest
     const file = model.file ?? name;
     const bySha = new Map<string, string[]>();
     for (const a of agents) {
-      for (const m of a.inventory?.models ?? []) {
+      for (const m of a.models) {
         if (m.file !== file) continue;
         const hosts = bySha.get(m.sha256) ?? [];
         hosts.push(a.name);

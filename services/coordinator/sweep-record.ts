@@ -2,6 +2,7 @@
 // progress and republish unpublished shards after a restart.
 import type { KV } from "@nats-io/kv";
 import type { Shard } from "../../core/cell.js";
+import type { ShardNeeds } from "../../core/plan/shard-needs.js";
 
 export type SweepState = "running" | "done" | "failed" | "cancelled";
 
@@ -29,7 +30,7 @@ export interface SweepRecord {
   /** Set once every placement was published (a restart republishes otherwise; msg ids dedupe). */
   published: boolean;
   /** Spread pools with what an agent must hold to pull from them. */
-  requirements: { pool: string; engine: string; sha256s: string[] }[];
+  requirements: ({ pool: string } & ShardNeeds)[];
 }
 
 /**

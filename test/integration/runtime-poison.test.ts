@@ -4,14 +4,14 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256File } from "../../agents/probe/sha256-cache.js";
 import { coordinatorPlanning } from "../../services/coordinator/coordinator-planning.js";
 import { manifestForSubmit } from "../../cli/workflows/manifest-for-submit.js";
-import { JOBS_STREAM, requirementPool } from "../../core/nats-names.js";
+import { JOBS_STREAM } from "../../core/nats-names.js";
 import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
 import { getModelFamily } from "../support/model-family.js";
@@ -70,7 +70,12 @@ describe("a shard that exhausts max_deliver", () => {
 
     const nc = await connect({ servers: nats.url });
     try {
-      const consumer = await jetstream(nc).consumers.get(JOBS_STREAM, requirementPool("in-process", [t, d]));
+      // the sweep's one spread pool (core/plan/shard-needs.ts names it from what the shard needs)
+      const pools: string[] = [];
+      for await (const c of (await jetstreamManager(nc)).consumers.list(JOBS_STREAM)) pools.push(c.name);
+      const pool = pools.find((name) => name.startsWith("req-"));
+      expect(pool, pools.join(", ")).toBeDefined();
+      const consumer = await jetstream(nc).consumers.get(JOBS_STREAM, pool);
       const held = await consumer.next({ expires: 5_000 });
       expect(held).not.toBeNull(); // taken and never acked, like an agent killed mid-shard
       let state = "running";

@@ -4,7 +4,9 @@ import type { Shard } from "../../core/cell.js";
 import { SpecgridError } from "../../core/errors.js";
 import type { Manifest } from "../../core/manifest/manifest.js";
 import { hostPool, requirementPool } from "../../core/nats-names.js";
-import type { AgentInfo } from "../../core/wire/generated.js";
+import type { AgentInfo, AgentLlamaTool } from "../../core/agent-info.js";
+import type { Cell } from "../../core/cell.js";
+import { shardNeeds } from "../../core/plan/shard-needs.js";
 import { placeShards } from "../../services/coordinator/place-shards.js";
 import { resolveModels } from "../../services/coordinator/resolve-models.js";
 
@@ -15,7 +17,14 @@ const D_OTHER = "3".repeat(64);
 function agent(
   name: string,
   models: [string, string][],
-  opts: { engines?: string[]; gpus?: string[] } = {},
+  opts: {
+    engines?: string[];
+    gpus?: string[];
+    gpuMemoryMib?: number;
+    memoryMib?: number;
+    llamaTools?: AgentLlamaTool[];
+    facts?: Record<string, unknown>;
+  } = {},
 ): AgentInfo {
   return {
     agentId: name,
@@ -24,24 +33,29 @@ function agent(
     lastSeen: "",
     runningShards: [],
     slots: 1,
-    inventory: { models: models.map(([file, sha256]) => ({ file, sha256, bytes: 1 })) },
+    models: models.map(([file, sha256]) => ({
+      file,
+      sha256,
+      bytes: 1,
+      ...(opts.facts?.[sha256] === undefined ? {} : { facts: opts.facts[sha256] }),
+    })),
     host: {
       hostId: name,
       hostname: name,
       os: "",
       cpu: "",
       cpuCores: 2,
-      memoryMib: 1,
+      memoryMib: opts.memoryMib ?? 1,
       gpus: (opts.gpus ?? []).map((g, i) => ({
         index: i,
         name: g,
         uuid: "",
-        memoryTotalMib: 0,
+        memoryTotalMib: opts.gpuMemoryMib ?? 0,
         memoryUsedMib: 0,
         driver: "",
         computeCapability: "",
       })),
-      llamaBuilds: [],
+      llamaTools: opts.llamaTools ?? [],
       engines: opts.engines ?? ["in-process"],
       labels: {},
       agentVersion: "",
@@ -161,7 +175,7 @@ describe("placeShards", () => {
       "spread: one requirement pool per shard",
       "spread" as const,
       [shard("s1", D)],
-      [{ shardId: "s1", pool: requirementPool("in-process", [T, D]) }],
+      [{ shardId: "s1", pool: requirementPool(shardNeeds(shard("s1", D))) }],
       2,
     ],
     [
@@ -206,7 +220,7 @@ describe("placeShards", () => {
       "no agent holds the draft",
       "spread" as const,
       shard("s1", D_OTHER),
-      /no live agent has engine in-process/,
+      /no eligible host because full: it holds no model with sha256 333333333333…; target-only: it holds no model .*; server: it does not run engine in-process/,
     ],
     [
       "the selector matches no eligible agent",
@@ -216,5 +230,145 @@ describe("placeShards", () => {
     ],
   ])("refused: %s", (_name, placement, s, message) => {
     expect(() => placeShards([s], placement, fleet)).toThrow(message);
+  });
+});
+
+describe("placement checks llama.cpp capabilities and memory fit (DESIGN's placement contract)", () => {
+  const flags = {
+    gpuLayers: "-ngl",
+    draftModel: "--spec-draft-model",
+    draftMax: "--spec-draft-n-max",
+    pMin: "--spec-draft-p-min",
+    parallel: "-np",
+    sequences: "-ns",
+  };
+  const tool = (name: string, caps: Partial<typeof flags> = flags): AgentLlamaTool => ({
+    tool: name,
+    version: "b1",
+    capabilities: { specTypeDraftSimple: true, ...caps },
+  });
+  const allTools = ["llama-speculative", "llama-completion", "llama-parallel", "llama-server"].map((n) =>
+    tool(n),
+  );
+  const models: [string, string][] = [
+    ["t.gguf", T],
+    ["d.gguf", D],
+  ];
+  const cell = (kind: Cell["kind"], extra: Partial<Cell> = {}): Cell =>
+    ({ kind, draft: { name: "d", sha256: D }, ...extra }) as Cell;
+  const llamaShard = (
+    engine: Shard["key"]["engine"],
+    cells: Cell[],
+    llama = { gpuLayers: 0, ctx: 4096 },
+  ): Shard => ({
+    shardId: "s1",
+    key: {
+      engine,
+      target: { name: "t", sha256: T },
+      draft: { name: "d", sha256: D },
+      llama: { flashAttn: "auto", ...llama },
+    },
+    cells,
+    estimatedMs: 1,
+  });
+  // a 7B-class target (about 3.9 GiB of weights) and a small draft, as the agents' GGUF facts report them
+  const facts = {
+    [T]: {
+      tensorDataBytes: 3.9 * 1024 ** 3,
+      blockCount: 32,
+      embeddingLength: 4096,
+      feedForwardLength: 11008,
+      headCountKv: 32,
+      keyLength: 128,
+      valueLength: 128,
+      vocab: { size: 32000 },
+    },
+    [D]: {
+      tensorDataBytes: 0.1 * 1024 ** 3,
+      blockCount: 4,
+      embeddingLength: 512,
+      headCountKv: 8,
+      keyLength: 64,
+      valueLength: 64,
+      vocab: { size: 32000 },
+    },
+  };
+  const engines = ["llama-speculative", "llama-server"];
+
+  it("needs: a speculative CLI shard runs its baselines on llama-completion and asks p-min only when set", () => {
+    const needs = shardNeeds(
+      llamaShard("llama-speculative", [cell("baseline"), cell("speculative", { pMin: 0.2 })]),
+    );
+    expect(needs.tools).toEqual([
+      { tool: "llama-completion", flags: ["gpuLayers"] },
+      { tool: "llama-speculative", flags: ["draftMax", "draftModel", "gpuLayers", "pMin"] },
+    ]);
+    expect(needs.memory).toEqual({ withDraft: true, ctx: 4096, parallel: 1, gpuLayers: 0 });
+    const server = shardNeeds(
+      llamaShard("llama-server", [cell("speculative"), cell("parallel", { concurrency: 4 })]),
+    );
+    expect(server.tools).toEqual([{ tool: "llama-server", flags: ["draftMax", "draftModel"] }]);
+    expect(server.memory.parallel).toBe(4);
+  });
+
+  it.each([
+    [
+      "a host whose build lacks the baseline tool",
+      llamaShard("llama-speculative", [cell("baseline"), cell("speculative")]),
+      agent("no-completion", models, { engines, llamaTools: [tool("llama-speculative")], memoryMib: 65536 }),
+      /no eligible host because no-completion: no llama-completion in its llama\.cpp build/,
+    ],
+    [
+      "a host whose llama-speculative has no p-min flag",
+      llamaShard("llama-speculative", [cell("speculative", { pMin: 0.5 })]),
+      agent("old-build", models, {
+        engines,
+        llamaTools: [
+          tool("llama-speculative", { gpuLayers: "-ngl", draftModel: "-md", draftMax: "--draft-max" }),
+        ],
+        memoryMib: 65536,
+      }),
+      /old-build: its llama-speculative has no flag for p-min/,
+    ],
+    [
+      "a host whose RAM cannot hold target and draft",
+      llamaShard("llama-server", [cell("baseline"), cell("speculative")]),
+      agent("small", models, { engines, llamaTools: allTools, memoryMib: 4096, facts }),
+      /small: target and draft need an estimated \d+ MiB \(ctx 4096, 1 sequence\), more than its 4096 MiB of RAM/,
+    ],
+    [
+      "a GPU too small when every layer is offloaded",
+      llamaShard("llama-server", [cell("speculative")], { gpuLayers: 99, ctx: 4096 }),
+      agent("l4-small", models, {
+        engines,
+        llamaTools: allTools,
+        memoryMib: 65536,
+        gpus: ["NVIDIA T4"],
+        gpuMemoryMib: 4096,
+        facts,
+      }),
+      /l4-small: target and draft need .* more than its 4096 MiB of GPU memory/,
+    ],
+  ])("refused at submit: %s, naming the host and what it lacks", (_name, s, host, message) => {
+    let err: unknown;
+    try {
+      placeShards([s], "spread", [host]);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SpecgridError);
+    expect((err as SpecgridError).code).toBe("NO_ELIGIBLE_AGENT");
+    expect((err as SpecgridError).message).toMatch(message);
+  });
+
+  it("places on the host that fits and has the flags, and lists the others' reasons only when none does", () => {
+    const s = llamaShard("llama-server", [cell("baseline"), cell("speculative", { pMin: 0.1 })]);
+    const big = agent("big", models, { engines, llamaTools: allTools, memoryMib: 65536, facts });
+    const small = agent("small", models, { engines, llamaTools: allTools, memoryMib: 4096, facts });
+    const placed = placeShards([s], "every-host", [small, big]);
+    expect(placed.placements).toEqual([{ shardId: "s1", pool: hostPool("big"), hostId: "big" }]);
+    // without GGUF facts there is nothing to estimate: the host is not refused for memory
+    const unknown = agent("unknown", models, { engines, llamaTools: allTools, memoryMib: 1 });
+    expect(placeShards([s], "every-host", [unknown]).placements).toHaveLength(1);
   });
 });

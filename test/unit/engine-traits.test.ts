@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { createEngine } from "../../agents/engines/create-engine.js";
-import { ENGINE_NAMES, ENGINE_TRAITS, MANIFEST_ENGINES, engineTraitsOf } from "../../core/engines.js";
+import {
+  ENGINE_NAMES,
+  ENGINE_TRAITS,
+  MANIFEST_ENGINES,
+  engineTraitsOf,
+  toolForCell,
+  type EngineTraits,
+} from "../../core/engines.js";
 import type { LlamaBuildProbe } from "../../agents/probe/probe-llama-build.js";
 
 describe("engine traits table (core/engines.ts)", () => {
@@ -15,9 +22,21 @@ describe("engine traits table (core/engines.ts)", () => {
     for (const name of ENGINE_NAMES) {
       const t = ENGINE_TRAITS[name];
       expect(t.tools.length > 0, name).toBe(t.family !== "in-process");
-      if (t.family === "llama-cli") expect(t.tools, name).toEqual([name]);
+      if (t.family === "llama-cli") expect(t.tools[0], name).toBe(name);
+      // every tool a cell kind is left to is one of the engine's tools
+      const traits: EngineTraits = t;
+      for (const tool of Object.values(traits.cellTools ?? {})) expect(t.tools, name).toContain(tool);
       if (t.adaptiveK) expect(t.loads, name).toBe("session");
     }
+  });
+
+  it("toolForCell: speculative CLI tools leave baselines to llama-completion, parallel to llama-parallel", () => {
+    expect(toolForCell("llama-speculative-simple", "speculative")).toBe("llama-speculative-simple");
+    expect(toolForCell("llama-speculative", "baseline")).toBe("llama-completion");
+    expect(toolForCell("llama-speculative", "parallel")).toBe("llama-parallel");
+    expect(toolForCell("llama-server", "baseline")).toBe("llama-server");
+    expect(toolForCell("llama-completion", "baseline")).toBe("llama-completion");
+    expect(toolForCell("in-process", "speculative")).toBeUndefined();
   });
 
   it("engineTraitsOf reads user input: undefined for a name that is no engine", () => {

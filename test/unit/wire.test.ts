@@ -1,6 +1,13 @@
 import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
+import type { AgentInfo } from "../../core/agent-info.js";
 import type { Cell, Shard } from "../../core/cell.js";
+import {
+  agentInfoFromProto,
+  agentInfoToProto,
+  registrationFromProto,
+} from "../../core/wire/agent-info-wire.js";
+import { AgentInfo as PbAgentInfo } from "../../core/wire/generated.js";
 import { ConfigError, ManifestError, SpecgridError } from "../../core/errors.js";
 import type { CellResult } from "../../core/metrics.js";
 import {
@@ -14,6 +21,7 @@ import {
   toGrpcStatus,
 } from "../../core/wire/index.js";
 import { requirementPool, resultMsgId, resultsSubject, shardMsgId } from "../../core/nats-names.js";
+import type { ShardNeeds } from "../../core/plan/shard-needs.js";
 
 const llama = { gpuLayers: 0, ctx: 512, flashAttn: "auto" as const };
 
@@ -178,6 +186,70 @@ describe("cell result round trip", () => {
   });
 });
 
+describe("agent info round trip (core/agent-info.ts <-> generated AgentInfo)", () => {
+  const info: AgentInfo = {
+    agentId: "gpu-1",
+    name: "gpu-1",
+    host: {
+      hostId: "gpu-1",
+      hostname: "box",
+      os: "Linux",
+      cpu: "x",
+      cpuCores: 8,
+      memoryMib: 32768,
+      gpus: [
+        {
+          index: 0,
+          name: "NVIDIA L4",
+          uuid: "u",
+          memoryTotalMib: 23034,
+          memoryUsedMib: 1,
+          driver: "550",
+          computeCapability: "8.9",
+          powerLimitW: 72,
+        },
+      ],
+      llamaTools: [
+        {
+          tool: "llama-server",
+          version: "b7000",
+          buildNumber: 7000,
+          capabilities: { specTypeDraftSimple: true, draftMax: "--spec-draft-n-max" },
+        },
+      ],
+      engines: ["llama-server"],
+      labels: { rack: "a" },
+      agentVersion: "0.1.0",
+    },
+    models: [
+      { sha256: "ab", file: "t.gguf", bytes: 10, facts: { blockCount: 2 } },
+      { sha256: "cd", file: "d.gguf", bytes: 5 },
+    ],
+    alive: true,
+    lastSeen: "2026-01-01T00:00:00.000Z",
+    runningShards: ["s1"],
+    slots: 2,
+    instanceId: "i-1",
+  };
+
+  it("survives encode and decode with capabilities and GGUF facts parsed", () => {
+    const wire = PbAgentInfo.decode(PbAgentInfo.encode(agentInfoToProto(info)).finish());
+    expect(wire.host?.llamaBuilds[0]?.capabilitiesJson).toBe(
+      JSON.stringify({ specTypeDraftSimple: true, draftMax: "--spec-draft-n-max" }),
+    );
+    expect(agentInfoFromProto(wire)).toEqual(info);
+  });
+
+  it("a registration's malformed capabilities are refused, naming the tool", () => {
+    const host = agentInfoToProto(info).host!;
+    host.llamaBuilds[0]!.capabilitiesJson = "{not json";
+    expect(() => registrationFromProto({ name: "x", host, slots: 1 })).toThrow(
+      /capabilities of llama-server/,
+    );
+    expect(registrationFromProto({ name: "x", slots: 1 })).toEqual({ name: "x", models: [], slots: 1 });
+  });
+});
+
 describe("event round trip", () => {
   it("keeps every field", () => {
     const ev = {
@@ -227,10 +299,22 @@ describe("grpc status", () => {
 });
 
 describe("nats names", () => {
-  it("pool names ignore model order and differ by engine", () => {
-    expect(requirementPool("in-process", ["b", "a"])).toBe(requirementPool("in-process", ["a", "b"]));
-    expect(requirementPool("in-process", ["a"])).not.toBe(requirementPool("llama-server", ["a"]));
-    expect(requirementPool("in-process", ["a"])).toMatch(/^req-[0-9a-f]{12}$/);
+  it("pool names ignore model order and differ by engine, tools and memory", () => {
+    const memory = { withDraft: true, ctx: 256, parallel: 1, gpuLayers: 0 };
+    const needs = (
+      engine: "in-process" | "llama-server",
+      sha256s: string[],
+      tools: ShardNeeds["tools"] = [],
+    ) => requirementPool({ engine, sha256s, tools, memory });
+    expect(needs("in-process", ["b", "a"])).toBe(needs("in-process", ["a", "b"]));
+    expect(needs("in-process", ["a"])).not.toBe(needs("llama-server", ["a"]));
+    expect(needs("llama-server", ["a"])).not.toBe(
+      needs("llama-server", ["a"], [{ tool: "llama-server", flags: ["pMin"] }]),
+    );
+    expect(
+      requirementPool({ engine: "in-process", sha256s: ["a"], tools: [], memory: { ...memory, ctx: 512 } }),
+    ).not.toBe(needs("in-process", ["a"]));
+    expect(needs("in-process", ["a"])).toMatch(/^req-[0-9a-f]{12}$/);
   });
   it("ids with dots cannot become subject tokens", () => {
     expect(() => resultsSubject("a.b")).toThrow(/sweep id/);

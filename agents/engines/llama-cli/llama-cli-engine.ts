@@ -6,6 +6,7 @@
 // its first planned cell at open (page cache, CPU and GPU clocks warm), carried by each result.
 import { randomBytes } from "node:crypto";
 import type { Cell } from "../../../core/cell.js";
+import { toolForCell } from "../../../core/engines.js";
 import { ConfigError, RejectedParameterError } from "../../../core/errors.js";
 import { WARMUP_TOKENS, type WarmupRecord } from "../../../core/measurement-protocol.js";
 import type { CellOutcome } from "../../../core/metrics.js";
@@ -84,19 +85,10 @@ class LlamaCliSession implements EngineSession {
     this.models = session.models;
   }
 
-  /**
-   * The tool a cell runs on: the engine's own, except that the speculative tools (which need a draft) leave
-   * baseline cells to llama-completion and parallel cells to llama-parallel, from the same build.
-   */
+  /** The tool a cell runs on (core/engines.ts toolForCell): the engine's own, or another of its build. */
   private toolFor(cell: Cell): { tool: LlamaCliTool; binPath: string; caps: ToolCapabilities } {
     const own = this.opts.tool;
-    const speculativeTool = own === "llama-speculative" || own === "llama-speculative-simple";
-    const tool: LlamaCliTool =
-      !speculativeTool || cell.kind === "speculative"
-        ? own
-        : cell.kind === "parallel"
-          ? "llama-parallel"
-          : "llama-completion";
+    const tool = (toolForCell(own, cell.kind) ?? own) as LlamaCliTool;
     if (tool === own) return { tool, binPath: this.binPath, caps: this.caps };
     const probe = this.opts.build.tools[tool];
     if (!probe) {
