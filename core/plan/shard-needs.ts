@@ -48,6 +48,9 @@ function cellFlags(tool: string, cell: Cell): NeededFlag[] {
   if (usesDraft(cell) && (cell.kind === "speculative" || !cli)) {
     flags.push("draftModel", "draftMax");
     if (cell.pMin !== undefined && cell.pMin !== 0) flags.push("pMin");
+    // tree drafting (llama-speculative): draft sequences and the split probability
+    if (cell.nParallel !== undefined) flags.push("parallel");
+    if (cell.pSplit !== undefined) flags.push("pSplit");
   }
   if (tool === "llama-parallel") flags.push("parallel", "sequences");
   return flags;

@@ -12,6 +12,7 @@ const FLAG_WORDS: Record<string, string> = {
   draftModel: "the draft model",
   draftMax: "draft max (K)",
   pMin: "p-min",
+  pSplit: "the tree split probability (p_split)",
   gpuLayers: "GPU layers (-ngl)",
   parallel: "clients (-np)",
   sequences: "sequences (-ns)",

@@ -331,6 +331,12 @@ describe("placement checks llama.cpp capabilities and memory fit (DESIGN's place
       /old-build: its llama-speculative has no flag for p-min/,
     ],
     [
+      "tree drafting on a build without a split flag",
+      llamaShard("llama-speculative", [cell("speculative", { nParallel: 2, pSplit: 0.1 })]),
+      agent("no-split", models, { engines, llamaTools: allTools, memoryMib: 65536 }),
+      /no-split: its llama-speculative has no flag for the tree split probability/,
+    ],
+    [
       "a host whose RAM cannot hold target and draft",
       llamaShard("llama-server", [cell("baseline"), cell("speculative")]),
       agent("small", models, { engines, llamaTools: allTools, memoryMib: 4096, facts }),
