@@ -1,5 +1,6 @@
+import { SpecgridCommand } from "../workflows/specgrid-command.js";
 import { openStoreOr } from "../workflows/open-store-or.js";
-import { Args, Command, Flags } from "@oclif/core";
+import { Args, Flags } from "@oclif/core";
 
 import { SpecgridError } from "../../core/errors.js";
 import type { ContentionSummary } from "../../core/stats/summarize-contention.js";
@@ -100,7 +101,7 @@ export function sweepComparisonJson(c: SweepComparison): NonNullable<CompareResu
   };
 }
 
-export default class Compare extends Command {
+export default class Compare extends SpecgridCommand {
   static override description =
     "Compare hosts within one sweep (--by host: the same cells side by side), or two sweeps: cells matched " +
     "by their parameters, B/A ratios with 95% intervals and a verdict per metric (agree within noise / differ).";

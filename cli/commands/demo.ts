@@ -1,7 +1,8 @@
+import { SpecgridCommand } from "../workflows/specgrid-command.js";
 import { copyFile, mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { runSummaryLine } from "../workflows/run-summary-line.js";
-import { Command, Flags } from "@oclif/core";
+import { Flags } from "@oclif/core";
 import { parseDocument } from "yaml";
 import { freeCores, probeIdleCores, threadsFromIdleCores } from "../../agents/probe/probe-idle-cores.js";
 import { synthesizeLabFamily } from "../../core/gguf/synth-lab-family.js";
@@ -23,7 +24,7 @@ export interface DemoResult extends RunEmbeddedResult {
 
 const MB = 1e6;
 
-export default class Demo extends Command {
+export default class Demo extends SpecgridCommand {
   static override description =
     "The first thing to run: synthesizes the lab model family (a 160 MiB bandwidth-bound target and " +
     "early-exit drafts that are slices of it), writes the demo manifest (K 1-8, temperatures 0-1.5, " +

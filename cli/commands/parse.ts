@@ -1,5 +1,6 @@
+import { SpecgridCommand } from "../workflows/specgrid-command.js";
 import { readFile, stat } from "node:fs/promises";
-import { Args, Command, Flags } from "@oclif/core";
+import { Args, Flags } from "@oclif/core";
 import {
   LLAMA_TOOLS,
   SERVER_RESPONSE_KINDS,
@@ -20,7 +21,7 @@ export interface ParseCommandResult {
   [metric: string]: unknown;
 }
 
-export default class Parse extends Command {
+export default class Parse extends SpecgridCommand {
   static override description =
     "Turn the output of a llama.cpp run made by hand into specgrid metrics. Reads the captured stderr " +
     "(where llama.cpp prints its statistics) and stdout, strips log prefixes and colours, and reports the " +

@@ -1,5 +1,6 @@
+import { SpecgridCommand } from "../workflows/specgrid-command.js";
 import { manifestFlags, manifestOptions } from "../workflows/manifest-flags.js";
-import { Args, Command, Flags } from "@oclif/core";
+import { Args, Flags } from "@oclif/core";
 import { pairLabel, type Cell, type ShardKey } from "../../core/cell.js";
 import { ManifestError } from "../../core/errors.js";
 import { loadManifest } from "../../core/manifest/load-manifest.js";
@@ -42,7 +43,7 @@ function duration(ms: number): string {
 
 const pairName = (key: ShardKey): string => pairLabel(key.target.name, key.draft?.name);
 
-export default class PlanCommand extends Command {
+export default class PlanCommand extends SpecgridCommand {
   static override description =
     "Expand a sweep manifest into cells (each with a stable, content-addressed cellId) and group them into " +
     "shards; print counts by kind, pair and shard, a run-time estimate and the warnings a careful experimenter " +

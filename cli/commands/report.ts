@@ -1,5 +1,6 @@
+import { SpecgridCommand } from "../workflows/specgrid-command.js";
 import { openStoreOr } from "../workflows/open-store-or.js";
-import { Args, Command, Flags } from "@oclif/core";
+import { Args, Flags } from "@oclif/core";
 
 import { SpecgridError } from "../../core/errors.js";
 import { DEFAULT_DB_FILE } from "../store/open-store.js";
@@ -35,7 +36,7 @@ export interface ReportCommandResult {
   }>;
 }
 
-export default class Report extends Command {
+export default class Report extends SpecgridCommand {
   static override description =
     "Write a sweep's report: report.md, a self-contained report.html and the charts as SVG and PNG " +
     "(K vs throughput with theory, temperature vs acceptance, speedup with 95% intervals, batching), " +

@@ -1,8 +1,9 @@
+import { SpecgridCommand } from "../workflows/specgrid-command.js";
 import { openStoreOr } from "../workflows/open-store-or.js";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { Args, Command, Flags } from "@oclif/core";
+import { Args, Flags } from "@oclif/core";
 import { pino } from "pino";
 
 import { ENGINE_NAMES, type EngineName } from "../../core/cell.js";
@@ -23,7 +24,7 @@ export interface ReproduceCommandResult {
   comparison: NonNullable<CompareResult["sweeps"]>;
 }
 
-export default class Reproduce extends Command {
+export default class Reproduce extends SpecgridCommand {
   static override description =
     "Run a stored sweep again from its manifest, with every model pinned by the sha256 it ran with (same prompts, " +
     "seeds and settings), then compare: a verdict per metric (agree within noise / differ). Warns where the " +

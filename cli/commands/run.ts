@@ -1,7 +1,8 @@
+import { SpecgridCommand } from "../workflows/specgrid-command.js";
 import { manifestFlags, manifestOptions } from "../workflows/manifest-flags.js";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { Args, Command, Flags } from "@oclif/core";
+import { Args, Flags } from "@oclif/core";
 import { loadManifest } from "../../core/manifest/load-manifest.js";
 import { MANIFEST_ENGINES } from "../../core/manifest/manifest-schema.js";
 import type { ManifestEngine } from "../../core/manifest/manifest.js";
@@ -9,7 +10,7 @@ import { runEmbedded, type RunEmbeddedResult } from "../workflows/run-embedded.j
 import { runSummaryLine } from "../workflows/run-summary-line.js";
 import { llamaBinFor } from "../workflows/agent-engine.js";
 
-export default class Run extends Command {
+export default class Run extends SpecgridCommand {
   static override description =
     "Run a sweep on this machine, the embedded default: starts a local nats-server (from PATH or " +
     "SPECGRID_NATS_SERVER), the coordinator and N agents, shows progress, stores results in SQLite and writes the report. " +

@@ -1,4 +1,5 @@
-import { Command, Flags } from "@oclif/core";
+import { SpecgridCommand } from "../workflows/specgrid-command.js";
+import { Flags } from "@oclif/core";
 import { theoryTable } from "../../core/theory/theory-table.js";
 
 export interface TheoryResult {
@@ -17,7 +18,7 @@ function parseNumber(name: string, text: string, min: number, max: number): numb
   return value;
 }
 
-export default class Theory extends Command {
+export default class Theory extends SpecgridCommand {
   static override description =
     "Speculative decoding theory (Leviathan et al.): for K = 1..k-max, the expected tokens per target step " +
     "(1-α^(K+1))/(1-α), the expected speedup (1-α^(K+1))/((1-α)(Kc+1)), and the acceptance α at which each K " +

@@ -1,5 +1,6 @@
+import { SpecgridCommand } from "../workflows/specgrid-command.js";
 import { manifestFlags, manifestOptions } from "../workflows/manifest-flags.js";
-import { Args, Command } from "@oclif/core";
+import { Args } from "@oclif/core";
 import { ManifestError } from "../../core/errors.js";
 import { loadManifest } from "../../core/manifest/load-manifest.js";
 import { planSweep } from "../../core/plan/plan-sweep.js";
@@ -13,7 +14,7 @@ export interface ValidateResult {
   warnings: string[];
 }
 
-export default class Validate extends Command {
+export default class Validate extends SpecgridCommand {
   static override description =
     "Check a sweep manifest. Exits 0 with a summary when it is usable; otherwise exits 2 and lists every " +
     "problem at once, each with its YAML path, line and column.";

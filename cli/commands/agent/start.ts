@@ -1,7 +1,8 @@
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
 import os from "node:os";
 import path from "node:path";
 import { SpecgridError } from "../../../core/errors.js";
-import { Command, Flags } from "@oclif/core";
+import { Flags } from "@oclif/core";
 import { ENGINE_NAMES, type EngineName } from "../../../core/cell.js";
 import { startAgent, type RunningAgent } from "../../../agents/daemon/agent-daemon.js";
 import { agentEngine, llamaBinFor, llamaBinJson, type LlamaBinJson } from "../../workflows/agent-engine.js";
@@ -16,7 +17,7 @@ export interface AgentStartResult {
   llama?: LlamaBinJson;
 }
 
-export default class AgentStart extends Command {
+export default class AgentStart extends SpecgridCommand {
   static override description =
     "Run the agent daemon on this host: probe it, register with the coordinator, pull shards from the pools " +
     "the coordinator names, run them with the engine, publish one result per cell. SIGTERM drains; SIGHUP scans " +

@@ -1,4 +1,4 @@
-import { Command } from "@oclif/core";
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
 import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
 
 export interface AgentJson {
@@ -21,7 +21,7 @@ export interface AgentsListResult {
   agents: AgentJson[];
 }
 
-export default class AgentsList extends Command {
+export default class AgentsList extends SpecgridCommand {
   static override description =
     "List agents registered with the coordinator: host, GPUs, llama.cpp build, models, liveness and current shard.";
 

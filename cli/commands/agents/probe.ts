@@ -1,6 +1,7 @@
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
 import os from "node:os";
 import path from "node:path";
-import { Command, Flags } from "@oclif/core";
+import { Flags } from "@oclif/core";
 import { readGgufFacts, type GgufFacts } from "../../../core/gguf/read-gguf-facts.js";
 import { probeGpus } from "../../../agents/probe/probe-gpus.js";
 import { probeLlamaBuild } from "../../../agents/probe/probe-llama-build.js";
@@ -53,7 +54,7 @@ export interface AgentsProbeResult {
   model_problems: string[];
 }
 
-export default class AgentsProbe extends Command {
+export default class AgentsProbe extends SpecgridCommand {
   static override description =
     "Probe this host the way the agent does: GPUs (nvidia-smi), the llama.cpp build (tools, version, the flag " +
     "spellings each tool accepts) and the model inventory (sha256 and GGUF facts). A host with no GPU or no " +

@@ -1,6 +1,7 @@
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
 import os from "node:os";
 import path from "node:path";
-import { Command, Flags } from "@oclif/core";
+import { Flags } from "@oclif/core";
 import { createEngine } from "../../../agents/engines/create-engine.js";
 import { probeLlamaEngines } from "../../../agents/probe/probe-llama-engines.js";
 import { ENGINE_NAMES, type Cell, type CellParams, type KPolicy, type ShardKey } from "../../../core/cell.js";
@@ -45,7 +46,7 @@ export interface CellRunResult {
 
 const DEFAULT_PROMPT = "The quick brown fox jumps over the lazy dog";
 
-export default class CellRun extends Command {
+export default class CellRun extends SpecgridCommand {
   static override description =
     "Run one cell (baseline, speculative or parallel) on this machine, no cluster: the quickest way to try " +
     "one configuration. With --draft it runs speculative decoding (the in-process engine uses the project's " +

@@ -1,5 +1,6 @@
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
 import { manifestFlags } from "../../workflows/manifest-flags.js";
-import { Command, Flags } from "@oclif/core";
+import { Flags } from "@oclif/core";
 import { ConfigError } from "../../../core/errors.js";
 import { redactNatsUrl } from "../../../core/nats-credentials.js";
 import { startCoordinator } from "../../../services/coordinator/start-coordinator.js";
@@ -23,7 +24,7 @@ export interface CoordinatorStartResult {
   replicas: number;
 }
 
-export default class CoordinatorStart extends Command {
+export default class CoordinatorStart extends SpecgridCommand {
   static override description =
     "Run the coordinator daemon: agents register with it over gRPC, sweeps are submitted to it, and it shards " +
     "them to the agents through NATS JetStream. Runs until SIGTERM/SIGINT. Logs JSON lines on stderr.";

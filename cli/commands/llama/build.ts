@@ -1,8 +1,9 @@
-import { Command, Flags } from "@oclif/core";
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
+import { Flags } from "@oclif/core";
 import { buildLlama, LlamaBuildError } from "../../workflows/llama-build.js";
 import type { LlamaBuildResult } from "../../workflows/llama-build.js";
 
-export default class LlamaBuild extends Command {
+export default class LlamaBuild extends SpecgridCommand {
   static override description =
     "Build llama.cpp's tools (llama-server, llama-speculative, llama-speculative-simple, llama-completion, " +
     "llama-cli, llama-parallel, llama-bench, llama-batched-bench) from the source node-llama-cpp ships, into " +

@@ -1,4 +1,5 @@
-import { Args, Command, Flags } from "@oclif/core";
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
+import { Args, Flags } from "@oclif/core";
 import { SpecgridError } from "../../../core/errors.js";
 import { fileSha256 } from "../../../core/gguf/file-sha256.js";
 import { readGgufFacts } from "../../../core/gguf/read-gguf-facts.js";
@@ -49,7 +50,7 @@ export interface ModelsInspectResult {
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
-export default class ModelsInspect extends Command {
+export default class ModelsInspect extends SpecgridCommand {
   static override description =
     "Print a GGUF model's facts (architecture, size, tensor types, attention shape, tokenizer fingerprint), " +
     "its sha256, and the memory it needs for a given context. Reads only the header (and streams the file once for the hash).";

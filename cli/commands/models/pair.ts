@@ -1,5 +1,6 @@
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
 import path from "node:path";
-import { Args, Command, Flags } from "@oclif/core";
+import { Args, Flags } from "@oclif/core";
 import { SpecgridError } from "../../../core/errors.js";
 import { checkDraftCompatibility } from "../../../core/gguf/check-pair.js";
 import { readGgufModel } from "../../../core/gguf/read-gguf-facts.js";
@@ -39,7 +40,7 @@ const memoryJson = (m: ModelMemory): MemoryJson => ({
   total_mib: round2(m.totalMib),
 });
 
-export default class ModelsPair extends Command {
+export default class ModelsPair extends SpecgridCommand {
   static override description =
     "Check that a draft can pair with a target for speculative decoding (llama.cpp's vocabulary rules) and " +
     "estimate the memory of the pair against the target alone. Exits 2 naming the first mismatch when they cannot pair.";

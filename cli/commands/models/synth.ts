@@ -1,4 +1,5 @@
-import { Command, Flags } from "@oclif/core";
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
+import { Flags } from "@oclif/core";
 import { LAB_DEFAULTS, synthesizeLabFamily } from "../../../core/gguf/synth-lab-family.js";
 import type { LabFile, LabRole } from "../../../core/gguf/synth-lab-family.js";
 import { synthesizeFamily } from "../../../core/gguf/synth-family.js";
@@ -36,7 +37,7 @@ const DEFAULT_NOISE = "0,0.01,0.02,0.05,0.2,1";
 const LAB_ONLY = ["target-mib", "depths", "refine-scale", "refine-decay", "confidence"] as const;
 const MB = 1e6;
 
-export default class ModelsSynth extends Command {
+export default class ModelsSynth extends SpecgridCommand {
   static override description =
     "Write a synthetic llama model family for real-inference tests and demos; deterministic for a seed.\n" +
     "lab (default): a bandwidth-bound F16 target (160 MiB unless --target-mib) and early-exit drafts " +

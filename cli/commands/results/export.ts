@@ -1,7 +1,8 @@
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
 import { openStoreOr } from "../../workflows/open-store-or.js";
 import { writeFile } from "node:fs/promises";
 
-import { Command, Flags } from "@oclif/core";
+import { Flags } from "@oclif/core";
 
 import { exportRows, toCsv } from "../../store/export-results.js";
 import { DEFAULT_DB_FILE } from "../../store/open-store.js";
@@ -13,7 +14,7 @@ export interface ResultsExportResult {
   out: string | null;
 }
 
-export default class ResultsExport extends Command {
+export default class ResultsExport extends SpecgridCommand {
   static override description =
     "Export results with their cell parameters as CSV or JSON (one row per result, snake_case columns).";
 

@@ -1,5 +1,6 @@
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
 import { openStoreOr } from "../../workflows/open-store-or.js";
-import { Command, Flags } from "@oclif/core";
+import { Flags } from "@oclif/core";
 
 import { exportRows, type ExportRow } from "../../store/export-results.js";
 import { DEFAULT_DB_FILE } from "../../store/open-store.js";
@@ -22,7 +23,7 @@ export interface ResultsListResult {
   results?: ExportRow[];
 }
 
-export default class ResultsList extends Command {
+export default class ResultsList extends SpecgridCommand {
   static override description =
     "List the sweeps in a results database with their counts, or with --sweep the results of one sweep.";
 

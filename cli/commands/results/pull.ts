@@ -1,5 +1,6 @@
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
 import { openStoreOr } from "../../workflows/open-store-or.js";
-import { Command, Flags } from "@oclif/core";
+import { Flags } from "@oclif/core";
 
 import { SpecgridError } from "../../../core/errors.js";
 import { clientTlsFlags, clientWithTls, resolveToken, tokenFileFlag } from "../../workflows/client-flags.js";
@@ -20,7 +21,7 @@ export interface ResultsPullResult {
   synced: Array<{ sweep_id: string; state: string; cells: number; hosts: number; models: number }>;
 }
 
-export default class ResultsPull extends Command {
+export default class ResultsPull extends SpecgridCommand {
   static override description =
     "Pull results from the SPECGRID_RESULTS stream into the database. Each database has its own durable " +
     "consumer, so a second pull resumes where the first stopped; results arriving twice are stored once. " +

@@ -1,8 +1,9 @@
-import { Args, Command } from "@oclif/core";
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
+import { Args } from "@oclif/core";
 import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
 import { sweepStatusJson, type SweepStatusJson } from "../../workflows/sweep-status-json.js";
 
-export default class SweepCancel extends Command {
+export default class SweepCancel extends SpecgridCommand {
   static override description =
     "Cancel a sweep: no further shards start, and agents stop the shards they are running at their next heartbeat.";
 

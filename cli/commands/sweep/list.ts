@@ -1,4 +1,4 @@
-import { Command } from "@oclif/core";
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
 import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
 import { sweepStatusJson, type SweepStatusJson } from "../../workflows/sweep-status-json.js";
 
@@ -6,7 +6,7 @@ export interface SweepListResult {
   sweeps: SweepStatusJson[];
 }
 
-export default class SweepList extends Command {
+export default class SweepList extends SpecgridCommand {
   static override description =
     "List the sweeps the coordinator knows, oldest first, with state and cell counts.";
 

@@ -1,9 +1,10 @@
-import { Args, Command } from "@oclif/core";
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
+import { Args } from "@oclif/core";
 import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
 import { sweepStatusJson, type SweepStatusJson } from "../../workflows/sweep-status-json.js";
 import { renderProgress } from "../../workflows/watch-progress.js";
 
-export default class SweepStatus extends Command {
+export default class SweepStatus extends SpecgridCommand {
   static override description =
     "Show a sweep's state (running / done / failed / cancelled), cell counts and per-host progress.";
 

@@ -1,5 +1,6 @@
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
 import { manifestFlags, manifestOptions } from "../../workflows/manifest-flags.js";
-import { Args, Command, Flags } from "@oclif/core";
+import { Args, Flags } from "@oclif/core";
 import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
 import { manifestForSubmit } from "../../workflows/manifest-for-submit.js";
 import { sweepStatusJson, type SweepStatusJson } from "../../workflows/sweep-status-json.js";
@@ -15,7 +16,7 @@ export interface SweepSubmitResult {
   final?: SweepStatusJson;
 }
 
-export default class SweepSubmit extends Command {
+export default class SweepSubmit extends SpecgridCommand {
   static override description =
     "Submit a sweep manifest to the coordinator. The manifest is checked here first and prompt files are sent as text; " +
     "the coordinator resolves models against its agents, plans and shards the sweep. Prints the sweep id.";

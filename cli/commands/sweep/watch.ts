@@ -1,9 +1,10 @@
-import { Args, Command } from "@oclif/core";
+import { SpecgridCommand } from "../../workflows/specgrid-command.js";
+import { Args } from "@oclif/core";
 import { clientFlags, clientFromFlags } from "../../workflows/client-flags.js";
 import { sweepStatusJson, type SweepStatusJson } from "../../workflows/sweep-status-json.js";
 import { watchProgress } from "../../workflows/watch-progress.js";
 
-export default class SweepWatch extends Command {
+export default class SweepWatch extends SpecgridCommand {
   static override description =
     "Follow a sweep live: progress bar with ETA and one row per host, until it ends.";
 

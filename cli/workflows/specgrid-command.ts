@@ -1,0 +1,24 @@
+// The base of every specgrid command: oclif's own catch sets the exit code from `err.exitCode`, but the
+// errors `this.error(msg, { exit: 2 })` and flag parsing throw carry it in `err.oclif.exit`. Without --json
+// oclif's handler reads the latter; with --json the error is printed as JSON and the process exited 1,
+// so a script could not tell bad input (2) from a failed run (1). Here both paths exit with the code the
+// error names.
+import { Command } from "@oclif/core";
+
+/** The exit code an error asks for: `oclif.exit` (CLIError, parse errors), then `exitCode`, else 1. */
+export function exitCodeOf(err: unknown): number {
+  if (typeof err === "object" && err !== null) {
+    const oclifExit = (err as { oclif?: { exit?: unknown } }).oclif?.exit;
+    if (typeof oclifExit === "number") return oclifExit;
+    const exitCode = (err as { exitCode?: unknown }).exitCode;
+    if (typeof exitCode === "number") return exitCode;
+  }
+  return 1;
+}
+
+export abstract class SpecgridCommand extends Command {
+  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    process.exitCode ??= exitCodeOf(err);
+    return super.catch(err);
+  }
+}
