@@ -1,5 +1,6 @@
 // What the client sends at submit: the manifest checked here first (every problem reported before anything
-// is sent), with prompt files replaced by their texts, since the coordinator cannot read the client's files.
+// is sent), with prompt files and suites replaced by their texts (with their categories), since the
+// coordinator cannot read the client's files and may run another version's suite.
 import { parseDocument } from "yaml";
 import path from "node:path";
 import { loadManifest, parseManifest, type LoadManifestOptions } from "../../core/manifest/load-manifest.js";
@@ -30,6 +31,10 @@ export async function manifestForSubmit(
   }
   const doc = parseDocument(text);
   const prompts = manifest.prompts.map((p) => p.text);
-  doc.set("prompts", prompts);
+  // a prompt keeps its category (suite prompts, { text, category } entries) so the cells carry it
+  doc.set(
+    "prompts",
+    manifest.prompts.map((p) => (p.category === undefined ? p.text : { text: p.text, category: p.category })),
+  );
   return { manifestYaml: doc.toString(), manifestName: path.basename(file), prompts };
 }

@@ -33,6 +33,13 @@ export interface ReproduceResult {
   comparison: SweepComparison;
 }
 
+/** A submitted prompt's text: a string, or `{ text, category }` (categorised prompts). */
+function promptText(p: unknown): string | undefined {
+  if (typeof p === "string") return p;
+  const text = typeof p === "object" && p !== null ? (p as { text?: unknown }).text : undefined;
+  return typeof text === "string" ? text : undefined;
+}
+
 /** The submitted manifest with each model pinned to the sha256 its cells ran with. */
 export function pinnedManifest(
   manifestYaml: string,
@@ -52,7 +59,7 @@ export function pinnedManifest(
   const texts = (prompts as { toJSON(): unknown } | undefined)?.toJSON();
   return {
     manifestYaml: doc.toString(),
-    prompts: Array.isArray(texts) ? texts.filter((p): p is string => typeof p === "string") : [],
+    prompts: Array.isArray(texts) ? texts.map(promptText).filter((p): p is string => p !== undefined) : [],
   };
 }
 

@@ -29,13 +29,30 @@ const modelSchema = z.strictObject({
 
 const pairSchema = z.strictObject({ target: modelNameSchema, draft: modelNameSchema });
 
+const categoryNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, "a category is lower-case letters, digits and '-', e.g. code");
+
 const promptSchema = z.union(
   [
     z.string().trim().min(1, "a prompt may not be empty"),
     z.strictObject({ file: z.string().min(1, "give the prompt file's path, relative to the manifest") }),
+    z.strictObject({
+      text: z.string().trim().min(1, "a prompt may not be empty"),
+      category: categoryNameSchema,
+    }),
   ],
-  { error: "a prompt is a string or { file: prompts.txt } (one prompt per line)" },
+  {
+    error:
+      "a prompt is a string, { file: prompts.txt } (one prompt per line) or { text: ..., category: code }",
+  },
 );
+
+/** specgrid's own prompt suite (core/prompts), every category unless some are listed. */
+const promptSuiteSchema = z.strictObject({
+  suite: z.string().min(1, "name a prompt suite, e.g. suite: default"),
+  categories: z.array(categoryNameSchema).min(1, "list at least one category or drop the key").optional(),
+});
 
 const kValueSchema = z.union(
   [
@@ -140,7 +157,12 @@ export const manifestSchema = z.strictObject({
   description: z.string().optional(),
   models: z.record(modelNameSchema, modelSchema),
   pairs: z.array(pairSchema).min(1, "list at least one { target, draft } pair"),
-  prompts: z.array(promptSchema).min(1, "list at least one prompt"),
+  prompts: z.union([z.array(promptSchema).min(1, "list at least one prompt"), promptSuiteSchema], {
+    error: (issue) =>
+      issue.input === undefined
+        ? "required key is missing (expected a list of prompts or a suite)"
+        : "prompts is a list of prompts or a suite, e.g. prompts: { suite: default, categories: [code, chat] }",
+  }),
   sweep: sweepSchema,
   adaptive: adaptiveSchema.optional(),
   baseline: z.boolean().default(true),

@@ -23,6 +23,8 @@ export interface ManifestPrompt {
   source: string;
   /** 1-based line in the prompt file. */
   line?: number;
+  /** Task category (`code`, `chat`, ...): from a prompt suite, or `{ text, category }` in the manifest. */
+  category?: string;
 }
 
 /** Draft tokens per step: a fixed K, or the in-process engine's adaptive controller. */

@@ -3,8 +3,16 @@
 // often submitted to a shared coordinator, and it must not become a way to read arbitrary files.
 import fs from "node:fs";
 import path from "node:path";
+import {
+  isPromptCategory,
+  PROMPT_CATEGORIES,
+  PROMPT_SUITE_NAMES,
+  suitePrompts,
+  type PromptCategory,
+} from "../prompts/prompt-suites.js";
 import type { RawIssue } from "./check-manifest.js";
 import type { ManifestPrompt } from "./manifest.js";
+import { nearestKey } from "./nearest-key.js";
 
 export interface ResolvePromptsOptions {
   allowOutsidePrompts: boolean;
@@ -138,6 +146,61 @@ function readPromptFile(
   return prompts;
 }
 
+/** An inline prompt (a string, or `{ text, category }`), or nothing with an issue when it cannot be used. */
+function inlinePrompt(
+  text: string,
+  category: string | undefined,
+  index: number,
+  opts: ResolvePromptsOptions,
+  issues: RawIssue[],
+): ManifestPrompt[] {
+  if (Buffer.byteLength(text) > opts.maxPromptBytes) {
+    issues.push({
+      path: ["prompts", index],
+      message: `prompt is longer than ${opts.maxPromptBytes} bytes; shorten it (or raise the limit with --max-prompt-bytes on validate, plan, run and sweep submit, and on coordinator start)`,
+    });
+    return [];
+  }
+  const control = controlCharacterIn(text.replace(/\r\n/g, "\n"));
+  if (control !== undefined) {
+    issues.push({
+      path: ["prompts", index],
+      message: `prompt holds the control character ${control.name} at column ${control.column}; prompts are text without control characters (tabs are fine): remove it`,
+    });
+    return [];
+  }
+  return [{ text, source: "inline", ...(category === undefined ? {} : { category }) }];
+}
+
+/** `prompts: { suite, categories }`: the suite's prompts (core/prompts), or issues naming what is unknown. */
+function resolveSuite(raw: Record<string, unknown>, issues: RawIssue[]): ManifestPrompt[] {
+  const suite = raw.suite;
+  if (typeof suite !== "string") return []; // the schema reports it
+  const listed = Array.isArray(raw.categories) ? raw.categories : undefined;
+  const categories: PromptCategory[] = [];
+  listed?.forEach((name: unknown, i) => {
+    if (typeof name !== "string") return;
+    if (isPromptCategory(name)) categories.push(name);
+    else {
+      const guess = nearestKey(name, [...PROMPT_CATEGORIES]);
+      issues.push({
+        path: ["prompts", "categories", i],
+        message: `unknown category "${name}" (the suites have ${PROMPT_CATEGORIES.join(", ")})${guess === undefined ? "" : `; did you mean "${guess}"?`}`,
+      });
+    }
+  });
+  const found = suitePrompts(suite, listed === undefined ? undefined : categories);
+  if (found === undefined) {
+    const guess = nearestKey(suite, PROMPT_SUITE_NAMES);
+    issues.push({
+      path: ["prompts", "suite"],
+      message: `unknown prompt suite "${suite}" (specgrid ships ${PROMPT_SUITE_NAMES.join(", ")})${guess === undefined ? "" : `; did you mean "${guess}"?`}`,
+    });
+    return [];
+  }
+  return found.map((p) => ({ text: p.text, source: `suite:${suite}`, category: p.category }));
+}
+
 export function resolvePrompts(
   raw: unknown,
   baseDir: string,
@@ -145,25 +208,23 @@ export function resolvePrompts(
 ): { prompts: ManifestPrompt[]; issues: RawIssue[] } {
   const issues: RawIssue[] = [];
   const prompts: ManifestPrompt[] = [];
+  if (typeof raw === "object" && raw !== null && !Array.isArray(raw) && "suite" in raw)
+    return { prompts: resolveSuite(raw, issues), issues };
   if (!Array.isArray(raw)) return { prompts, issues };
   const seen = new Map<string, string>();
   raw.forEach((entry: unknown, index) => {
     let found: ManifestPrompt[] = [];
     if (typeof entry === "string" && entry.trim() !== "") {
-      if (Buffer.byteLength(entry) > opts.maxPromptBytes) {
-        issues.push({
-          path: ["prompts", index],
-          message: `prompt is longer than ${opts.maxPromptBytes} bytes; shorten it (or raise the limit with --max-prompt-bytes on validate, plan, run and sweep submit, and on coordinator start)`,
-        });
-      } else {
-        const control = controlCharacterIn(entry.replace(/\r\n/g, "\n"));
-        if (control === undefined) found = [{ text: entry, source: "inline" }];
-        else
-          issues.push({
-            path: ["prompts", index],
-            message: `prompt holds the control character ${control.name} at column ${control.column}; prompts are text without control characters (tabs are fine): remove it`,
-          });
-      }
+      found = inlinePrompt(entry, undefined, index, opts, issues);
+    } else if (
+      typeof entry === "object" &&
+      entry !== null &&
+      typeof (entry as { text?: unknown }).text === "string" &&
+      typeof (entry as { category?: unknown }).category === "string" &&
+      (entry as { text: string }).text.trim() !== ""
+    ) {
+      const { text, category } = entry as { text: string; category: string };
+      found = inlinePrompt(text, category, index, opts, issues);
     } else if (
       typeof entry === "object" &&
       entry !== null &&

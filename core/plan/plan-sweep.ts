@@ -294,6 +294,7 @@ function planSpeculative(
                 },
                 memo,
               );
+              if (prompt.category !== undefined) spec.category = prompt.category;
               blockOf.push(ki * configs + ci);
               if (!withBaseline) {
                 units.push([spec]);
@@ -317,6 +318,7 @@ function planSpeculative(
                 },
                 baseMemo,
               );
+              if (prompt.category !== undefined) base.category = prompt.category;
               units.push([base, spec]);
             }
           }
@@ -380,6 +382,7 @@ function planParallel(m: Manifest, targetMs: number, shards: Shard[]): { paralle
           requests: p.requests,
           llama: m.llama,
         });
+        if (prompt.category !== undefined) cell.category = prompt.category;
         if (seen.has(cell.cellId)) {
           shared++;
           continue;

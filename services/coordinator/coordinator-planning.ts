@@ -17,7 +17,8 @@ export function coordinatorPlanning(
     parseManifest: (text, file) => {
       // a prompt file here would be read from the coordinator's disk: refuse it, clients inline prompts
       const raw = parse(text) as { prompts?: unknown } | null;
-      if (Array.isArray(raw?.prompts) && raw.prompts.some((p) => typeof p !== "string")) {
+      const isFile = (p: unknown): boolean => typeof p === "object" && p !== null && "file" in p;
+      if (Array.isArray(raw?.prompts) && raw.prompts.some(isFile)) {
         throw new ManifestError(file, [
           {
             path: "prompts",
