@@ -48,9 +48,12 @@ export function freeCores(idle: IdleCores): number {
 /**
  * Threads per engine when `engines` engines run at once: the free cores shared out, never more threads in
  * all than free cores, and at least one (an engine cannot run on none; the caller says the host is busy).
+ * `reserveCores` are kept back for work of this run that competes with the engines (the embedded
+ * coordinator, NATS server and agent of `demo` and `run`), but never the last free core.
  */
-export function threadsFromIdleCores(idle: IdleCores, engines = 1): number {
+export function threadsFromIdleCores(idle: IdleCores, engines = 1, reserveCores = 0): number {
   // unmeasured: one thread, the engine's own default on small hosts, rather than a guess at free cores
   if (!idle.measured) return 1;
-  return Math.max(1, Math.floor(freeCores(idle) / Math.max(1, engines)));
+  const usable = Math.max(1, freeCores(idle) - Math.max(0, reserveCores));
+  return Math.max(1, Math.floor(usable / Math.max(1, engines)));
 }

@@ -107,7 +107,9 @@ export default class Demo extends SpecgridCommand {
     process.stderr.write(`  written in ${((performance.now() - synthStart) / 1000).toFixed(1)} s\n`);
 
     const idle = await probeIdleCores();
-    const fromIdle = threadsFromIdleCores(idle, flags.agents);
+    // the demo's own coordinator, NATS server and agent run beside the engines: one core stays theirs (on an
+    // idle 2-core host two engine threads spun against them and the d20 pair's interval spanned 0.68-2.26x)
+    const fromIdle = threadsFromIdleCores(idle, flags.agents, DEMO_STACK_CORES);
     const threads = flags.threads ?? fromIdle;
     const measured = idle.measured
       ? `${idle.idleCores.toFixed(1)} of ${idle.cores} cores idle over ${idle.sampleMs} ms, load average ${idle.loadAvg1.toFixed(1)}`
@@ -117,7 +119,7 @@ export default class Demo extends SpecgridCommand {
         ? `--threads ${flags.threads} (${measured})`
         : freeCores(idle) < flags.agents
           ? `${measured}: the host is busy, so 1 thread per engine; figures will be noisy`
-          : `${measured}, shared by ${flags.agents} engine(s)`;
+          : `${measured}, less ${DEMO_STACK_CORES} for the demo's coordinator, NATS server and agent, shared by ${flags.agents} engine(s)`;
     process.stderr.write(`threads: ${threads} per engine (${reason})\n`);
     if (flags.threads !== undefined && flags.threads * flags.agents > Math.max(1, freeCores(idle)))
       this.warn(
@@ -166,6 +168,9 @@ export default class Demo extends SpecgridCommand {
     };
   }
 }
+
+/** Cores kept for the demo's embedded coordinator, NATS server and agent (never the last free one). */
+const DEMO_STACK_CORES = 1;
 
 /** The demo manifest may name prompt files relative to itself; bring them along. */
 async function copyPromptFiles(from: string, to: string): Promise<void> {

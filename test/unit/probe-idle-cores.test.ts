@@ -31,6 +31,20 @@ describe("threadsFromIdleCores", () => {
   });
 });
 
+describe("threadsFromIdleCores with cores kept for the run's own stack", () => {
+  it.each([
+    // idle cores, engines, reserved, threads per engine
+    [2, 1, 1, 1], // the demo on an idle 2-core box: one core for the engine, one for coordinator, NATS, agent
+    [1, 1, 1, 1], // never the last free core
+    [0.3, 1, 1, 1],
+    [8, 1, 1, 7],
+    [8, 2, 1, 3],
+    [16, 1, 0, 16],
+  ])("%f idle, %i engine(s), %i reserved: %i thread(s) each", (free, engines, reserved, threads) => {
+    expect(threadsFromIdleCores(idle(free, 16), engines, reserved)).toBe(threads);
+  });
+});
+
 describe("probeIdleCores", () => {
   it("measures idle cores within 0..cores over the window it was given", async () => {
     const r = await probeIdleCores(200);
