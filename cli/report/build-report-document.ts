@@ -4,7 +4,8 @@
 import { describeLoads } from "./model-loads.js";
 import type { HostSnapshot, SweepRecord } from "../store/store-records.js";
 import type { Answer } from "./answer-questions.js";
-import type { ChartSpec } from "./chart-specs.js";
+import { CHART_NAMES, type ChartSpec } from "./chart-specs.js";
+import { describeUnrecorded } from "./host-charts.js";
 import type { Block, ReportDocument } from "./report-document.js";
 import {
   baselineTable,
@@ -35,6 +36,8 @@ const MISSING_CHART_REASON: Record<string, string> = {
   "temperature-acceptance": "no speculative results with acceptance figures",
   speedup: "no speculative results with a baseline on the same host to compare with",
   batching: "no parallel cells in this sweep",
+  hardware: "no pair and temperature ran on two or more hosts",
+  time: "no result carries timing figures",
 };
 
 export function buildReportDocument(input: ReportInput): ReportDocument {
@@ -83,7 +86,16 @@ export function buildReportDocument(input: ReportInput): ReportDocument {
   }
 
   blocks.push({ kind: "heading", level: 1, text: "Charts" });
-  for (const name of ["k-throughput", "temperature-acceptance", "speedup", "batching"]) chart(name);
+  for (const name of CHART_NAMES) chart(name);
+  if (charts.some((c) => c.name === "time")) {
+    const gaps = a.loads.map(describeUnrecorded).filter((x): x is string => x !== undefined);
+    blocks.push({
+      kind: "paragraph",
+      text:
+        "Idle time is not recorded: the store keeps when each cell started and ended, not when an agent waited for work, so no bar shows it." +
+        (gaps.length > 0 ? ` ${gaps.join(" ")}` : ""),
+    });
+  }
 
   blocks.push({ kind: "heading", level: 1, text: "Answers" });
   for (const ans of answers) {

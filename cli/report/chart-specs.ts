@@ -1,19 +1,13 @@
-// Vega-Lite specs for the report's four charts, built from the analysis. Each returns undefined when the
-// sweep has no data for it, so the report can say so instead of drawing an empty frame.
-import type { TopLevelSpec } from "vega-lite";
-
+// Vega-Lite specs for the report's charts, built from the analysis. Each returns undefined when the sweep
+// has no data for it, so the report can say so instead of drawing an empty frame. The hosts' charts
+// (hardware side by side, where the time went) are in cli/report/host-charts.ts.
 import { ALIGNED_ACCEPTANCE } from "./answer-questions.js";
+import { finite, TIP, VEGA_LITE_SCHEMA as SCHEMA, withCi, type ChartSpec } from "./chart-base.js";
+import { formatPct } from "./format-number.js";
+import { hardwareChart, timeChart } from "./host-charts.js";
 import type { SweepAnalysis } from "./sweep-analysis.js";
 
-export interface ChartSpec {
-  /** File stem: chart-<name>.svg / .png. */
-  name: string;
-  title: string;
-  spec: TopLevelSpec;
-}
-
-const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
-const finite = (x: number | undefined): number | null => (x !== undefined && Number.isFinite(x) ? x : null);
+export type { ChartSpec } from "./chart-base.js";
 
 /** K on an integer axis: ticks only at whole draft lengths (never 1.5), the scale kept linear. */
 const K_AXIS = { tickMinStep: 1, format: "d" } as const;
@@ -36,6 +30,7 @@ function kThroughput(a: SweepAnalysis): ChartSpec | undefined {
       tps: g.decodeTps.mean,
       lo: finite(g.decodeTps.ci95[0]),
       hi: finite(g.decodeTps.ci95[1]),
+      tip: `${g.hostId}, ${g.pair}, ${tLabel(g.temperature)}, K=${g.k}: ${withCi(g.decodeTps.mean, g.decodeTps.ci95, " t/s")} (n=${g.decodeTps.n})`,
     });
   }
   // the theory at each measured K: E(α, K) / (K·c + v(K)) with measured costs where recorded, fitted otherwise
@@ -143,6 +138,7 @@ function kThroughput(a: SweepAnalysis): ChartSpec | undefined {
               x: { ...x, title: "K (draft tokens per step)" },
               y: { field: "tps", type: "quantitative", title: "decode t/s" },
               color,
+              ...TIP,
             },
           },
         ],
@@ -177,6 +173,7 @@ function temperatureAcceptance(a: SweepAnalysis): ChartSpec | undefined {
       temperature: g.temperature,
       k: `K=${g.k}`,
       acceptance: g.acceptPooled.rate!,
+      tip: `${g.hostId}, ${g.pair}, T=${g.temperature}, K=${g.k}: pooled acceptance ${formatPct(g.acceptPooled.rate)}`,
     })),
     ...fits.map((f) => ({
       layer: "alpha",
@@ -184,6 +181,7 @@ function temperatureAcceptance(a: SweepAnalysis): ChartSpec | undefined {
       pair: panel(f.pair),
       temperature: f.temperature,
       acceptance: f.alpha!,
+      tip: `${f.hostId}, ${f.pair}, T=${f.temperature}: per-token α ${formatPct(f.alpha)}`,
     })),
   ];
   const x = { field: "temperature", type: "quantitative" as const, title: "temperature" };
@@ -220,12 +218,13 @@ function temperatureAcceptance(a: SweepAnalysis): ChartSpec | undefined {
                 title: "K",
                 sort: ks.map((k) => `K=${k}`),
               },
+              ...TIP,
             },
           },
           {
             transform: [{ filter: "datum.layer === 'alpha'" }],
             mark: { type: "line", point: { shape: "diamond" }, color: "black", strokeDash: [5, 3] },
-            encoding: { x, y },
+            encoding: { x, y, ...TIP },
           },
         ],
       },
@@ -246,6 +245,7 @@ function speedup(a: SweepAnalysis): ChartSpec | undefined {
     speedup: g.speedup!,
     lo: finite(g.speedupCi95?.[0]),
     hi: finite(g.speedupCi95?.[1]),
+    tip: `${g.hostId}, ${g.pair}, ${tLabel(g.temperature)}, K=${g.k}: speedup ${withCi(g.speedup!, g.speedupCi95, "x")}`,
   }));
   for (const key of [...new Set(gs.map((g) => `${g.hostId}\u0000${g.pair}`))]) {
     const [hostId = "", pair = ""] = key.split("\u0000");
@@ -304,6 +304,7 @@ function speedup(a: SweepAnalysis): ChartSpec | undefined {
               x: { ...x, title: "K (draft tokens per step)" },
               y: { ...y, title: "speedup (x baseline)" },
               color,
+              ...TIP,
             },
           },
         ],
@@ -321,6 +322,7 @@ function batching(a: SweepAnalysis): ChartSpec | undefined {
     tps: p.aggregateTps.mean,
     lo: finite(p.aggregateTps.ci95[0]),
     hi: finite(p.aggregateTps.ci95[1]),
+    tip: `${p.hostId}, ${p.draft === undefined ? "without draft" : `with draft ${p.draft}`}, ${p.concurrency} sequence(s): ${withCi(p.aggregateTps.mean, p.aggregateTps.ci95, " t/s")} aggregate (n=${p.aggregateTps.n})`,
   }));
   const color = { field: "setting", type: "nominal" as const, title: null };
   return {
@@ -345,6 +347,7 @@ function batching(a: SweepAnalysis): ChartSpec | undefined {
               },
               y: { field: "tps", type: "quantitative", title: "aggregate t/s" },
               color,
+              ...TIP,
             },
           },
           {
@@ -363,13 +366,25 @@ function batching(a: SweepAnalysis): ChartSpec | undefined {
   };
 }
 
-/** All four charts, in report order; a chart without data is reported by name in `missing`. */
+/** The report's charts, in report order. */
+export const CHART_NAMES = [
+  "k-throughput",
+  "temperature-acceptance",
+  "speedup",
+  "batching",
+  "hardware",
+  "time",
+] as const;
+
+/** Every chart, in report order; a chart without data is reported by name in `missing`. */
 export function chartSpecs(a: SweepAnalysis): { charts: ChartSpec[]; missing: string[] } {
   const all: Array<[string, ChartSpec | undefined]> = [
     ["k-throughput", kThroughput(a)],
     ["temperature-acceptance", temperatureAcceptance(a)],
     ["speedup", speedup(a)],
     ["batching", batching(a)],
+    ["hardware", hardwareChart(a)],
+    ["time", timeChart(a)],
   ];
   return {
     charts: all.map(([, c]) => c).filter((c): c is ChartSpec => c !== undefined),

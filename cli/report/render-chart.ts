@@ -1,8 +1,10 @@
 // Vega-Lite spec -> SVG (headless vega View, no browser) -> PNG (resvg). The SVG is what the HTML report
-// inlines; the PNG is for Markdown viewers and slides.
+// inlines, each data point carrying its hover text as a <title>; the PNG is for Markdown viewers and slides.
 import { Resvg } from "@resvg/resvg-js";
 import { View, parse } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+
+import { svgPointTitles } from "./svg-point-titles.js";
 
 export interface RenderedChart {
   svg: string;
@@ -13,7 +15,7 @@ export async function renderChart(spec: TopLevelSpec): Promise<RenderedChart> {
   const vgSpec = compile(spec).spec;
   const view = new View(parse(vgSpec), { renderer: "none" });
   try {
-    const svg = await view.toSVG();
+    const svg = svgPointTitles(await view.toSVG());
     const png = new Resvg(svg, {
       font: { loadSystemFonts: true },
       background: "white",

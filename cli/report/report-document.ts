@@ -1,5 +1,8 @@
 // The report as a list of blocks, built once and rendered twice (Markdown and HTML), so both files always
 // say the same thing.
+import { REPORT_PAGE_STYLE } from "./report-page-style.js";
+import { SORTABLE_TABLES_SCRIPT } from "./sortable-tables-script.js";
+
 export type Block =
   | { kind: "heading"; level: 1 | 2 | 3; text: string }
   | { kind: "paragraph"; text: string }
@@ -47,13 +50,38 @@ export function renderMarkdown(doc: ReportDocument): string {
 const esc = (s: string): string =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-/** Self-contained page: charts inlined as SVG, styles inline, no scripts, no external requests. */
+/** Heading ids for the contents bar's links: the text in lower-case words, numbered when it repeats. */
+function headingIds(blocks: readonly Block[]): Map<Block, string> {
+  const ids = new Map<Block, string>();
+  const seen = new Map<string, number>();
+  for (const b of blocks) {
+    if (b.kind !== "heading") continue;
+    const slug =
+      b.text
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-|-$/g, "") || "section";
+    const n = (seen.get(slug) ?? 0) + 1;
+    seen.set(slug, n);
+    ids.set(b, n === 1 ? slug : `${slug}-${n}`);
+  }
+  return ids;
+}
+
+/**
+ * Self-contained page: a contents bar linking the top-level sections, charts inlined as SVG (each point's
+ * hover text a <title>), styles and the one script (sortable tables) inline, no external requests.
+ */
 export function renderHtml(doc: ReportDocument, svgs: Map<string, string>): string {
+  const ids = headingIds(doc.blocks);
+  const contents = doc.blocks
+    .filter((b): b is Extract<Block, { kind: "heading" }> => b.kind === "heading" && b.level === 1)
+    .map((b) => `<a href="#${ids.get(b)!}">${esc(b.text)}</a>`);
   const body: string[] = [];
   for (const b of doc.blocks) {
     switch (b.kind) {
       case "heading":
-        body.push(`<h${b.level + 1}>${esc(b.text)}</h${b.level + 1}>`);
+        body.push(`<h${b.level + 1} id="${ids.get(b)!}">${esc(b.text)}</h${b.level + 1}>`);
         break;
       case "paragraph":
         body.push(`<p>${esc(b.text)}</p>`);
@@ -85,19 +113,13 @@ export function renderHtml(doc: ReportDocument, svgs: Map<string, string>): stri
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(doc.title)}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 75rem; padding: 0 1rem; color: #222; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-table.verdict td:last-child { font-weight: 600; }
-figure.chart { margin: 1rem 0 2rem; overflow-x: auto; }
-figcaption { font-size: 0.85rem; color: #555; }
-</style>
+<style>${REPORT_PAGE_STYLE}</style>
 </head>
 <body>
+<nav class="contents" aria-label="Contents">${contents.join("")}</nav>
 <h1>${esc(doc.title)}</h1>
 ${body.join("\n")}
+<script>${SORTABLE_TABLES_SCRIPT}</script>
 </body>
 </html>
 `;

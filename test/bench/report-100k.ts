@@ -1,4 +1,4 @@
-// report-100k: writeReport (analysis, answers, four charts as SVG and PNG, Markdown and HTML) over a stored
+// report-100k: writeReport (analysis, answers, every chart as SVG and PNG, Markdown and HTML) over a stored
 // sweep of >= 100,000 results. Loading the store is setup and not timed; each run writes a fresh out dir.
 import path from "node:path";
 import type { Store } from "../../cli/store/open-store.js";

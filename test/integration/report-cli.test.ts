@@ -12,6 +12,7 @@ import type { ResultsExportResult } from "../../cli/commands/results/export.js";
 import type { ResultsListResult } from "../../cli/commands/results/list.js";
 import { openStore } from "../../cli/store/open-store.js";
 import { DEFAULT_PAIRS, fakeSweep } from "../support/fake-results.js";
+import { CHART_NAMES } from "../../cli/report/chart-specs.js";
 
 let dir: string;
 let db: string;
@@ -59,7 +60,8 @@ describe("specgrid report / results / compare", () => {
       "--json",
     ]);
     expect(error).toBeUndefined();
-    expect(result!.files).toHaveLength(10);
+    // report.md, report.html and an SVG and a PNG per chart (a two-host sweep with batching draws them all)
+    expect(result!.files).toHaveLength(2 + 2 * CHART_NAMES.length);
     expect(result!.results).toBe(total);
     expect(result!.invalid).toBeGreaterThan(0);
     expect(result!.answers.map((a) => a.id)).toContain("break-even");

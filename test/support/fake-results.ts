@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 
 import type { Cell, CellKind, ModelRef } from "../../core/cell.js";
 import type { CellMetrics, CellResult, InvalidReason } from "../../core/metrics.js";
+import type { Store } from "../../cli/store/open-store.js";
 import type { HostSnapshot, ModelRecord, SweepRecord } from "../../cli/store/store-records.js";
 
 export interface FakeHost {
@@ -58,6 +59,13 @@ export interface FakeSweepOptions {
    * @default true
    */
   recordPositions?: boolean;
+  /**
+   * Record model loads as the in-process engine does: one load per host and shard (its loadId, load time
+   * and discarded warm-up on every result it ran, the load and warm-up taking clock time before its first
+   * cell) and each cell's prompt processing time.
+   * @default false
+   */
+  recordLoads?: boolean;
 }
 
 export interface FakeSweep {
@@ -163,14 +171,28 @@ export function fakeSweep(opts: FakeSweepOptions = {}): FakeSweep {
   };
 
   let clock = Date.parse("2026-11-01T00:00:00Z");
+  const loaded = new Set<string>();
   const result = (cell: Cell, host: FakeHost, metrics: CellMetrics, invalid?: InvalidReason): CellResult => {
+    const shardId = `shard-${cell.kind}-${cell.draft?.name ?? "none"}`;
+    if (opts.recordLoads === true) {
+      const loadId = `${host.hostId}/${shardId}`;
+      metrics.loadId = loadId;
+      metrics.loadMs = host.targetStepMs * 100;
+      metrics.warmup = { nDecoded: 16, wallMs: host.targetStepMs * 24 + shardId.length, decodeTps: 40 };
+      metrics.nPrompt = 32;
+      metrics.promptMs = host.targetStepMs;
+      if (!loaded.has(loadId)) {
+        loaded.add(loadId);
+        clock += metrics.loadMs + metrics.warmup.wallMs;
+      }
+    }
     const startedAt = new Date(clock).toISOString();
     clock += Math.round(metrics.wallMs);
     return {
       sweepId,
       cellId: cell.cellId,
       hostId: host.hostId,
-      shardId: `shard-${cell.kind}-${cell.draft?.name ?? "none"}`,
+      shardId,
       attempt: 1,
       engine: cell.engine,
       outcome: {
@@ -357,4 +379,13 @@ export function fakeSweep(opts: FakeSweepOptions = {}): FakeSweep {
     cells,
     results,
   };
+}
+
+/** Writes a fake sweep into a store as `results pull` leaves it: sweep, hosts, models, cells, results. */
+export function storeFakeSweep(store: Store, d: FakeSweep): void {
+  store.upsertSweep(d.sweep);
+  store.upsertHosts(d.sweep.sweepId, d.hosts);
+  store.upsertModels(d.models);
+  store.upsertCells(d.sweep.sweepId, d.cells);
+  store.ingestResults(d.results);
 }

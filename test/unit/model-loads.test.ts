@@ -5,7 +5,15 @@ import { describeLoads, modelLoads } from "../../cli/report/model-loads.js";
 import type { StoredResult } from "../../cli/store/store-records.js";
 import type { CellMetrics } from "../../core/metrics.js";
 
-function result(hostId: string, cellId: string, m: Partial<CellMetrics>): StoredResult {
+function result(
+  hostId: string,
+  cellId: string,
+  m: Partial<CellMetrics>,
+  at: { startedAt: string; finishedAt: string } = {
+    startedAt: "2026-12-03T00:00:00Z",
+    finishedAt: "2026-12-03T00:00:01Z",
+  },
+): StoredResult {
   return {
     sweepId: "sw",
     cellId,
@@ -14,8 +22,7 @@ function result(hostId: string, cellId: string, m: Partial<CellMetrics>): Stored
     status: "ok",
     attempt: 1,
     engine: "llama-server",
-    startedAt: "2026-12-03T00:00:00Z",
-    finishedAt: "2026-12-03T00:00:01Z",
+    ...at,
     metrics: { nDecoded: 10, decodeMs: 100, decodeTps: 100, wallMs: 150, ...m },
   };
 }
@@ -30,12 +37,83 @@ describe("modelLoads", () => {
       result("b", "c5", {}),
     ]);
     expect(loads).toEqual([
-      { hostId: "a", loads: 3, loadMs: 3500, cellMs: 600, decodeMs: 400, results: 4 },
-      { hostId: "b", loads: 0, loadMs: 0, cellMs: 150, decodeMs: 100, results: 0 },
+      {
+        hostId: "a",
+        loads: 3,
+        loadMs: 3500,
+        warmups: 0,
+        warmupMs: 0,
+        cellMs: 600,
+        decodeMs: 400,
+        promptMs: 0,
+        promptResults: 0,
+        cellResults: 4,
+        results: 4,
+        spanMs: 1000,
+      },
+      {
+        hostId: "b",
+        loads: 0,
+        loadMs: 0,
+        warmups: 0,
+        warmupMs: 0,
+        cellMs: 150,
+        decodeMs: 100,
+        promptMs: 0,
+        promptResults: 0,
+        cellResults: 1,
+        results: 0,
+        spanMs: 1000,
+      },
     ]);
     expect(describeLoads(loads[0]!)).toBe(
       "a: 3 model load(s) taking 3.5 s in all, against 0.6 s in cells (0.4 s generating): loading was 85.4% of the measured time.",
     );
     expect(describeLoads(loads[1]!)).toContain("no result reported a model load time");
+  });
+
+  it("counts each warm-up once, sums recorded prompt time only, and spans first start to last end", () => {
+    const warm = { nDecoded: 16, wallMs: 480.5, decodeTps: 33 };
+    const [l] = modelLoads([
+      // one llama-cli session: a warm-up shared by tool processes that are each a load of their own
+      result(
+        "a",
+        "c1",
+        { loadId: "P1", loadMs: 900, warmup: warm, promptMs: 40 },
+        {
+          startedAt: "2026-12-03T00:00:10Z",
+          finishedAt: "2026-12-03T00:00:12Z",
+        },
+      ),
+      result(
+        "a",
+        "c2",
+        { loadId: "P2", loadMs: 800, warmup: { ...warm } },
+        {
+          startedAt: "2026-12-03T00:00:12Z",
+          finishedAt: "2026-12-03T00:00:14Z",
+        },
+      ),
+      // a second load with a warm-up of its own
+      result(
+        "a",
+        "c3",
+        { loadId: "S1", loadMs: 2000, warmup: { nDecoded: 16, wallMs: 300 }, promptMs: 25 },
+        {
+          startedAt: "2026-12-03T00:00:20Z",
+          finishedAt: "2026-12-03T00:00:25Z",
+        },
+      ),
+    ]);
+    expect(l).toMatchObject({
+      loads: 3,
+      loadMs: 3700,
+      warmups: 2,
+      warmupMs: 780.5,
+      promptMs: 65,
+      promptResults: 2,
+      cellResults: 3,
+      spanMs: 15_000,
+    });
   });
 });
