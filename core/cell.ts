@@ -3,6 +3,7 @@
 // (or, before resolution, by manifest file name) and parameters by value.
 
 import type { EngineName } from "./engines.js";
+import { DEFAULT_SPEC_TYPE, specLabel } from "./spec-types.js";
 
 export type CellKind = "baseline" | "speculative" | "parallel";
 
@@ -45,9 +46,23 @@ export function kLabel(k: KPolicy | undefined): string {
   return k === undefined ? "" : k.kind === "fixed" ? String(k.k) : `adaptive ${k.kMin}-${k.kMax}`;
 }
 
-/** A target and its draft by model name, `target+draft`; the target alone when there is no draft. */
-export function pairLabel(target: string, draft?: string): string {
-  return draft === undefined ? target : `${target}+${draft}`;
+/**
+ * A target and its draft by model name, `target+draft`; the target alone when there is no draft. A
+ * speculation method other than plain draft-simple follows in brackets, `target [ngram-mod n-match=24]`,
+ * so every table keyed by pair tells the methods apart.
+ */
+export function pairLabel(target: string, draft?: string, method?: string): string {
+  const base = draft === undefined ? target : `${target}+${draft}`;
+  return method === undefined || method === DEFAULT_SPEC_TYPE ? base : `${base} [${method}]`;
+}
+
+/** The speculation method of a cell in words (core/spec-types specLabel); undefined on baselines. */
+export function methodOf(
+  cell: Pick<CellParams, "kind" | "specType" | "specSettings" | "draft">,
+): string | undefined {
+  if (cell.kind === "baseline") return undefined;
+  if (cell.kind === "parallel" && cell.draft === undefined) return undefined;
+  return specLabel(cell.specType, cell.specSettings);
 }
 
 export interface CellParams {
@@ -67,6 +82,15 @@ export interface CellParams {
    */
   nParallel?: number;
   pSplit?: number;
+  /**
+   * Speculative cells: the `--spec-type` value (core/spec-types.ts), e.g. `draft-simple`, `ngram-mod` or
+   * `ngram-mod,draft-simple`. Types without a draft model (n-gram, MTP) run with no `draft`, and the n-gram
+   * types with no `k` (they size their drafts with settings of their own). Absent on cells planned before
+   * the type was a dimension: those ran draft-simple.
+   */
+  specType?: string;
+  /** The type's own settings by core/spec-types specSettingKey (`ngram-mod-n-match` → 24). */
+  specSettings?: Record<string, number>;
   temperature: number;
   prompt: string;
   /** sha256 of the prompt text, hex. */
@@ -106,6 +130,7 @@ export interface Cell extends CellParams {
 export interface ShardKey {
   engine: EngineName;
   target: ModelRef;
+  /** Absent for a target's draftless speculation (n-gram, MTP) and its baselines. */
   draft?: ModelRef;
   llama: LlamaSettings;
 }

@@ -3,6 +3,7 @@
 // agents/engines (wired in agents/engines/create-engine.ts by its family).
 
 import type { CellKind } from "./cell.js";
+import { SPEC_TYPE_NAMES, type SpecTypeName } from "./spec-types.js";
 
 /** How an engine is implemented: the agents' factory builds one class per family. */
 export type EngineFamily = "in-process" | "llama-server" | "llama-cli";
@@ -31,8 +32,12 @@ export interface EngineTraits {
   cellTools?: Partial<Record<CellKind, string>>;
   /** Runs parallel cells with the draft loaded (llama-parallel cannot load one). */
   parallelDraft: boolean;
-  /** Speculation types it can run (a draft model today; n-gram and lookup types join here). */
-  speculation: readonly "draft-model"[];
+  /**
+   * Speculation types (`--spec-type` values, core/spec-types.ts) it can run. The in-process engine and
+   * llama-speculative draft with a draft model by rejection sampling of their own, listed as draft-simple
+   * (a draft model, K tokens per step).
+   */
+  speculation: readonly SpecTypeName[];
 }
 
 export const ENGINE_TRAITS = {
@@ -44,7 +49,7 @@ export const ENGINE_TRAITS = {
     drafter: "greedy",
     tools: ["llama-server"],
     parallelDraft: true,
-    speculation: ["draft-model"],
+    speculation: SPEC_TYPE_NAMES,
   },
   "llama-speculative": {
     family: "llama-cli",
@@ -55,7 +60,7 @@ export const ENGINE_TRAITS = {
     tools: ["llama-speculative", "llama-completion", "llama-parallel"],
     cellTools: { baseline: "llama-completion", parallel: "llama-parallel" },
     parallelDraft: false,
-    speculation: ["draft-model"],
+    speculation: ["draft-simple"],
   },
   "llama-speculative-simple": {
     family: "llama-cli",
@@ -66,7 +71,7 @@ export const ENGINE_TRAITS = {
     tools: ["llama-speculative-simple", "llama-completion", "llama-parallel"],
     cellTools: { baseline: "llama-completion", parallel: "llama-parallel" },
     parallelDraft: false,
-    speculation: ["draft-model"],
+    speculation: ["draft-simple"],
   },
   "llama-completion": {
     family: "llama-cli",
@@ -97,7 +102,7 @@ export const ENGINE_TRAITS = {
     drafter: "rejection-sampling",
     tools: [],
     parallelDraft: true,
-    speculation: ["draft-model"],
+    speculation: ["draft-simple"],
   },
 } as const satisfies Record<string, EngineTraits>;
 

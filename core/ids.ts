@@ -4,6 +4,7 @@
 // model nor the prompt's position in the list, so renaming an alias or reordering prompts keeps every id.
 import { hash } from "node:crypto";
 import type { CellParams, ModelRef, ShardKey } from "./cell.js";
+import { DEFAULT_SPEC_TYPE } from "./spec-types.js";
 
 /** Hex characters kept from the sha256 of a cell or shard: 128 bits, far from any collision at sweep sizes. */
 const ID_HEX_CHARS = 32;
@@ -65,7 +66,8 @@ export function modelIdentity(model: ModelRef): string {
 /**
  * Everything that defines one run, and nothing else (no alias, no prompt text, no prompt index), written
  * as the canonicalJson of `{ v: 1, kind, engine, target, draft, k, pMin, nParallel, pSplit, pairedWith, temperature,
- * promptHash, nPredict, seed, repeat, concurrency, requests, llama }` with models as modelIdentity. Spelled out key by key (in
+ * promptHash, nPredict, seed, repeat, concurrency, requests, llama, specType, specSettings }` with models as
+ * modelIdentity; specType only when not draft-simple and specSettings only when not empty. Spelled out key by key (in
  * sorted order) because plans of 100,000 cells call this once per cell; test/unit/ids.test.ts checks it
  * against the generic canonicalJson.
  */
@@ -86,6 +88,12 @@ export function cellIdentityJson(p: CellParams, memo: CellIdentityMemo = {}): st
   out += `"repeat":${canonicalJson(p.repeat)},`;
   if (p.requests !== undefined) out += `"requests":${canonicalJson(p.requests)},`;
   out += `"seed":${canonicalJson(p.seed)},`;
+  // draft-simple without settings is what every cell ran before the type was a dimension: left out, so
+  // those cells keep their ids
+  if (p.specSettings !== undefined && Object.keys(p.specSettings).length > 0)
+    out += `"specSettings":${canonicalJson(p.specSettings)},`;
+  if (p.specType !== undefined && p.specType !== DEFAULT_SPEC_TYPE)
+    out += `"specType":${JSON.stringify(p.specType)},`;
   out += `"target":${JSON.stringify(modelIdentity(p.target))},`;
   out += `"temperature":${canonicalJson(p.temperature)},`;
   out += `"v":1}`;

@@ -37,6 +37,10 @@ export interface CellMetrics {
   acceptRate?: number;
   /** acceptByPosition[i] = accepted / drafted at draft position i (0-based). */
   acceptByPosition?: number[];
+  /** Drafts proposed: verification steps that carried a draft (llama-server's spec_decode_num_drafts). */
+  nDrafts?: number;
+  /** acceptedByPosition[i] = draft tokens accepted at position i, a count (accepted = their sum). */
+  acceptedByPosition?: number[];
   /** Target forward passes during decode; tokensPerStep = nDecoded / targetSteps. */
   targetSteps?: number;
   tokensPerStep?: number;
@@ -137,6 +141,15 @@ export const METRIC_FIELDS = [
   { key: "loadId", name: "load_id", type: "text", required: false, column: false, exported: false },
   { key: "warmup", name: "warmup", type: "message", required: false, column: false, exported: false },
   { key: "noise", name: "noise", type: "message", required: false, column: false, exported: false },
+  { key: "nDrafts", name: "n_drafts", type: "int", required: false, column: false, exported: false },
+  {
+    key: "acceptedByPosition",
+    name: "accepted_by_position",
+    type: "reals",
+    required: false,
+    column: false,
+    exported: false,
+  },
 ] as const satisfies ReadonlyArray<{
   key: keyof CellMetrics;
   name: string;
@@ -246,6 +259,15 @@ export interface CellResult {
 export function acceptRate(nAccept: number, nDrafted: number): number | undefined {
   if (!Number.isInteger(nDrafted) || !Number.isInteger(nAccept) || nDrafted <= 0) return undefined;
   return nAccept / nDrafted;
+}
+
+/**
+ * Mean accepted length (Spec-Bench's τ, llama-server's "mean len"): tokens each draft's verification yields,
+ * 1 + accepted / drafts. Undefined without a draft.
+ */
+export function meanAcceptedLength(nAccept: number, nDrafts: number): number | undefined {
+  if (!Number.isInteger(nAccept) || !Number.isInteger(nDrafts) || nDrafts <= 0) return undefined;
+  return 1 + nAccept / nDrafts;
 }
 
 /** Tokens each target forward pass yielded: nDecoded / targetSteps (1 for a baseline); undefined at 0 steps. */

@@ -17,6 +17,11 @@ export interface ToolCapabilities {
   flashAttn?: { flag: string; takesValue: boolean };
   /** `--spec-type draft-simple` must accompany the draft model, or the tool does not speculate (§3, §8.6). */
   specTypeDraftSimple: boolean;
+  /**
+   * The `--spec-type` values the build lists (core/spec-types.ts), `none` left out; absent when the tool
+   * has no `--spec-type` (it drafts with a draft model only).
+   */
+  specTypes?: string[];
   /** Turns off chat mode on llama-completion (`-no-cnv`); absent on llama-cli. */
   noConversation?: string;
   /** llama-server: per-request `speculative.*` fields are honoured (builds before 2026-05-11). */

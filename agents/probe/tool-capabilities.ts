@@ -35,6 +35,9 @@ export function toolCapabilities(tool: LlamaTool, help: ParsedHelp): ToolCapabil
     ...(fa === undefined ? {} : { flashAttn: { flag: fa, takesValue: help.valued.includes(fa) } }),
     // llama-speculative has its own drafting loop and ignores --spec-type (REFERENCE §4).
     specTypeDraftSimple: hasDraftSimple && tool !== "llama-speculative",
+    ...(help.specTypes.length === 0 || tool === "llama-speculative"
+      ? {}
+      : { specTypes: help.specTypes.filter((t) => t !== "none") }),
     noConversation: pick(help, "-no-cnv", "--no-conversation"),
     parallel: pick(help, "-np", "--parallel"),
     sequences: pick(help, "-ns", "--sequences"),

@@ -1,6 +1,7 @@
 // Rules that span several keys. They run on the raw parsed YAML, not on the schema's output, so they are
 // reported together with schema errors elsewhere in the file: the user sees every problem in one pass.
 import { ENGINE_TRAITS, engineTraitsOf } from "../engines.js";
+import { SPEC_TYPES, SPEC_TYPE_NAMES, isSpecTypeName, specTypeParts } from "../spec-types.js";
 import type { DataPath } from "./locate-yaml-path.js";
 import { nearestKey } from "./nearest-key.js";
 
@@ -123,6 +124,64 @@ function checkEngineSupport(raw: unknown, issues: RawIssue[]): void {
   }
 }
 
+/** spec_type values the engine runs, and spec_settings naming types and settings llama.cpp has. */
+function checkSpecTypes(raw: unknown, issues: RawIssue[]): void {
+  const rawEngine = field(raw, "engine");
+  const engine = typeof rawEngine === "string" ? rawEngine : "llama-server";
+  const runs: readonly string[] = engineTraitsOf(engine)?.speculation ?? [];
+  const sweep = field(raw, "sweep");
+  const types = field(sweep, "spec_type");
+  const listed = new Set<string>();
+  if (Array.isArray(types)) {
+    types.forEach((value: unknown, i) => {
+      if (typeof value !== "string") return;
+      for (const part of specTypeParts(value)) {
+        listed.add(part);
+        if (isSpecTypeName(part) && !runs.includes(part)) {
+          issues.push({
+            path: ["sweep", "spec_type", i],
+            message: `engine ${engine} cannot run spec_type ${part} (it runs ${runs.join(", ") || "no speculation"}); use engine: llama-server`,
+          });
+        }
+      }
+    });
+  }
+  const settings = field(sweep, "spec_settings");
+  if (!isRecord(settings)) return;
+  for (const [type, values] of Object.entries(settings)) {
+    if (!isSpecTypeName(type)) {
+      const guess = nearestKey(type, SPEC_TYPE_NAMES);
+      issues.push({
+        path: ["sweep", "spec_settings", type],
+        atKey: true,
+        message: `unknown speculation type "${type}"${guess === undefined ? "" : `; did you mean "${guess}"?`} (types: ${SPEC_TYPE_NAMES.join(", ")})`,
+      });
+      continue;
+    }
+    if (!listed.has(type)) {
+      issues.push({
+        path: ["sweep", "spec_settings", type],
+        atKey: true,
+        message: `has no effect: sweep.spec_type does not list ${type}`,
+      });
+    }
+    const known: readonly string[] = SPEC_TYPES[type].settings;
+    if (!isRecord(values)) continue;
+    for (const setting of Object.keys(values)) {
+      if (known.includes(setting)) continue;
+      const guess = nearestKey(setting, known);
+      issues.push({
+        path: ["sweep", "spec_settings", type, setting],
+        atKey: true,
+        message:
+          known.length === 0
+            ? `${type} takes no settings of its own`
+            : `${type} has no setting "${setting}"${guess === undefined ? "" : `; did you mean "${guess}"?`} (llama.cpp spells them ${known.map((k) => `${k} (--spec-${type}-${k})`).join(", ")})`,
+      });
+    }
+  }
+}
+
 function checkParallel(raw: unknown, issues: RawIssue[]): void {
   const parallel = field(raw, "parallel");
   if (!isRecord(parallel)) return;
@@ -178,6 +237,7 @@ export function checkManifest(raw: unknown): RawIssue[] {
   checkModels(raw, issues);
   checkPairs(raw, issues);
   for (const path of [
+    ["sweep", "spec_type"],
     ["sweep", "k"],
     ["sweep", "temperature"],
     ["sweep", "p_min"],
@@ -189,6 +249,7 @@ export function checkManifest(raw: unknown): RawIssue[] {
     checkDistinct(raw, path, issues);
   }
   checkEngineSupport(raw, issues);
+  checkSpecTypes(raw, issues);
   checkParallel(raw, issues);
   checkTree(raw, issues);
   checkPlacement(raw, issues);

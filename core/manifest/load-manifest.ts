@@ -6,6 +6,8 @@ import path from "node:path";
 import { LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { ManifestError, type ManifestIssue } from "../errors.js";
+import { specConfigs } from "../plan/spec-configs.js";
+import { specTypeParts } from "../spec-types.js";
 import { checkManifest, type RawIssue } from "./check-manifest.js";
 import { formatDataPath, locateYamlKey, locateYamlPath } from "./locate-yaml-path.js";
 import type { Manifest, ManifestK } from "./manifest.js";
@@ -103,13 +105,20 @@ const DEFAULT_P_SPLIT = 0.1;
 
 function gridSize(m: ManifestYaml, promptCount: number): number {
   const s = m.sweep;
-  // one tree configuration per n_parallel of 1, one per p_split above it
-  const trees =
-    s.n_parallel === undefined
-      ? 1
-      : s.n_parallel.reduce((n, np) => n + (np > 1 ? (s.p_split?.length ?? 1) : 1), 0);
-  const speculative =
-    m.pairs.length * s.k.length * s.p_min.length * trees * s.temperature.length * promptCount * s.repeats;
+  // the planner's own expansion (core/plan/spec-configs); only the number of K values matters here
+  const configs = specConfigs({
+    specType: s.spec_type,
+    specSettings: s.spec_settings ?? {},
+    k: s.k.map((_, i) => ({ kind: "fixed", k: i + 1 })),
+    pMin: s.p_min,
+    ...(s.n_parallel === undefined
+      ? {}
+      : { tree: { nParallel: s.n_parallel, pSplit: s.p_split ?? [DEFAULT_P_SPLIT] } }),
+  });
+  const lanes =
+    configs.filter((c) => c.draftModel).length * m.pairs.length +
+    configs.filter((c) => !c.draftModel).length * new Set(m.pairs.map((p) => p.target)).size;
+  const speculative = lanes * s.temperature.length * promptCount * s.repeats;
   // ABAB: every speculative run has its own baseline run (core/plan/plan-sweep)
   const baseline = m.baseline ? speculative : 0;
   const parallel =
@@ -138,6 +147,8 @@ function toManifest(m: ManifestYaml, file: string, text: string, prompts: Manife
     pairs: m.pairs.map((p) => ({ target: p.target, draft: p.draft })),
     prompts,
     sweep: {
+      specType: m.sweep.spec_type.map((t) => specTypeParts(t).join(",")),
+      specSettings: m.sweep.spec_settings ?? {},
       k: ks,
       temperature: m.sweep.temperature,
       pMin: m.sweep.p_min,

@@ -5,6 +5,7 @@
 import { z } from "zod";
 
 import { MANIFEST_ENGINES } from "../engines.js";
+import { DEFAULT_SPEC_TYPE, SPEC_TYPE_NAMES, specTypeParts } from "../spec-types.js";
 
 /** The engines a manifest may name (core/engines.ts). */
 export { MANIFEST_ENGINES };
@@ -69,8 +70,33 @@ const temperatureSchema = z.number().min(0, "temperature must be >= 0 (0 is gree
 
 const probabilitySchema = z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1");
 
+// a speculation type as --spec-type takes it: one type or a comma list (`ngram-mod,draft-simple`)
+const specTypeSchema = z
+  .string()
+  .trim()
+  .min(1, "a spec_type may not be empty")
+  .refine((v) => specTypeParts(v).every((t) => (SPEC_TYPE_NAMES as readonly string[]).includes(t)), {
+    message: `a spec_type is one of ${SPEC_TYPE_NAMES.join(", ")}, or several joined by commas`,
+  });
+
+// per-type settings, each a list of values (a dimension): { ngram-mod: { n-match: [16, 24] } }
+const specSettingsSchema = z.record(
+  z.string(),
+  z.record(
+    z.string(),
+    z
+      .array(z.number().int("a speculation setting is a whole number").min(0, "must be >= 0"))
+      .min(1, "list at least one value, e.g. [24]"),
+  ),
+);
+
 const sweepSchema = z
   .strictObject({
+    spec_type: z
+      .array(specTypeSchema)
+      .min(1, `list at least one spec_type or drop the key (default [${DEFAULT_SPEC_TYPE}])`)
+      .default([DEFAULT_SPEC_TYPE]),
+    spec_settings: specSettingsSchema.optional(),
     k: z.array(kValueSchema).min(1, "list at least one K, e.g. k: [2, 4, 8]"),
     temperature: z.array(temperatureSchema).min(1, "list at least one temperature, e.g. temperature: [0]"),
     p_min: z

@@ -31,6 +31,10 @@ export interface ManifestPrompt {
 export type ManifestK = number | "adaptive";
 
 export interface ManifestSweep {
+  /** Speculation types (`--spec-type` values, core/spec-types.ts); [draft-simple] unless the manifest lists some. */
+  specType: string[];
+  /** Per-type settings as dimensions: type → setting → values, spelled as the flags (`ngram-mod` → `n-match`). */
+  specSettings: Record<string, Record<string, number[]>>;
   k: ManifestK[];
   temperature: number[];
   pMin: number[];

@@ -1,7 +1,8 @@
 // Expands a manifest's grid into cells and groups them into shards.
 //
 // Shard design: one shard key per (engine, target, draft, llama settings), so an agent loads a pair once per
-// shard.
+// shard. Speculation types without a draft model (n-gram, MTP; core/spec-types.ts) are planned once per
+// target under a key with no draft, so a target named by several pairs runs them once.
 //
 // Measurement protocol (docs/metrics.md): baseline and speculative runs alternate (ABAB). Every speculative
 // cell has a baseline cell of its own (same target, temperature, prompt, seed and repeat; `pairedWith` names
@@ -14,7 +15,7 @@
 // - in-process and the CLI tools: cells come in (temperature, prompt, repeat) groups, each K and p_min as a
 //   (baseline, speculative) unit, so each group runs back to back on one host; groups are never split.
 // - llama-server starts one server per configuration (draft or none, K, p_min, slots; core/plan/
-//   server-blocks.ts): cells come in configuration blocks, one per (K, p_min), each in (repeat,
+//   server-blocks.ts): cells come in configuration blocks, one per (method, K, p_min), each in (repeat,
 //   temperature, prompt) order, every speculative cell preceded by its baseline, so the session keeps the
 //   baseline server beside one speculative server at a time (one baseline start per shard); an agent
 //   without the memory for both regroups them into a block of their own (agents/engines/llama-server).
@@ -31,6 +32,8 @@ import type { Manifest, ManifestK } from "../manifest/manifest.js";
 import { estimateCellMs, loadsPerCell } from "./estimate-run-ms.js";
 import { planWarnings } from "./plan-warnings.js";
 import { serverKeyOf, startsServerPerConfig } from "./server-blocks.js";
+import { specConfigs, type SpecConfig } from "./spec-configs.js";
+import { DEFAULT_SPEC_TYPE } from "../spec-types.js";
 
 export interface PlanCounts {
   baseline: number;
@@ -198,9 +201,15 @@ export interface RepeatSelection {
   groups: ReadonlySet<string>;
 }
 
-/** The adaptive-repeat group of a speculative cell: (target, draft, K, p_min, temperature) by model identity. */
+/**
+ * The adaptive-repeat group of a speculative cell: (target, draft, speculation method, K, p_min, tree,
+ * temperature) by model identity.
+ */
 export function precisionGroupKey(
-  cell: Pick<Cell, "target" | "draft" | "k" | "pMin" | "temperature" | "nParallel" | "pSplit">,
+  cell: Pick<
+    Cell,
+    "target" | "draft" | "k" | "pMin" | "temperature" | "nParallel" | "pSplit" | "specType" | "specSettings"
+  >,
 ): string {
   const key = [
     cell.target.sha256 ?? cell.target.file ?? cell.target.name,
@@ -209,21 +218,37 @@ export function precisionGroupKey(
     cell.pMin ?? 0,
     cell.temperature,
   ];
-  // tree configurations are groups of their own; keys without one stay as they were
+  // tree configurations and methods other than draft-simple are groups of their own; keys without one
+  // stay as they were
   if (cell.nParallel !== undefined) key.push(`np${cell.nParallel}/ps${cell.pSplit ?? ""}`);
+  if (cell.specType !== undefined && cell.specType !== DEFAULT_SPEC_TYPE) key.push(cell.specType);
+  if (cell.specSettings !== undefined) key.push(canonicalJson(cell.specSettings));
   return key.join("|");
 }
 
-/** A speculative cell's tree configuration: nothing, a single sequence, or branches with a split probability. */
-type TreeConfig = Pick<Cell, "nParallel" | "pSplit">;
+/** A shard key's speculative configurations: a pair's draft-model types, or a target's draftless ones. */
+interface Lane {
+  target: ModelRef;
+  draft?: ModelRef;
+  configs: SpecConfig[];
+}
 
-/** The manifest's tree configurations: n_parallel 1 once, every p_split for each n_parallel above 1. */
-function treeConfigs(m: Manifest): TreeConfig[] {
-  const tree = m.sweep.tree;
-  if (tree === undefined) return [{}];
-  return tree.nParallel.flatMap((nParallel) =>
-    nParallel > 1 ? tree.pSplit.map((pSplit) => ({ nParallel, pSplit })) : [{ nParallel }],
-  );
+function lanesOf(m: Manifest, configs: readonly SpecConfig[]): Lane[] {
+  const lanes: Lane[] = [];
+  const withDraft = configs.filter((c) => c.draftModel);
+  const draftless = configs.filter((c) => !c.draftModel);
+  if (withDraft.length > 0) {
+    for (const pair of m.pairs) {
+      lanes.push({ target: modelRef(m, pair.target), draft: modelRef(m, pair.draft), configs: withDraft });
+    }
+  }
+  if (draftless.length > 0) {
+    // once per target, however many pairs name it
+    for (const target of new Set(m.pairs.map((p) => p.target))) {
+      lanes.push({ target: modelRef(m, target), configs: draftless });
+    }
+  }
+  return lanes;
 }
 
 function planSpeculative(
@@ -235,23 +260,31 @@ function planSpeculative(
   const s = m.sweep;
   const promptHashes = m.prompts.map((p) => sha256Hex(p.text));
   const policies = s.k.map((k) => kPolicy(m, k));
+  const configs = specConfigs({
+    specType: s.specType,
+    specSettings: s.specSettings,
+    k: policies,
+    pMin: s.pMin,
+    ...(s.tree === undefined ? {} : { tree: s.tree }),
+  });
   const llamaJson = canonicalJson(m.llama);
   const policyMemos = policies.map((k) => ({ kJson: canonicalJson(k), llamaJson }));
   const baseMemo = { llamaJson };
-  const trees = treeConfigs(m);
-  /** Every (p_min, tree configuration), p_min outermost. */
-  const pMinTrees = s.pMin.flatMap((p) => trees.map((t) => [p, t] as const));
   let baseline = 0;
   let speculative = 0;
   const withBaseline = m.baseline;
-  for (const pair of m.pairs) {
-    const target = modelRef(m, pair.target);
-    const draft = modelRef(m, pair.draft);
-    const cutter = new ShardCutter({ engine: m.engine, target, draft, llama: m.llama }, m, targetMs, shards);
-    // server engines: one block per (K, p_min, tree), filled group by group below
-    const configs = pMinTrees.length;
+  for (const lane of lanesOf(m, configs)) {
+    const { target, draft } = lane;
+    const key: ShardKey = {
+      engine: m.engine,
+      target,
+      ...(draft === undefined ? {} : { draft }),
+      llama: m.llama,
+    };
+    const cutter = new ShardCutter(key, m, targetMs, shards);
+    // server engines: one block per configuration, filled group by group below
     const blocks: Cell[][][] | undefined = startsServerPerConfig(m.engine)
-      ? Array.from({ length: policies.length * configs }, () => [])
+      ? Array.from({ length: lane.configs.length }, () => [])
       : undefined;
     // Repeats outermost: when a pair spans several shards, each repeat lands apart in time (and often on
     // another host), so drift shows up as spread between repeats instead of hiding inside one.
@@ -262,65 +295,73 @@ function planSpeculative(
           // Object literals rather than spreads: a large plan builds a hundred thousand of these.
           const promptHash = promptHashes[promptIndex] ?? "";
           const seed = s.seed + repeat;
-          // one (baseline, speculative) unit per K, p_min and tree configuration: ABAB
+          // one (baseline, speculative) unit per configuration (method, K, p_min, tree): ABAB
           const units: Cell[][] = [];
-          /** The (K, p_min) block of each unit (units of unselected configurations are skipped). */
+          /** The configuration block of each unit (units of unselected configurations are skipped). */
           const blockOf: number[] = [];
-          for (const [ki, k] of policies.entries()) {
-            const memo = policyMemos[ki];
-            for (const [ci, [pMin, tree]] of pMinTrees.entries()) {
-              if (select !== undefined) {
-                const key = precisionGroupKey({ target, draft, k, pMin, temperature, ...tree });
-                if (!select.groups.has(key)) continue;
-              }
-              const spec = withId(
-                {
-                  cellId: "",
-                  kind: "speculative",
-                  engine: m.engine,
-                  target,
-                  draft,
-                  k,
-                  pMin,
-                  ...tree,
-                  temperature,
-                  prompt: prompt.text,
-                  promptHash,
-                  promptIndex,
-                  nPredict: s.nPredict,
-                  seed,
-                  repeat,
-                  llama: m.llama,
-                },
-                memo,
-              );
-              if (prompt.category !== undefined) spec.category = prompt.category;
-              blockOf.push(ki * configs + ci);
-              if (!withBaseline) {
-                units.push([spec]);
-                continue;
-              }
-              const base = withId(
-                {
-                  cellId: "",
-                  kind: "baseline",
-                  engine: m.engine,
-                  target,
-                  temperature,
-                  prompt: prompt.text,
-                  promptHash,
-                  promptIndex,
-                  nPredict: s.nPredict,
-                  seed,
-                  repeat,
-                  pairedWith: spec.cellId,
-                  llama: m.llama,
-                },
-                baseMemo,
-              );
-              if (prompt.category !== undefined) base.category = prompt.category;
-              units.push([base, spec]);
+          for (const [ci, config] of lane.configs.entries()) {
+            const { k, pMin, specType, specSettings, nParallel, pSplit } = config;
+            if (select !== undefined) {
+              const group = precisionGroupKey({
+                target,
+                draft,
+                k,
+                pMin,
+                temperature,
+                nParallel,
+                pSplit,
+                specType,
+                specSettings,
+              });
+              if (!select.groups.has(group)) continue;
             }
+            const memo = config.kIndex === undefined ? baseMemo : policyMemos[config.kIndex];
+            const cell: Cell = {
+              cellId: "",
+              kind: "speculative",
+              engine: m.engine,
+              target,
+              temperature,
+              prompt: prompt.text,
+              promptHash,
+              promptIndex,
+              nPredict: s.nPredict,
+              seed,
+              repeat,
+              llama: m.llama,
+              specType,
+            };
+            if (draft !== undefined) cell.draft = draft;
+            if (k !== undefined) cell.k = k;
+            if (pMin !== undefined) cell.pMin = pMin;
+            if (nParallel !== undefined) cell.nParallel = nParallel;
+            if (pSplit !== undefined) cell.pSplit = pSplit;
+            if (specSettings !== undefined) cell.specSettings = specSettings;
+            const spec = withId(cell, memo);
+            if (prompt.category !== undefined) spec.category = prompt.category;
+            blockOf.push(ci);
+            if (!withBaseline) {
+              units.push([spec]);
+              continue;
+            }
+            const base: Cell = {
+              cellId: "",
+              kind: "baseline",
+              engine: m.engine,
+              target,
+              temperature,
+              prompt: prompt.text,
+              promptHash,
+              promptIndex,
+              nPredict: s.nPredict,
+              seed,
+              repeat,
+              pairedWith: spec.cellId,
+              llama: m.llama,
+            };
+            withId(base, baseMemo);
+            if (prompt.category !== undefined) base.category = prompt.category;
+            units.push([base, spec]);
           }
           speculative += units.length;
           baseline += withBaseline ? units.length : 0;

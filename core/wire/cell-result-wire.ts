@@ -85,6 +85,7 @@ export function metricsToProto(m: CellMetrics): pb.CellMetrics {
     decodeTps: m.decodeTps,
     wallMs: m.wallMs,
     acceptByPosition: m.acceptByPosition ?? [],
+    acceptedByPosition: m.acceptedByPosition ?? [],
     perSequenceTps: m.perSequenceTps ?? [],
   };
   for (const key of OPTIONAL_METRICS) {
@@ -103,6 +104,7 @@ export function metricsFromProto(m: pb.CellMetrics): CellMetrics {
     wallMs: m.wallMs,
   };
   if (m.acceptByPosition.length > 0) out.acceptByPosition = m.acceptByPosition;
+  if (m.acceptedByPosition.length > 0) out.acceptedByPosition = m.acceptedByPosition;
   if (m.perSequenceTps.length > 0) out.perSequenceTps = m.perSequenceTps;
   for (const key of OPTIONAL_METRICS) {
     if (m[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = m[key];

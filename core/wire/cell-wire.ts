@@ -98,6 +98,8 @@ export function cellToProto(c: Cell): pb.Cell {
     nParallel: c.nParallel,
     pSplit: c.pSplit,
     category: c.category,
+    specType: c.specType,
+    specSettings: c.specSettings ?? {},
   };
 }
 
@@ -125,6 +127,8 @@ export function cellFromProto(c: pb.Cell): Cell {
   if (c.nParallel !== undefined) out.nParallel = c.nParallel;
   if (c.pSplit !== undefined) out.pSplit = c.pSplit;
   if (c.category !== undefined) out.category = c.category;
+  if (c.specType !== undefined) out.specType = c.specType;
+  if (Object.keys(c.specSettings).length > 0) out.specSettings = { ...c.specSettings };
   return out;
 }
 

@@ -118,6 +118,9 @@ describe("cellIdentityJson", () => {
       concurrency: p.concurrency,
       requests: p.requests,
       llama: p.llama,
+      specType: p.specType === "draft-simple" ? undefined : p.specType,
+      specSettings:
+        p.specSettings === undefined || Object.keys(p.specSettings).length === 0 ? undefined : p.specSettings,
     });
 
   it.each<[string, CellParams]>([
@@ -146,8 +149,28 @@ describe("cellIdentityJson", () => {
         temperature: -0,
       },
     ],
+    [
+      "draftless n-gram cell with settings",
+      {
+        ...base,
+        draft: undefined,
+        k: undefined,
+        pMin: undefined,
+        specType: "ngram-mod",
+        specSettings: { "ngram-mod-n-min": 48, "ngram-mod-n-match": 24 },
+      },
+    ],
   ])("spells the generic canonical form of a %s cell", (_what, params) => {
     expect(cellIdentityJson(params)).toBe(generic(params));
+  });
+
+  it("keeps the ids of draft-simple cells planned before spec_type existed, and tells types apart", () => {
+    expect(cellIdOf({ ...base, specType: "draft-simple" })).toBe(cellIdOf(base));
+    expect(cellIdOf({ ...base, specType: "draft-eagle3" })).not.toBe(cellIdOf(base));
+    const ngram: CellParams = { ...base, draft: undefined, k: undefined, specType: "ngram-mod" };
+    expect(cellIdOf({ ...ngram, specSettings: { "ngram-mod-n-match": 16 } })).not.toBe(
+      cellIdOf({ ...ngram, specSettings: { "ngram-mod-n-match": 24 } }),
+    );
   });
 });
 

@@ -178,6 +178,8 @@ describe("parseManifest: a valid manifest", () => {
   it("resolves names, defaults and camelCase keys", () => {
     const m = parseManifest(VALID, "m.yaml", "/nonexistent");
     expect(m.sweep).toEqual({
+      specType: ["draft-simple"],
+      specSettings: {},
       k: [2, 4],
       temperature: [0, 0.7],
       pMin: [0],

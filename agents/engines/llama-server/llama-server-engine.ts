@@ -15,7 +15,7 @@ import type { Cell } from "../../../core/cell.js";
 import { ConfigError, RejectedParameterError, RunFailedError } from "../../../core/errors.js";
 import { WARMUP_TOKENS, type WarmupRecord } from "../../../core/measurement-protocol.js";
 import type { CellOutcome, InvalidReason } from "../../../core/metrics.js";
-import { groupByServer, serverKeyOf, usesDraft } from "../../../core/plan/server-blocks.js";
+import { groupByServer, serverKeyOf, speculates } from "../../../core/plan/server-blocks.js";
 import type { LlamaBuildProbe, LlamaToolProbe } from "../../probe/probe-llama-build.js";
 import type { VramSampler } from "../../probe/vram-sampler.js";
 import type { Engine, EngineSession, EngineSessionOptions } from "../engine.js";
@@ -99,7 +99,7 @@ export class LlamaServerEngine implements Engine {
     kPerRequest: boolean,
   ): Promise<boolean> {
     const { targetPath, draftPath } = session.models;
-    const mixes = planned.some(usesDraft) && planned.some((c) => !usesDraft(c));
+    const mixes = planned.some(speculates) && planned.some((c) => !speculates(c));
     if (!mixes || draftPath === undefined) return true;
     // they would meet only if a baseline cell comes after a speculative server started and before it stops
     if (groupByServer(planned, { kPerRequest }).every((c, i) => c === planned[i])) return true;
@@ -203,7 +203,7 @@ class LlamaServerSession implements EngineSession {
   /** The server a cell runs on; in per-request mode K is the shared server's largest planned K. */
   private configFor(cell: Cell): ServerConfig {
     const cfg = serverConfigFor(cell, this.session.key.llama);
-    if (!this.kPerRequest || !cfg.draft || cfg.k === undefined) return cfg;
+    if (!this.kPerRequest || !cfg.speculative || cfg.k === undefined) return cfg;
     return { ...cfg, k: Math.max(cfg.k, this.kMaxByKey.get(this.keyOf(cell)) ?? 0) };
   }
 
@@ -250,7 +250,7 @@ class LlamaServerSession implements EngineSession {
       ...(signal ? { signal } : {}),
     });
     this.firstLoadMs ??= server.loadMs;
-    const speculation: SpeculationCheck = cfg.draft
+    const speculation: SpeculationCheck = cfg.speculative
       ? await server.checkSpeculation()
       : { engaged: undefined, detail: "baseline server (no draft)" };
     const running: RunningServer = {
@@ -295,7 +295,7 @@ class LlamaServerSession implements EngineSession {
       {
         baseUrl: running.server.baseUrl,
         timeoutMs: this.opts.cellTimeoutMs ?? 600_000,
-        speculative: running.cfg.draft,
+        speculative: running.cfg.speculative,
         ...(signal ? { signal } : {}),
       },
       warm,
@@ -307,7 +307,7 @@ class LlamaServerSession implements EngineSession {
       );
       return undefined;
     }
-    const m = serverCellOutcome(warm, sent, running.cfg.draft).metrics;
+    const m = serverCellOutcome(warm, sent, running.cfg.speculative).metrics;
     const warmup: WarmupRecord = {
       nDecoded: m?.nDecoded ?? 0,
       wallMs: sent.wallMs,
@@ -380,7 +380,7 @@ class LlamaServerSession implements EngineSession {
       };
     }
     const perRequest =
-      this.kPerRequest && cfg.draft && cell.k?.kind === "fixed"
+      this.kPerRequest && cfg.speculative && cell.k?.kind === "fixed"
         ? { nMax: cell.k.k, pMin: cell.pMin ?? 0 }
         : undefined;
     const outcome = await this.send(running, cell, cfg, perRequest, signal);
@@ -419,7 +419,7 @@ class LlamaServerSession implements EngineSession {
       {
         baseUrl: running.server.baseUrl,
         timeoutMs: this.opts.cellTimeoutMs ?? 600_000,
-        speculative: cfg.draft,
+        speculative: cfg.speculative,
         ...(perRequest ? { perRequest } : {}),
         ...(signal ? { signal } : {}),
       },
@@ -440,14 +440,14 @@ class LlamaServerSession implements EngineSession {
         ...common,
       };
     }
-    const outcome = serverCellOutcome(cell, sent, cfg.draft);
+    const outcome = serverCellOutcome(cell, sent, cfg.speculative);
     if (outcome.metrics) {
       outcome.metrics.loadMs = running.server.loadMs;
       outcome.metrics.loadId = running.loadId;
       if (running.warmup !== undefined) outcome.metrics.warmup = running.warmup;
       if (vram?.peakVramMib !== undefined) outcome.metrics.peakVramMib = vram.peakVramMib;
     }
-    if (cfg.draft && running.speculation.engaged === false && outcome.status === "ok") {
+    if (cfg.speculative && running.speculation.engaged === false && outcome.status === "ok") {
       return {
         ...outcome,
         status: "invalid",

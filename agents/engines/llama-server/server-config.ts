@@ -1,11 +1,18 @@
 // Which llama-server a cell needs, and the argv that starts it. Builds since 2026-05-11 ignore per-request
-// speculative settings (REFERENCE §8.5), so there every (draft, K, p_min, slots) combination is its own
-// process; older builds may draft every K of a (p_min, slots) on one server, K sent per request. Baselines
+// speculative settings (REFERENCE §8.5), so there every (spec type and settings, K, p_min, slots)
+// combination is its own process; older builds may draft every K of a (p_min, slots) on one server, K sent per request. Baselines
 // run on a server started without a draft. The configuration keys are core's (core/plan/server-blocks.ts),
 // the ones the planner cut the shard by.
 import type { Cell, LlamaSettings } from "../../../core/cell.js";
 import { RejectedParameterError } from "../../../core/errors.js";
-import type { ServerSettings } from "../../../core/plan/server-blocks.js";
+import { speculates, type ServerSettings } from "../../../core/plan/server-blocks.js";
+import {
+  DEFAULT_SPEC_TYPE,
+  specLabel,
+  specSettingFlag,
+  specTypeParts,
+  specTypeTraits,
+} from "../../../core/spec-types.js";
 import type { ToolCapabilities } from "../../probe/tool-capabilities.js";
 import type { ResolvedModels } from "../engine.js";
 
@@ -16,21 +23,96 @@ export interface ServerConfig extends ServerSettings {
 /** The server a cell runs on. Throws RejectedParameterError for what a server cannot do. */
 export function serverConfigFor(cell: Cell, llama: LlamaSettings): ServerConfig {
   const slots = cell.kind === "parallel" ? (cell.concurrency ?? 1) : 1;
-  if (cell.kind === "baseline" || cell.draft === undefined) return { draft: false, slots, llama };
+  if (!speculates(cell)) return { speculative: false, slots, llama };
+  const specType = cell.specType ?? DEFAULT_SPEC_TYPE;
+  const traits = specTypeTraits(specType);
+  const settings = cell.specSettings === undefined ? {} : { specSettings: cell.specSettings };
+  if (!traits.usesK) return { speculative: true, specType, ...settings, slots, llama };
   if (cell.k === undefined || cell.k.kind !== "fixed") {
     throw new RejectedParameterError(
       "llama-server drafts a fixed K set at start; the adaptive K policy runs only on the in-process engine",
       { cellId: cell.cellId },
     );
   }
-  return { draft: true, k: cell.k.k, pMin: cell.pMin ?? 0, slots, llama };
+  return { speculative: true, specType, ...settings, k: cell.k.k, pMin: cell.pMin ?? 0, slots, llama };
 }
 
-/** For the log: what the server runs, e.g. "draft K=4 p_min=0 slots=1" or "baseline slots=1". */
+/** For the log: what the server runs, e.g. "draft-simple K=4 p_min=0 slots=1" or "baseline slots=1". */
 export function describeServerConfig(cfg: ServerSettings): string {
-  return cfg.draft
-    ? `draft K=${cfg.k ?? "?"} p_min=${cfg.pMin ?? 0} slots=${cfg.slots}`
-    : `baseline slots=${cfg.slots}`;
+  if (!cfg.speculative) return `baseline slots=${cfg.slots}`;
+  const method = specLabel(cfg.specType, cfg.specSettings);
+  return cfg.k === undefined
+    ? `${method} slots=${cfg.slots}`
+    : `${method} K=${cfg.k} p_min=${cfg.pMin ?? 0} slots=${cfg.slots}`;
+}
+
+/**
+ * The speculation flags of a configuration, spelled as the build's --help spells them; throws
+ * RejectedParameterError naming the type, setting or flag the build lacks.
+ */
+export function speculationArgv(
+  caps: ToolCapabilities,
+  accepted: readonly string[],
+  cfg: ServerSettings & { llama: LlamaSettings },
+  draftPath: string | undefined,
+): string[] {
+  const specType = cfg.specType ?? DEFAULT_SPEC_TYPE;
+  const traits = specTypeTraits(specType);
+  const parts = specTypeParts(specType);
+  const supported = caps.specTypes ?? [];
+  // draft-simple is what -md alone turned on in builds that do not list it (before 2026-05-11)
+  const listsDraftSimple = supported.includes(DEFAULT_SPEC_TYPE);
+  const lacking = parts.filter(
+    (t) => !supported.includes(t) && !(t === DEFAULT_SPEC_TYPE && !listsDraftSimple),
+  );
+  if (lacking.length > 0) {
+    throw new RejectedParameterError(
+      `llama-server in this build does not support --spec-type ${lacking.join(",")} (its --help lists ${supported.length === 0 ? "no --spec-type at all" : supported.join(", ")}); use a newer build or drop it from sweep.spec_type`,
+      { specType, lacking, supported },
+    );
+  }
+  const typeFlag = parts.filter((t) => t !== DEFAULT_SPEC_TYPE || listsDraftSimple);
+  const argv: string[] = [];
+  if (traits.draftModel) {
+    if (draftPath === undefined) {
+      throw new RejectedParameterError(
+        `--spec-type ${specType} needs a draft model, and the shard names none`,
+        { specType },
+      );
+    }
+    const draftModel = need(caps, "draftModel");
+    argv.push(draftModel, draftPath);
+  }
+  // Without it the server loads the draft, frees it and serves without speculation (§8.6).
+  if (typeFlag.length > 0) argv.push("--spec-type", typeFlag.join(","));
+  if (traits.usesK) {
+    argv.push(need(caps, "draftMax"), String(cfg.k));
+    if (caps.draftMin) argv.push(caps.draftMin, "0");
+    if (caps.pMin) argv.push(caps.pMin, String(cfg.pMin ?? 0));
+  }
+  if (traits.draftModel && caps.draftGpuLayers) argv.push(caps.draftGpuLayers, String(cfg.llama.gpuLayers));
+  for (const [key, value] of Object.entries(cfg.specSettings ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const flag = specSettingFlag(key);
+    if (!accepted.includes(flag)) {
+      throw new RejectedParameterError(
+        `llama-server in this build has no ${flag} (setting ${key} of --spec-type ${specType}); check \`llama-server --help\` for the spelling this build takes`,
+        { specType, flag },
+      );
+    }
+    argv.push(flag, String(value));
+  }
+  return argv;
+}
+
+function need(caps: ToolCapabilities, key: "draftModel" | "draftMax"): string {
+  const flag = caps[key];
+  if (flag === undefined) {
+    throw new RejectedParameterError(
+      `llama-server in this build has no flag for ${key}; use a build whose --help lists it`,
+      { missing: [key] },
+    );
+  }
+  return flag;
 }
 
 export function buildServerArgv(
@@ -54,26 +136,7 @@ export function buildServerArgv(
   }
   if (accepted.includes("--slots")) argv.push("--slots");
   if (accepted.includes("--metrics")) argv.push("--metrics");
-  if (!cfg.draft) return argv;
-  if (models.draftPath === undefined) {
-    throw new RejectedParameterError(
-      "a speculative llama-server needs a draft model, and the shard names none",
-      {},
-    );
-  }
-  const missing = (["draftModel", "draftMax"] as const).filter((k) => caps[k] === undefined);
-  if (missing.length > 0) {
-    throw new RejectedParameterError(
-      `llama-server in this build has no flag for ${missing.join(", ")}; use a build whose --help lists them`,
-      { missing },
-    );
-  }
-  argv.push(caps.draftModel as string, models.draftPath);
-  // Without it the server loads the draft, frees it and serves without speculation (§8.6).
-  if (caps.specTypeDraftSimple) argv.push("--spec-type", "draft-simple");
-  argv.push(caps.draftMax as string, String(cfg.k));
-  if (caps.draftMin) argv.push(caps.draftMin, "0");
-  if (caps.pMin) argv.push(caps.pMin, String(cfg.pMin ?? 0));
-  if (caps.draftGpuLayers) argv.push(caps.draftGpuLayers, String(cfg.llama.gpuLayers));
+  if (!cfg.speculative) return argv;
+  argv.push(...speculationArgv(caps, accepted, cfg, models.draftPath));
   return argv;
 }

@@ -70,7 +70,20 @@ export interface Cell {
     | number
     | undefined;
   /** The prompt's category in the prompt suite it came from (code, chat, ...); not part of the cell's id. */
-  category?: string | undefined;
+  category?:
+    | string
+    | undefined;
+  /**
+   * Speculative cells: the --spec-type value (draft-simple, ngram-mod, ngram-mod,draft-simple, ...) and the
+   * type's own settings by key (ngram-mod-n-match -> 24, the flag --spec-ngram-mod-n-match).
+   */
+  specType?: string | undefined;
+  specSettings: { [key: string]: number };
+}
+
+export interface Cell_SpecSettingsEntry {
+  key: string;
+  value: number;
 }
 
 export interface ShardKey {
@@ -126,7 +139,15 @@ export interface CellMetrics {
     | undefined;
   /** The discarded warm-up generation of that load, and the host noise during the cell. */
   warmup?: Warmup | undefined;
-  noise?: HostNoise | undefined;
+  noise?:
+    | HostNoise
+    | undefined;
+  /**
+   * Drafts proposed (verification steps that carried a draft) and accepted tokens per draft position, as
+   * counts (llama-server /metrics deltas over the cell; the in-process engine's own counts).
+   */
+  nDrafts?: number | undefined;
+  acceptedByPosition: number[];
 }
 
 export interface Warmup {
@@ -692,6 +713,8 @@ function createBaseCell(): Cell {
     nParallel: undefined,
     pSplit: undefined,
     category: undefined,
+    specType: undefined,
+    specSettings: {},
   };
 }
 
@@ -760,6 +783,12 @@ export const Cell: MessageFns<Cell> = {
     if (message.category !== undefined) {
       writer.uint32(170).string(message.category);
     }
+    if (message.specType !== undefined) {
+      writer.uint32(178).string(message.specType);
+    }
+    globalThis.Object.entries(message.specSettings).forEach(([key, value]: [string, number]) => {
+      Cell_SpecSettingsEntry.encode({ key: key as any, value }, writer.uint32(186).fork()).join();
+    });
     return writer;
   },
 
@@ -944,6 +973,25 @@ export const Cell: MessageFns<Cell> = {
             message.category = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.specType = reader.string();
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            const entry23 = Cell_SpecSettingsEntry.decode(reader, reader.uint32());
+            if (entry23.value !== undefined) {
+              message.specSettings[entry23.key] = entry23.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1011,6 +1059,38 @@ export const Cell: MessageFns<Cell> = {
         ? globalThis.Number(object.p_split)
         : undefined,
       category: isSet(object.category) ? globalThis.String(object.category) : undefined,
+      specType: isSet(object.specType)
+        ? globalThis.String(object.specType)
+        : isSet(object.spec_type)
+        ? globalThis.String(object.spec_type)
+        : undefined,
+      specSettings: isObject(object.specSettings)
+        ? (globalThis.Object.entries(object.specSettings) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.spec_settings)
+        ? (globalThis.Object.entries(object.spec_settings) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -1079,6 +1159,18 @@ export const Cell: MessageFns<Cell> = {
     if (message.category !== undefined) {
       obj.category = message.category;
     }
+    if (message.specType !== undefined) {
+      obj.specType = message.specType;
+    }
+    if (message.specSettings) {
+      const entries = globalThis.Object.entries(message.specSettings) as [string, number][];
+      if (entries.length > 0) {
+        obj.specSettings = {};
+        entries.forEach(([k, v]) => {
+          obj.specSettings[k] = Math.round(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -1114,6 +1206,101 @@ export const Cell: MessageFns<Cell> = {
     message.nParallel = object.nParallel ?? undefined;
     message.pSplit = object.pSplit ?? undefined;
     message.category = object.category ?? undefined;
+    message.specType = object.specType ?? undefined;
+    message.specSettings = (globalThis.Object.entries(object.specSettings ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseCell_SpecSettingsEntry(): Cell_SpecSettingsEntry {
+  return { key: "", value: 0 };
+}
+
+export const Cell_SpecSettingsEntry: MessageFns<Cell_SpecSettingsEntry> = {
+  encode(message: Cell_SpecSettingsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Cell_SpecSettingsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCell_SpecSettingsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Cell_SpecSettingsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: Cell_SpecSettingsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Cell_SpecSettingsEntry>, I>>(base?: I): Cell_SpecSettingsEntry {
+    return Cell_SpecSettingsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Cell_SpecSettingsEntry>, I>>(object: I): Cell_SpecSettingsEntry {
+    const message = createBaseCell_SpecSettingsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };
@@ -1434,6 +1621,8 @@ function createBaseCellMetrics(): CellMetrics {
     loadId: undefined,
     warmup: undefined,
     noise: undefined,
+    nDrafts: undefined,
+    acceptedByPosition: [],
   };
 }
 
@@ -1524,6 +1713,16 @@ export const CellMetrics: MessageFns<CellMetrics> = {
     }
     if (message.noise !== undefined) {
       HostNoise.encode(message.noise, writer.uint32(210).fork()).join();
+    }
+    if (message.nDrafts !== undefined) {
+      writer.uint32(216).int32(message.nDrafts);
+    }
+    if (message.acceptedByPosition.length !== 0) {
+      writer.uint32(226).fork();
+      for (const v of message.acceptedByPosition) {
+        writer.double(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -1769,6 +1968,32 @@ export const CellMetrics: MessageFns<CellMetrics> = {
             message.noise = HostNoise.decode(reader, reader.uint32());
             continue;
           }
+          case 27: {
+            if (tag !== 216) {
+              break;
+            }
+
+            message.nDrafts = reader.int32();
+            continue;
+          }
+          case 28: {
+            if (tag === 225) {
+              message.acceptedByPosition.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 226) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.acceptedByPosition.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1901,6 +2126,16 @@ export const CellMetrics: MessageFns<CellMetrics> = {
         : undefined,
       warmup: isSet(object.warmup) ? Warmup.fromJSON(object.warmup) : undefined,
       noise: isSet(object.noise) ? HostNoise.fromJSON(object.noise) : undefined,
+      nDrafts: isSet(object.nDrafts)
+        ? globalThis.Number(object.nDrafts)
+        : isSet(object.n_drafts)
+        ? globalThis.Number(object.n_drafts)
+        : undefined,
+      acceptedByPosition: globalThis.Array.isArray(object?.acceptedByPosition)
+        ? object.acceptedByPosition.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.accepted_by_position)
+        ? object.accepted_by_position.map((e: any) => globalThis.Number(e))
+        : [],
     };
   },
 
@@ -1984,6 +2219,12 @@ export const CellMetrics: MessageFns<CellMetrics> = {
     if (message.noise !== undefined) {
       obj.noise = HostNoise.toJSON(message.noise);
     }
+    if (message.nDrafts !== undefined) {
+      obj.nDrafts = Math.round(message.nDrafts);
+    }
+    if (message.acceptedByPosition?.length) {
+      obj.acceptedByPosition = message.acceptedByPosition.map((e) => floatToJson(e));
+    }
     return obj;
   },
 
@@ -2022,6 +2263,8 @@ export const CellMetrics: MessageFns<CellMetrics> = {
     message.noise = (object.noise !== undefined && object.noise !== null)
       ? HostNoise.fromPartial(object.noise)
       : undefined;
+    message.nDrafts = object.nDrafts ?? undefined;
+    message.acceptedByPosition = object.acceptedByPosition?.map((e) => e) || [];
     return message;
   },
 };
