@@ -37,10 +37,16 @@ export function serverConfigFor(cell: Cell, llama: LlamaSettings): ServerConfig 
   return { speculative: true, specType, ...settings, k: cell.k.k, pMin: cell.pMin ?? 0, slots, llama };
 }
 
-/** For the log: what the server runs, e.g. "draft-simple K=4 p_min=0 slots=1" or "baseline slots=1". */
+/**
+ * For the log: what the server runs, e.g. "draft K=4 p_min=0 slots=1" (draft-simple),
+ * "ngram-mod n-match=24 slots=1" or "baseline slots=1".
+ */
 export function describeServerConfig(cfg: ServerSettings): string {
   if (!cfg.speculative) return `baseline slots=${cfg.slots}`;
-  const method = specLabel(cfg.specType, cfg.specSettings);
+  const method =
+    (cfg.specType ?? DEFAULT_SPEC_TYPE) === DEFAULT_SPEC_TYPE
+      ? "draft"
+      : specLabel(cfg.specType, cfg.specSettings);
   return cfg.k === undefined
     ? `${method} slots=${cfg.slots}`
     : `${method} K=${cfg.k} p_min=${cfg.pMin ?? 0} slots=${cfg.slots}`;
