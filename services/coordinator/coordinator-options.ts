@@ -43,6 +43,12 @@ export interface CoordinatorOptions {
   /** Deliveries of one shard before it is given up and its cells recorded failed. @default 5 */
   maxDeliver?: number;
   /**
+   * A running sweep with placements still missing, no counted result for this long, no agent running any
+   * of its shards and nothing queued in its pools has lost results on the way: its missing cells are
+   * published again (services/coordinator/requeue-stalled.ts). @default 2 × livenessMs
+   */
+  requeueAfterMs?: number;
+  /**
    * JetStream replicas of specgrid's streams and KV buckets: 1 on a single server, 3 on a 3-node cluster
    * (survives the loss of one node). Existing streams are scaled to it at start. @default 1
    */
@@ -54,13 +60,16 @@ export interface ResolvedTimeouts {
   livenessMs: number;
   ackWaitMs: number;
   maxDeliver: number;
+  requeueAfterMs: number;
 }
 
 export function resolveTimeouts(o: CoordinatorOptions): ResolvedTimeouts {
   const heartbeatMs = o.heartbeatMs ?? 5_000;
+  const livenessMs = o.livenessMs ?? heartbeatMs * 3;
   return {
     heartbeatMs,
-    livenessMs: o.livenessMs ?? heartbeatMs * 3,
+    livenessMs,
+    requeueAfterMs: o.requeueAfterMs ?? livenessMs * 2,
     ackWaitMs: o.ackWaitMs ?? 30_000,
     maxDeliver: o.maxDeliver ?? 5,
   };

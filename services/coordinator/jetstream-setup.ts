@@ -28,6 +28,8 @@ import {
 export interface JetStreamState {
   sweeps: KV;
   agents: KV;
+  /** Done-marks agents write per placement (the coordinator removes those of results that never arrived). */
+  done: KV;
 }
 
 async function ensureStream(
@@ -98,8 +100,8 @@ export async function setupJetStream(
   const sweeps = await bucket(SWEEPS_BUCKET, {});
   // bucket TTL drops agents that stopped heartbeating; 2.9 sends no event for it, so liveness is also timed here
   const agents = await bucket(AGENTS_BUCKET, { ttl: agentTtlMs });
-  await bucket(DONE_BUCKET, {});
-  return { sweeps, agents };
+  const done = await bucket(DONE_BUCKET, {});
+  return { sweeps, agents, done };
 }
 
 /** One durable pull consumer per pool, filtered on the pool's subject (work queues allow only disjoint filters). */

@@ -12,6 +12,7 @@ import { resolveTimeouts, type CoordinatorOptions } from "./coordinator-options.
 import { startGrpcServer } from "./grpc-server.js";
 import { setupJetStream } from "./jetstream-setup.js";
 import { ProgressTracker } from "./progress-tracker.js";
+import { StalledSweeps } from "./requeue-stalled.js";
 import { SweepRecords } from "./sweep-record.js";
 
 export interface RunningCoordinator {
@@ -34,12 +35,11 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   // the bucket TTL is generous: liveness is judged by livenessMs, the TTL only sweeps out long-gone agents
-  const { sweeps: sweepsKv, agents: agentsKv } = await setupJetStream(
-    nc,
-    jsm,
-    Math.max(timeouts.livenessMs * 20, 60_000),
-    opts.replicas ?? 1,
-  );
+  const {
+    sweeps: sweepsKv,
+    agents: agentsKv,
+    done: doneKv,
+  } = await setupJetStream(nc, jsm, Math.max(timeouts.livenessMs * 20, 60_000), opts.replicas ?? 1);
   const registry = new AgentRegistry(agentsKv, timeouts.livenessMs);
   await registry.load();
   const sweeps = new SweepRecords(sweepsKv);
@@ -58,6 +58,15 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     logger,
   });
   completion.coordinator = coordinator;
+  const stalled = new StalledSweeps({
+    js,
+    jsm,
+    done: doneKv,
+    registry,
+    progress,
+    logger,
+    requeueAfterMs: timeouts.requeueAfterMs,
+  });
   for (const rec of await sweeps.load()) await progress.track(rec);
   for (const rec of sweeps.all()) {
     if (rec.state === "running" && !rec.published) await coordinator.publish(rec);
@@ -109,13 +118,17 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     }
   };
   const consuming = consumeResults();
-  // a sweep whose completion check could not read the stream back (NATS failing over) is tried again
+  // a sweep whose completion check could not read the stream back (NATS failing over) is tried again, and
+  // one that lost results on the way has its missing cells published again
   const recheck = setInterval(() => {
     for (const rec of sweeps.all()) {
-      if (rec.state === "running")
-        progress.recheck(rec.sweepId).catch((err: unknown) => {
-          logger.warn({ sweep: rec.sweepId, err: String(err) }, "completion check failed");
-        });
+      if (rec.state !== "running") continue;
+      progress.recheck(rec.sweepId).catch((err: unknown) => {
+        logger.warn({ sweep: rec.sweepId, err: String(err) }, "completion check failed");
+      });
+      stalled.check(rec).catch((err: unknown) => {
+        logger.warn({ sweep: rec.sweepId, err: String(err) }, "stall check failed");
+      });
     }
   }, 2_000);
   // a reconnect may land on another cluster node: rebuild the results consumer there (see consumeResults)
