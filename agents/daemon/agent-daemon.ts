@@ -259,7 +259,14 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     let info = { ackWaitMs: 30_000, maxDeliver: 5 };
     let delivered = false;
     while (!signal.aborted) {
-      if (!(await semaphore.acquire(signal, delivered))) break;
+      // a pool that looked empty, on an agent with no free slot: watch its backlog instead of queueing last,
+      // so work that arrives here gets its turn beside the pool the agent is busy with (fair across pools)
+      const hasWork =
+        delivered ||
+        (consumer !== undefined &&
+          semaphore.available === 0 &&
+          (await backlogArrives(consumer, semaphore, o.pullExpiresMs ?? 1_000, signal)));
+      if (!(await semaphore.acquire(signal, hasWork))) break;
       let handed = false;
       try {
         if (!consumer) {
@@ -410,6 +417,27 @@ async function registerTakingOver<T>(register: () => Promise<T>, log: Logger): P
       await sleep(Math.min(1_000, livenessMs / 3));
     }
   }
+}
+
+/**
+ * Waits until the pool has undelivered messages (true) or a slot is free (false: pull the usual way), asking
+ * the server every `pollMs`; false too when aborted or the consumer cannot be asked.
+ */
+async function backlogArrives(
+  consumer: Consumer,
+  semaphore: SlotSemaphore,
+  pollMs: number,
+  signal: AbortSignal,
+): Promise<boolean> {
+  while (!signal.aborted && semaphore.available === 0) {
+    try {
+      if ((await consumer.info()).num_pending > 0) return true;
+    } catch {
+      return false;
+    }
+    await sleep(pollMs, undefined, { signal }).catch(() => undefined);
+  }
+  return false;
 }
 
 function shardLabel(m: JsMsg): string {
