@@ -149,7 +149,7 @@ function kThroughput(a: SweepAnalysis): ChartSpec | undefined {
 
 function temperatureAcceptance(a: SweepAnalysis): ChartSpec | undefined {
   // one panel per host and pair: the pooled acceptance (accepted / drafted) of each fixed K, coloured by K,
-  // which falls with K by construction, and the K-free per-token α as a black dashed line
+  // which falls with K by construction, and the K-free per-token α as a grey dashed line
   const fixed = a.speculative.filter((g) => !g.adaptive && g.k >= 1 && g.acceptPooled.rate !== undefined);
   const fits = a.fits.filter((f) => f.alpha !== undefined);
   if (fixed.length === 0 && fits.length === 0) return undefined;
@@ -185,6 +185,7 @@ function temperatureAcceptance(a: SweepAnalysis): ChartSpec | undefined {
     })),
   ];
   const x = { field: "temperature", type: "quantitative" as const, title: "temperature" };
+  const kLegend = { field: "k", type: "nominal" as const, title: "K", sort: ks.map((k) => `K=${k}`) };
   const y = {
     field: "acceptance",
     type: "quantitative" as const,
@@ -194,7 +195,7 @@ function temperatureAcceptance(a: SweepAnalysis): ChartSpec | undefined {
   return {
     name: "temperature-acceptance",
     title:
-      "Temperature vs acceptance, one panel per host and pair (coloured: pooled accepted/drafted at each K; black dashed: per-token α, measured from accepted-by-position where recorded, fitted otherwise)",
+      "Temperature vs acceptance, one panel per host and pair (coloured, one shape per K: pooled accepted/drafted at each K; grey dashed: per-token α, measured from accepted-by-position where recorded, fitted otherwise)",
     spec: {
       $schema: SCHEMA,
       data: { values: rows },
@@ -205,26 +206,32 @@ function temperatureAcceptance(a: SweepAnalysis): ChartSpec | undefined {
       spec: {
         width: PANEL_WIDTH,
         height: 200,
+        // α first, under the K lines: K=1's pooled acceptance is α itself and would hide beneath it
         layer: [
           {
+            transform: [{ filter: "datum.layer === 'alpha'" }],
+            mark: {
+              type: "line",
+              point: { shape: "diamond", color: "#555" },
+              color: "#555",
+              strokeWidth: 3,
+              strokeDash: [6, 3],
+              opacity: 0.6,
+            },
+            encoding: { x, y, ...TIP },
+          },
+          {
             transform: [{ filter: "datum.layer === 'pooled'" }],
-            mark: { type: "line", point: true },
+            // K levels told apart by hue (a categorical scheme, not shades of one) and by point shape, so
+            // they read apart in grey print too; one legend for both
+            mark: { type: "line", point: { size: 45, filled: true } },
             encoding: {
               x,
               y,
-              color: {
-                field: "k",
-                type: "ordinal",
-                title: "K",
-                sort: ks.map((k) => `K=${k}`),
-              },
+              color: { ...kLegend, scale: { scheme: "tableau10" } },
+              shape: kLegend,
               ...TIP,
             },
-          },
-          {
-            transform: [{ filter: "datum.layer === 'alpha'" }],
-            mark: { type: "line", point: { shape: "diamond" }, color: "black", strokeDash: [5, 3] },
-            encoding: { x, y, ...TIP },
           },
         ],
       },
@@ -324,7 +331,8 @@ function batching(a: SweepAnalysis): ChartSpec | undefined {
     hi: finite(p.aggregateTps.ci95[1]),
     tip: `${p.hostId}, ${p.draft === undefined ? "without draft" : `with draft ${p.draft}`}, ${p.concurrency} sequence(s): ${withCi(p.aggregateTps.mean, p.aggregateTps.ci95, " t/s")} aggregate (n=${p.aggregateTps.n})`,
   }));
-  const color = { field: "setting", type: "nominal" as const, title: null };
+  // the legend names the draft in full (the default limit cuts it to "with draft tinylla…")
+  const color = { field: "setting", type: "nominal" as const, title: null, legend: { labelLimit: 400 } };
   return {
     name: "batching",
     title: "Batching: aggregate throughput vs concurrency, with and without a draft (95% CI)",

@@ -2,8 +2,9 @@
 // every request other than the file itself refused: the page loads without console errors or requests,
 // each inlined SVG chart renders with a size and drawn marks and hover text on its points, the verdict
 // tables come before the first chart on the first screen (a screenshot of it is kept in the test's temp
-// dir, and copied to $SPECGRID_SCREENSHOT_DIR when set), the K axes carry whole draft lengths only, the
-// contents bar links every section, tables sort by a clicked column, and print drops the contents bar.
+// dir, and copied to $SPECGRID_SCREENSHOT_DIR when set), the K axes carry whole draft lengths only, K
+// levels differ in colour and shape, the contents bar links every section, tables sort by a clicked
+// column, and print drops the contents bar.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -162,6 +163,28 @@ describe.skipIf(!hasChromium)("report.html in chromium", () => {
         expect(new Set(labels).size, chart).toBe(labels.length);
       }
     }
+    await page.context().close();
+  });
+
+  it("tells the K levels apart by colour and shape, and names the batching draft in full", async () => {
+    const { page } = await openReport();
+    const legend = page.locator('figure#chart-temperature-acceptance g.role-legend[aria-label*="K"]');
+    const labels = (await legend.locator("g.role-legend-label text").allTextContents()).map((t) => t.trim());
+    expect(labels).toEqual(["K=1", "K=2", "K=3"]);
+    const symbols = await legend.locator("g.role-legend-symbol path").all();
+    const fills = new Set<string | null>();
+    const shapes = new Set<string | null>();
+    for (const sym of symbols) {
+      fills.add(await sym.getAttribute("fill"));
+      shapes.add(await sym.getAttribute("d"));
+    }
+    expect(symbols.length).toBe(3);
+    expect(fills.size).toBe(3);
+    expect(shapes.size).toBe(3);
+    const batching = await page
+      .locator("figure#chart-batching g.role-legend g.role-legend-label text")
+      .allTextContents();
+    expect(batching.map((t) => t.trim()).sort()).toEqual(["with draft tinyllama-1.1b", "without draft"]);
     await page.context().close();
   });
 
