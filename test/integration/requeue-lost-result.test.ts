@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
@@ -15,14 +15,7 @@ import { startAgent, type RunningAgent } from "../../agents/daemon/agent-daemon.
 import { manifestForSubmit } from "../../cli/workflows/manifest-for-submit.js";
 import { fileSha256 } from "../../core/gguf/file-sha256.js";
 import type { CellResult } from "../../core/metrics.js";
-import {
-  DONE_BUCKET,
-  JOBS_STREAM,
-  doneKey,
-  requirementPool,
-  resultMsgId,
-  resultsSubject,
-} from "../../core/nats-names.js";
+import { DONE_BUCKET, JOBS_STREAM, doneKey, resultMsgId, resultsSubject } from "../../core/nats-names.js";
 import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import { decodeShard, encodeCellResult } from "../../core/wire/nats-payloads.js";
 import { coordinatorPlanning } from "../../services/coordinator/coordinator-planning.js";
@@ -95,7 +88,12 @@ describe("a result lost before the coordinator saw it", () => {
     // the losing agent: takes the shard, marks every cell done, publishes all results but one, acks
     const js = jetstream(nc);
     const done = await new Kvm(nc).open(DONE_BUCKET);
-    const consumer = await js.consumers.get(JOBS_STREAM, requirementPool("in-process", [t, d]));
+    // the sweep's one pool: the only consumer holding a message
+    const pools: string[] = [];
+    for await (const ci of (await jetstreamManager(nc)).consumers.list(JOBS_STREAM))
+      if (ci.num_pending > 0) pools.push(ci.name);
+    expect(pools).toHaveLength(1);
+    const consumer = await js.consumers.get(JOBS_STREAM, pools[0]);
     const msg = await consumer.next({ expires: 5_000 });
     expect(msg).not.toBeNull();
     const job = decodeShard(msg!.data);
