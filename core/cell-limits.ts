@@ -130,8 +130,8 @@ export function cellLimitProblems(p: CellParams, limits: CellLimits = {}): CellL
   const set = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) as CellLimits;
   const l = { ...DEFAULT_CELL_LIMITS, ...set };
   const problems = new ProblemList();
-  if (!["baseline", "speculative", "parallel"].includes(p.kind))
-    problems.add("kind", p.kind, `kind "${String(p.kind)}" is not baseline, speculative or parallel`);
+  if (!["baseline", "speculative", "parallel", "bench"].includes(p.kind))
+    problems.add("kind", p.kind, `kind "${String(p.kind)}" is not baseline, speculative, parallel or bench`);
   if (!(ENGINE_NAMES as readonly string[]).includes(p.engine))
     problems.add("engine", p.engine, `engine "${String(p.engine)}" is not one of ${ENGINE_NAMES.join(", ")}`);
   checkModel(problems, "target", p.target);
@@ -146,7 +146,16 @@ export function cellLimitProblems(p: CellParams, limits: CellLimits = {}): CellL
   problems.int("nPredict", p.nPredict, 1, l.nPredictMax, "nPredictMax");
   problems.int("seed", p.seed, 0, SEED_MAX);
   problems.int("repeat", p.repeat, 0, Number.MAX_SAFE_INTEGER);
-  if (typeof p.prompt !== "string" || p.prompt === "") {
+  if (p.kind === "bench") {
+    // llama-bench generates from synthetic tokens: its cells carry no prompt, a repetition count instead
+    if (p.bench === undefined)
+      problems.add("bench", undefined, "a bench cell needs its llama-bench settings");
+    else {
+      problems.int("bench.repetitions", p.bench.repetitions, 1, 1000);
+      if (p.bench.nPrompt !== undefined)
+        problems.int("bench.nPrompt", p.bench.nPrompt, 1, l.ctxMax, "ctxMax");
+    }
+  } else if (typeof p.prompt !== "string" || p.prompt === "") {
     problems.add("prompt", p.prompt, "the prompt is empty");
   } else {
     const bytes = Buffer.byteLength(p.prompt, "utf8");

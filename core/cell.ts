@@ -5,7 +5,15 @@
 import type { EngineName } from "./engines.js";
 import { DEFAULT_SPEC_TYPE, specLabel } from "./spec-types.js";
 
-export type CellKind = "baseline" | "speculative" | "parallel";
+/** `bench`: a llama-bench baseline of the target (synthetic tokens, llama-bench's own repetitions). */
+export type CellKind = "baseline" | "speculative" | "parallel" | "bench";
+
+/** What a llama-bench cell runs besides `-n nPredict`: its repetitions (`-r`) and an optional pp test (`-p`). */
+export interface BenchSettings {
+  repetitions: number;
+  /** Prompt-processing test of this many tokens; absent: `-p 0`, generation only. */
+  nPrompt?: number;
+}
 
 /** Engines a manifest or `cell run` can name: core/engines.ts, the engine traits table. */
 export { ENGINE_NAMES, type EngineName } from "./engines.js";
@@ -112,6 +120,8 @@ export interface CellParams {
    * the baselines of different pairs and K are distinct cells. Absent on speculative and parallel cells.
    */
   pairedWith?: string;
+  /** Bench cells: llama-bench's repetitions and pp test. */
+  bench?: BenchSettings;
   /** Parallel cells: sequences decoded at once, and total requests. */
   concurrency?: number;
   requests?: number;

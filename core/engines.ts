@@ -6,7 +6,7 @@ import type { CellKind } from "./cell.js";
 import { SPEC_TYPE_NAMES, type SpecTypeName } from "./spec-types.js";
 
 /** How an engine is implemented: the agents' factory builds one class per family. */
-export type EngineFamily = "in-process" | "llama-server" | "llama-cli";
+export type EngineFamily = "in-process" | "llama-server" | "llama-cli" | "llama-bench";
 
 export interface EngineTraits {
   family: EngineFamily;
@@ -38,6 +38,11 @@ export interface EngineTraits {
    * (a draft model, K tokens per step).
    */
   speculation: readonly SpecTypeName[];
+  /**
+   * Runs a sweep's own cells beside the sweep's engine rather than as `engine:`: llama-bench baselines
+   * (manifest `llama_bench:`) run on every agent of a llama.cpp engine whose build has the tool.
+   */
+  companion?: boolean;
 }
 
 export const ENGINE_TRAITS = {
@@ -92,6 +97,18 @@ export const ENGINE_TRAITS = {
     tools: ["llama-parallel"],
     parallelDraft: false,
     speculation: [],
+  },
+  "llama-bench": {
+    family: "llama-bench",
+    manifest: false,
+    loads: "cell",
+    adaptiveK: false,
+    // no drafting at all: llama-bench has no speculative option; its cells are target-only baselines
+    drafter: "greedy",
+    tools: ["llama-bench"],
+    parallelDraft: false,
+    speculation: [],
+    companion: true,
   },
   "in-process": {
     family: "in-process",

@@ -65,7 +65,7 @@ export function modelIdentity(model: ModelRef): string {
 
 /**
  * Everything that defines one run, and nothing else (no alias, no prompt text, no prompt index), written
- * as the canonicalJson of `{ v: 1, kind, engine, target, draft, k, pMin, nParallel, pSplit, pairedWith, temperature,
+ * as the canonicalJson of `{ v: 1, kind, engine, target, draft, k, pMin, nParallel, pSplit, bench, pairedWith, temperature,
  * promptHash, nPredict, seed, repeat, concurrency, requests, llama, specType, specSettings }` with models as
  * modelIdentity; specType only when not draft-simple and specSettings only when not empty. Spelled out key by key (in
  * sorted order) because plans of 100,000 cells call this once per cell; test/unit/ids.test.ts checks it
@@ -73,6 +73,7 @@ export function modelIdentity(model: ModelRef): string {
  */
 export function cellIdentityJson(p: CellParams, memo: CellIdentityMemo = {}): string {
   let out = "{";
+  if (p.bench !== undefined) out += `"bench":${canonicalJson(p.bench)},`;
   if (p.concurrency !== undefined) out += `"concurrency":${canonicalJson(p.concurrency)},`;
   if (p.draft !== undefined) out += `"draft":${JSON.stringify(modelIdentity(p.draft))},`;
   out += `"engine":${JSON.stringify(p.engine)},`;

@@ -70,6 +70,12 @@ export interface CellMetrics {
   warmup?: WarmupRecord;
   /** Host noise during the cell and whether it ran under contention (core/measurement-protocol). */
   noise?: HostNoise;
+  /**
+   * llama-bench cells: llama-bench's own standard deviation over its repetitions of the generation t/s
+   * (decodeTps is its mean) and of the pp t/s (promptTps is its mean).
+   */
+  decodeTpsSd?: number;
+  promptTpsSd?: number;
 }
 
 /**
@@ -146,6 +152,22 @@ export const METRIC_FIELDS = [
     key: "acceptedByPosition",
     name: "accepted_by_position",
     type: "reals",
+    required: false,
+    column: false,
+    exported: false,
+  },
+  {
+    key: "decodeTpsSd",
+    name: "decode_tps_sd",
+    type: "real",
+    required: false,
+    column: false,
+    exported: false,
+  },
+  {
+    key: "promptTpsSd",
+    name: "prompt_tps_sd",
+    type: "real",
     required: false,
     column: false,
     exported: false,

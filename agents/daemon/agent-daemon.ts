@@ -35,6 +35,11 @@ export interface AgentOptions {
   modelDirs: string[];
   engineName: EngineName;
   engine: Engine;
+  /**
+   * Engines run beside `engine` for shards of their own (llama-bench baselines, core/engines.ts
+   * `companion`); the agent registers them among its engines.
+   */
+  companions?: ReadonlyMap<EngineName, Engine>;
   labels?: Record<string, string>;
   /** Probed llama.cpp tools, reported at registration. */
   llamaBuilds?: LlamaBuild[];
@@ -118,7 +123,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const registerOnce = async () => {
     const host = await collectHostFacts({
       hostId: name,
-      engines: [o.engineName],
+      engines: [o.engineName, ...(o.companions?.keys() ?? [])],
       labels: o.labels ?? {},
       engineBackend: backend,
       llamaBuilds: o.llamaBuilds,
@@ -233,6 +238,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         js,
         done,
         engine: o.engine,
+        ...(o.companions === undefined ? {} : { companions: o.companions }),
         hostId: agentId,
         logger: log,
         resolveModels,
@@ -394,6 +400,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       await bounded(nc.drain());
       if (!nc.isClosed()) await nc.close().catch(() => undefined);
       await o.engine.dispose().catch(() => undefined);
+      for (const c of o.companions?.values() ?? []) await c.dispose().catch(() => undefined);
       log.info("agent stopped");
     },
   };

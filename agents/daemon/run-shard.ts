@@ -27,6 +27,8 @@ export interface RunShardDeps {
   js: JetStreamClient;
   done: KV;
   engine: Engine;
+  /** Engines for shards of another engine run beside `engine` (llama-bench baselines), by engine name. */
+  companions?: ReadonlyMap<string, Engine>;
   hostId: string;
   logger: Logger;
   /** Maps the shard's models (by sha256) onto local files. */
@@ -164,7 +166,8 @@ export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSign
     if (pending.length > 0) {
       let session;
       try {
-        session = await deps.engine.openSession({
+        const engine = deps.companions?.get(shard.key.engine) ?? deps.engine;
+        session = await engine.openSession({
           key: shard.key,
           models: await deps.resolveModels(job),
           cells: pending,

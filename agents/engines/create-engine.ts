@@ -5,6 +5,7 @@ import type { Engine } from "./engine.js";
 import { InProcessEngine, type InProcessEngineOptions } from "./in-process/in-process-engine.js";
 import type { LlamaCliTool } from "./llama-cli/build-cli-argv.js";
 import { LlamaCliEngine, type LlamaCliEngineOptions } from "./llama-cli/llama-cli-engine.js";
+import { LlamaBenchEngine } from "./llama-bench/llama-bench-engine.js";
 import { LlamaServerEngine, type LlamaServerEngineOptions } from "./llama-server/llama-server-engine.js";
 
 export interface EngineFactoryOptions {
@@ -34,6 +35,7 @@ export function createEngine(name: EngineName, opts: EngineFactoryOptions = {}):
       ),
     );
   }
+  if (traits.family === "llama-bench") return Promise.resolve(new LlamaBenchEngine(opts.llama));
   return Promise.resolve(
     traits.family === "llama-server"
       ? new LlamaServerEngine(opts.llama)

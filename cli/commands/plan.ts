@@ -22,7 +22,7 @@ export interface PlanResult {
   file: string;
   engine: string;
   placement: Manifest["placement"];
-  counts: { baseline: number; speculative: number; parallel: number; total: number };
+  counts: { baseline: number; speculative: number; parallel: number; bench: number; total: number };
   cells: Cell[];
   shards: PlanShardJson[];
   warnings: string[];
@@ -116,6 +116,7 @@ export default class PlanCommand extends SpecgridCommand {
       ["speculative", c.speculative],
       ["baseline", c.baseline],
       ["parallel", c.parallel],
+      ["bench", c.bench],
       ["total", c.total],
     ] as const) {
       this.log(`  ${kind.padEnd(12)} ${String(n).padStart(8)}`);
@@ -124,11 +125,11 @@ export default class PlanCommand extends SpecgridCommand {
     this.log("cells by pair (target+draft; the target alone for cells without a draft)");
     const byPair = new Map<
       string,
-      { speculative: number; baseline: number; parallel: number; shards: number }
+      { speculative: number; baseline: number; parallel: number; bench: number; shards: number }
     >();
     for (const s of plan.shards) {
       const name = pairName(s.key);
-      const row = byPair.get(name) ?? { speculative: 0, baseline: 0, parallel: 0, shards: 0 };
+      const row = byPair.get(name) ?? { speculative: 0, baseline: 0, parallel: 0, bench: 0, shards: 0 };
       row.shards++;
       for (const cell of s.cells) row[cell.kind]++;
       byPair.set(name, row);
@@ -137,13 +138,13 @@ export default class PlanCommand extends SpecgridCommand {
     for (const [name, row] of byPair) {
       this.log(
         `  ${name.padEnd(width)}  speculative ${row.speculative}, baseline ${row.baseline}, ` +
-          `parallel ${row.parallel} in ${row.shards} shard(s)`,
+          `parallel ${row.parallel}${row.bench > 0 ? `, llama-bench ${row.bench}` : ""} in ${row.shards} shard(s)`,
       );
     }
     this.log("");
     this.log(`shards (${plan.shards.length})`);
     plan.shards.slice(0, SHARDS_SHOWN).forEach((s, i) => {
-      const kinds = { speculative: 0, baseline: 0, parallel: 0 };
+      const kinds = { speculative: 0, baseline: 0, parallel: 0, bench: 0 };
       for (const cell of s.cells) kinds[cell.kind]++;
       const parts = Object.entries(kinds)
         .filter(([, n]) => n > 0)

@@ -2,7 +2,7 @@
 // of the build chooseLlamaBin picks (--llama-bin, SPECGRID_LLAMA_BIN, else `specgrid llama build`'s cache),
 // whose facts (tool, version, capabilities; never paths) also go into the registration.
 import type { EngineName } from "../../core/cell.js";
-import { ENGINE_TRAITS } from "../../core/engines.js";
+import { ENGINE_NAMES, ENGINE_TRAITS, type EngineTraits } from "../../core/engines.js";
 import { ConfigError } from "../../core/errors.js";
 import type { LlamaBuild } from "../../core/wire/generated.js";
 import type { Engine } from "../../agents/engines/engine.js";
@@ -105,10 +105,33 @@ export async function engineFor(name: EngineName, build: LlamaBuildProbe | undef
     : createEngine(name, { llama: { build } });
 }
 
+/**
+ * The engines an agent of `name` runs beside it (core/engines.ts `companion`: llama-bench baselines): every
+ * companion whose tool is in the probed build, for a llama.cpp engine; none for in-process.
+ */
+export async function companionEngines(
+  name: EngineName,
+  build: LlamaBuildProbe | undefined,
+): Promise<Map<EngineName, Engine>> {
+  const out = new Map<EngineName, Engine>();
+  if (!isLlamaEngine(name) || build === undefined) return out;
+  for (const companion of ENGINE_NAMES) {
+    const traits: EngineTraits = ENGINE_TRAITS[companion];
+    const tool = mainTool(companion);
+    if (traits.companion !== true || companion === name || tool === undefined) continue;
+    if (build.tools[tool] !== undefined) out.set(companion, await engineFor(companion, build));
+  }
+  return out;
+}
+
 export async function agentEngine(
   name: EngineName,
   choice: LlamaBinChoice | undefined,
-): Promise<{ engine: Engine; llamaBuilds: LlamaBuild[] }> {
+): Promise<{ engine: Engine; companions: Map<EngineName, Engine>; llamaBuilds: LlamaBuild[] }> {
   const build = await probeAgentLlama(name, choice);
-  return { engine: await engineFor(name, build), llamaBuilds: llamaBuildsOf(build) };
+  return {
+    engine: await engineFor(name, build),
+    companions: await companionEngines(name, build),
+    llamaBuilds: llamaBuildsOf(build),
+  };
 }

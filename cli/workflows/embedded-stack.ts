@@ -9,7 +9,7 @@ import type { LlamaBuildProbe } from "../../agents/probe/probe-llama-build.js";
 import { launchNatsServer, type LaunchedNats } from "../../services/nats/launch-nats-server.js";
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
 import { coordinatorPlanning } from "../../services/coordinator/coordinator-planning.js";
-import { engineFor, llamaBuildsOf, probeAgentLlama } from "./agent-engine.js";
+import { companionEngines, engineFor, llamaBuildsOf, probeAgentLlama } from "./agent-engine.js";
 import type { LlamaBinChoice } from "./llama-build.js";
 
 export interface EmbeddedStackOptions {
@@ -78,6 +78,7 @@ export async function startEmbeddedStack(o: EmbeddedStackOptions): Promise<Embed
           modelDirs: o.modelDirs,
           engineName: o.engine,
           engine,
+          companions: await companionEngines(o.engine, build),
           llamaBuilds: llamaBuildsOf(build),
           logger: o.logger,
           slots: 1,

@@ -222,6 +222,21 @@ function checkTree(raw: unknown, issues: RawIssue[]): void {
   }
 }
 
+/** llama-bench baselines run beside a llama.cpp engine, from the same build. */
+function checkLlamaBench(raw: unknown, issues: RawIssue[]): void {
+  if (field(raw, "llama_bench") === undefined) return;
+  const rawEngine = field(raw, "engine");
+  const engine = typeof rawEngine === "string" ? rawEngine : "llama-server";
+  if (engine === "in-process") {
+    issues.push({
+      path: ["llama_bench"],
+      atKey: true,
+      message:
+        "llama-bench baselines run beside a llama.cpp engine (llama-server, llama-speculative, llama-speculative-simple), from its build; engine in-process has none: pick one or drop llama_bench",
+    });
+  }
+}
+
 function checkPlacement(raw: unknown, issues: RawIssue[]): void {
   const placement = field(raw, "placement");
   if (isRecord(placement) && placement.hosts === undefined && placement.gpu === undefined) {
@@ -252,6 +267,7 @@ export function checkManifest(raw: unknown): RawIssue[] {
   checkSpecTypes(raw, issues);
   checkParallel(raw, issues);
   checkTree(raw, issues);
+  checkLlamaBench(raw, issues);
   checkPlacement(raw, issues);
   return issues;
 }

@@ -123,7 +123,8 @@ function gridSize(m: ManifestYaml, promptCount: number): number {
   const baseline = m.baseline ? speculative : 0;
   const parallel =
     m.parallel === undefined ? 0 : m.pairs.length * m.parallel.concurrency.length * m.parallel.draft.length;
-  return speculative + baseline + parallel;
+  const bench = m.llama_bench === undefined ? 0 : new Set(m.pairs.map((p) => p.target)).size * s.repeats;
+  return speculative + baseline + parallel + bench;
 }
 
 function toManifest(m: ManifestYaml, file: string, text: string, prompts: Manifest["prompts"]): Manifest {
@@ -174,6 +175,14 @@ function toManifest(m: ManifestYaml, file: string, text: string, prompts: Manife
         }
       : {}),
     baseline: m.baseline,
+    ...(m.llama_bench === undefined
+      ? {}
+      : {
+          llamaBench: {
+            repetitions: m.llama_bench.repetitions,
+            ...(m.llama_bench.n_prompt === undefined ? {} : { nPrompt: m.llama_bench.n_prompt }),
+          },
+        }),
     ...(m.parallel === undefined
       ? {}
       : {

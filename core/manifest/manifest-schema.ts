@@ -172,6 +172,21 @@ const llamaSchema = z.strictObject({
   batch: z.number().int().min(1).optional(),
 });
 
+// llama-bench baselines beside the sweep's engine: `llama-bench -p 0 -n n_predict -r repetitions -o json`
+const llamaBenchSchema = z.strictObject({
+  repetitions: z
+    .number()
+    .int()
+    .min(1, "repetitions must be at least 1 (llama-bench -r)")
+    .max(1000)
+    .default(5),
+  n_prompt: z
+    .number()
+    .int()
+    .min(1, "n_prompt is the pp test's prompt length in tokens, at least 1; drop it for tg only")
+    .optional(),
+});
+
 const estimateSchema = z.strictObject({
   decode_tps: z.number().positive("decode_tps must be > 0").default(30),
   speculative_factor: z.number().positive().default(1),
@@ -192,6 +207,7 @@ export const manifestSchema = z.strictObject({
   sweep: sweepSchema,
   adaptive: adaptiveSchema.optional(),
   baseline: z.boolean().default(true),
+  llama_bench: llamaBenchSchema.optional(),
   parallel: parallelSchema.optional(),
   placement: placementSchema.default("spread"),
   engine: z.enum(MANIFEST_ENGINES).default("llama-server"),

@@ -103,6 +103,12 @@ export interface Manifest {
   /** Present when sweep.k contains "adaptive" (defaults filled in). */
   adaptive?: ManifestAdaptive;
   baseline: boolean;
+  /**
+   * llama-bench baselines of every target (manifest `llama_bench:`), beside the sweep's own baselines:
+   * `llama-bench -p 0 -n nPredict -r repetitions -o json` once per target and repeat, with a pp test of
+   * nPrompt tokens when given.
+   */
+  llamaBench?: { repetitions: number; nPrompt?: number };
   parallel?: ManifestParallel;
   placement: ManifestPlacement;
   engine: ManifestEngine;

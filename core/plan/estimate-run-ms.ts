@@ -11,6 +11,9 @@ export function estimateCellMs(cell: Cell, estimate: ManifestEstimate): number {
   const tps = estimate.decodeTps * (speculative ? estimate.speculativeFactor : 1);
   // Parallel cells: assume no batching gain (requests decoded at the single-sequence rate), an upper bound.
   const tokens = cell.nPredict * (cell.kind === "parallel" ? (cell.requests ?? 1) : 1);
+  // llama-bench runs its test `repetitions` times after one warm-up run
+  if (cell.kind === "bench" && cell.bench !== undefined)
+    return (tokens / tps) * 1000 * (cell.bench.repetitions + 1);
   return (tokens / tps) * 1000;
 }
 

@@ -39,6 +39,8 @@ export interface PlanCounts {
   baseline: number;
   speculative: number;
   parallel: number;
+  /** llama-bench baselines (manifest `llama_bench:`). */
+  bench: number;
   total: number;
 }
 
@@ -377,6 +379,43 @@ function planSpeculative(
   return { baseline, speculative };
 }
 
+/**
+ * llama-bench baselines (manifest `llama_bench:`): one cell per target and repeat, on shards of their own
+ * (engine llama-bench, which every agent of a llama.cpp engine runs beside it). llama-bench generates from
+ * synthetic tokens and repeats the test itself, so the cells carry no prompt and no temperature of their own.
+ */
+function planBench(m: Manifest, targetMs: number, shards: Shard[]): number {
+  const bench = m.llamaBench;
+  if (bench === undefined) return 0;
+  const promptHash = sha256Hex("");
+  let count = 0;
+  for (const name of new Set(m.pairs.map((p) => p.target))) {
+    const target = modelRef(m, name);
+    const cutter = new ShardCutter({ engine: "llama-bench", target, llama: m.llama }, m, targetMs, shards);
+    for (let repeat = 0; repeat < m.sweep.repeats; repeat++) {
+      const cell = withId({
+        cellId: "",
+        kind: "bench",
+        engine: "llama-bench",
+        target,
+        temperature: 0,
+        prompt: "",
+        promptHash,
+        promptIndex: 0,
+        nPredict: m.sweep.nPredict,
+        seed: m.sweep.seed + repeat,
+        repeat,
+        bench: { ...bench },
+        llama: m.llama,
+      });
+      cutter.add([cell]);
+      count++;
+    }
+    cutter.flush();
+  }
+  return count;
+}
+
 function planParallel(m: Manifest, targetMs: number, shards: Shard[]): { parallel: number; shared: number } {
   const p = m.parallel;
   if (p === undefined) return { parallel: 0, shared: 0 };
@@ -453,11 +492,12 @@ export function planSweep(manifest: Manifest, opts: PlanOptions = {}): Plan {
   const shards: Shard[] = [];
   const { baseline, speculative } = planSpeculative(manifest, targetMs, shards);
   const { parallel, shared } = planParallel(manifest, targetMs, shards);
+  const bench = planBench(manifest, targetMs, shards);
   const cells = shards.flatMap((s) => s.cells);
   let estimatedMs = 0;
   for (const s of shards) estimatedMs += s.estimatedMs;
   return {
-    counts: { baseline, speculative, parallel, total: baseline + speculative + parallel },
+    counts: { baseline, speculative, parallel, bench, total: baseline + speculative + parallel + bench },
     cells,
     shards,
     warnings: planWarnings(manifest, {

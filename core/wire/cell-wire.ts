@@ -5,7 +5,7 @@ import { ENGINE_NAMES } from "../cell.js";
 import { SpecgridError } from "../errors.js";
 import type * as pb from "../../proto/gen/specgrid/v1/types.js";
 
-const CELL_KINDS = ["baseline", "speculative", "parallel"] as const;
+const CELL_KINDS = ["baseline", "speculative", "parallel", "bench"] as const;
 const FLASH_ATTN = ["auto", "on", "off"] as const;
 
 function oneOf<T extends string>(allowed: readonly T[], value: string, field: string): T {
@@ -100,6 +100,7 @@ export function cellToProto(c: Cell): pb.Cell {
     category: c.category,
     specType: c.specType,
     specSettings: c.specSettings ?? {},
+    bench: c.bench === undefined ? undefined : { repetitions: c.bench.repetitions, nPrompt: c.bench.nPrompt },
   };
 }
 
@@ -129,6 +130,10 @@ export function cellFromProto(c: pb.Cell): Cell {
   if (c.category !== undefined) out.category = c.category;
   if (c.specType !== undefined) out.specType = c.specType;
   if (Object.keys(c.specSettings).length > 0) out.specSettings = { ...c.specSettings };
+  if (c.bench !== undefined) {
+    out.bench = { repetitions: c.bench.repetitions };
+    if (c.bench.nPrompt !== undefined) out.bench.nPrompt = c.bench.nPrompt;
+  }
   return out;
 }
 

@@ -109,6 +109,7 @@ describe("cellIdentityJson", () => {
       pMin: p.pMin,
       nParallel: p.nParallel,
       pSplit: p.pSplit,
+      bench: p.bench,
       pairedWith: p.pairedWith,
       temperature: p.temperature,
       promptHash: p.promptHash,
@@ -128,6 +129,18 @@ describe("cellIdentityJson", () => {
     ["baseline", { ...base, kind: "baseline", draft: undefined, k: undefined, pMin: undefined }],
     ["parallel", { ...base, kind: "parallel", concurrency: 4, requests: 16 }],
     ["tree-drafting", { ...base, engine: "llama-speculative", nParallel: 4, pSplit: 0.25 }],
+    [
+      "llama-bench",
+      {
+        ...base,
+        kind: "bench",
+        engine: "llama-bench",
+        draft: undefined,
+        k: undefined,
+        pMin: undefined,
+        bench: { repetitions: 3, nPrompt: 64 },
+      },
+    ],
     [
       "baseline paired with a speculative run",
       {

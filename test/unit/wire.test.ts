@@ -70,10 +70,20 @@ const treeFromSuite: Cell = {
   category: "code",
 };
 
+const llamaBench: Cell = {
+  ...baseline,
+  cellId: "c-bench",
+  kind: "bench",
+  engine: "llama-bench",
+  prompt: "",
+  bench: { repetitions: 5, nPrompt: 512 },
+};
+
 describe("shard round trip", () => {
   it.each([
     ["baseline", [baseline], undefined],
     ["tree drafting on a suite prompt", [treeFromSuite], undefined],
+    ["llama-bench baseline", [llamaBench, { ...llamaBench, bench: { repetitions: 2 } }], undefined],
     ["speculative adaptive, pinned host", [speculativeAdaptive], "host-a"],
     ["mixed", [baseline, speculativeAdaptive, parallel], undefined],
   ])("%s", (_name, cells, hostId) => {

@@ -111,7 +111,7 @@ export default class AgentStart extends SpecgridCommand {
       process.stderr.write(`${describeLlamaBin(llamaBin)}\n`);
       logger.info({ llama: llamaBinJson(llamaBin) }, "llama.cpp build");
     }
-    const { engine, llamaBuilds } = await agentEngine(engineName, llamaBin).catch(fail);
+    const { engine, companions, llamaBuilds } = await agentEngine(engineName, llamaBin).catch(fail);
     // SIGHUP: pick up model files copied in (or removed) since the last scan, without a restart. Installed
     // before registering (the default action would end the process): a signal that comes before the agent
     // runs is answered by a rescan once it does.
@@ -134,6 +134,7 @@ export default class AgentStart extends SpecgridCommand {
       modelDirs: flags.models,
       engineName: flags.engine as EngineName,
       engine,
+      companions,
       llamaBuilds,
       labels,
       slots: flags.slots,

@@ -41,7 +41,7 @@ export interface KPolicy {
 
 export interface Cell {
   cellId: string;
-  /** baseline | speculative | parallel */
+  /** baseline | speculative | parallel | bench */
   kind: string;
   engine: string;
   target?: ModelRef | undefined;
@@ -79,11 +79,18 @@ export interface Cell {
    */
   specType?: string | undefined;
   specSettings: { [key: string]: number };
+  /** Bench cells (llama-bench baselines): repetitions and the optional pp test. */
+  bench?: BenchSettings | undefined;
 }
 
 export interface Cell_SpecSettingsEntry {
   key: string;
   value: number;
+}
+
+export interface BenchSettings {
+  repetitions: number;
+  nPrompt?: number | undefined;
 }
 
 export interface ShardKey {
@@ -148,6 +155,9 @@ export interface CellMetrics {
    */
   nDrafts?: number | undefined;
   acceptedByPosition: number[];
+  /** llama-bench cells: llama-bench's own standard deviation of the tg and pp t/s over its repetitions. */
+  decodeTpsSd?: number | undefined;
+  promptTpsSd?: number | undefined;
 }
 
 export interface Warmup {
@@ -715,6 +725,7 @@ function createBaseCell(): Cell {
     category: undefined,
     specType: undefined,
     specSettings: {},
+    bench: undefined,
   };
 }
 
@@ -789,6 +800,9 @@ export const Cell: MessageFns<Cell> = {
     globalThis.Object.entries(message.specSettings).forEach(([key, value]: [string, number]) => {
       Cell_SpecSettingsEntry.encode({ key: key as any, value }, writer.uint32(186).fork()).join();
     });
+    if (message.bench !== undefined) {
+      BenchSettings.encode(message.bench, writer.uint32(194).fork()).join();
+    }
     return writer;
   },
 
@@ -992,6 +1006,14 @@ export const Cell: MessageFns<Cell> = {
             }
             continue;
           }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.bench = BenchSettings.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1091,6 +1113,7 @@ export const Cell: MessageFns<Cell> = {
           {},
         )
         : {},
+      bench: isSet(object.bench) ? BenchSettings.fromJSON(object.bench) : undefined,
     };
   },
 
@@ -1171,6 +1194,9 @@ export const Cell: MessageFns<Cell> = {
         });
       }
     }
+    if (message.bench !== undefined) {
+      obj.bench = BenchSettings.toJSON(message.bench);
+    }
     return obj;
   },
 
@@ -1216,6 +1242,9 @@ export const Cell: MessageFns<Cell> = {
       },
       {},
     );
+    message.bench = (object.bench !== undefined && object.bench !== null)
+      ? BenchSettings.fromPartial(object.bench)
+      : undefined;
     return message;
   },
 };
@@ -1301,6 +1330,95 @@ export const Cell_SpecSettingsEntry: MessageFns<Cell_SpecSettingsEntry> = {
     const message = createBaseCell_SpecSettingsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseBenchSettings(): BenchSettings {
+  return { repetitions: 0, nPrompt: undefined };
+}
+
+export const BenchSettings: MessageFns<BenchSettings> = {
+  encode(message: BenchSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.repetitions !== 0) {
+      writer.uint32(8).int32(message.repetitions);
+    }
+    if (message.nPrompt !== undefined) {
+      writer.uint32(16).int32(message.nPrompt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BenchSettings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBenchSettings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.repetitions = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nPrompt = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BenchSettings {
+    return {
+      repetitions: isSet(object.repetitions) ? globalThis.Number(object.repetitions) : 0,
+      nPrompt: isSet(object.nPrompt)
+        ? globalThis.Number(object.nPrompt)
+        : isSet(object.n_prompt)
+        ? globalThis.Number(object.n_prompt)
+        : undefined,
+    };
+  },
+
+  toJSON(message: BenchSettings): unknown {
+    const obj: any = {};
+    if (message.repetitions !== 0) {
+      obj.repetitions = Math.round(message.repetitions);
+    }
+    if (message.nPrompt !== undefined) {
+      obj.nPrompt = Math.round(message.nPrompt);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BenchSettings>, I>>(base?: I): BenchSettings {
+    return BenchSettings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BenchSettings>, I>>(object: I): BenchSettings {
+    const message = createBaseBenchSettings();
+    message.repetitions = object.repetitions ?? 0;
+    message.nPrompt = object.nPrompt ?? undefined;
     return message;
   },
 };
@@ -1623,6 +1741,8 @@ function createBaseCellMetrics(): CellMetrics {
     noise: undefined,
     nDrafts: undefined,
     acceptedByPosition: [],
+    decodeTpsSd: undefined,
+    promptTpsSd: undefined,
   };
 }
 
@@ -1723,6 +1843,12 @@ export const CellMetrics: MessageFns<CellMetrics> = {
         writer.double(v);
       }
       writer.join();
+    }
+    if (message.decodeTpsSd !== undefined) {
+      writer.uint32(233).double(message.decodeTpsSd);
+    }
+    if (message.promptTpsSd !== undefined) {
+      writer.uint32(241).double(message.promptTpsSd);
     }
     return writer;
   },
@@ -1994,6 +2120,22 @@ export const CellMetrics: MessageFns<CellMetrics> = {
 
             break;
           }
+          case 29: {
+            if (tag !== 233) {
+              break;
+            }
+
+            message.decodeTpsSd = reader.double();
+            continue;
+          }
+          case 30: {
+            if (tag !== 241) {
+              break;
+            }
+
+            message.promptTpsSd = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2136,6 +2278,16 @@ export const CellMetrics: MessageFns<CellMetrics> = {
         : globalThis.Array.isArray(object?.accepted_by_position)
         ? object.accepted_by_position.map((e: any) => globalThis.Number(e))
         : [],
+      decodeTpsSd: isSet(object.decodeTpsSd)
+        ? globalThis.Number(object.decodeTpsSd)
+        : isSet(object.decode_tps_sd)
+        ? globalThis.Number(object.decode_tps_sd)
+        : undefined,
+      promptTpsSd: isSet(object.promptTpsSd)
+        ? globalThis.Number(object.promptTpsSd)
+        : isSet(object.prompt_tps_sd)
+        ? globalThis.Number(object.prompt_tps_sd)
+        : undefined,
     };
   },
 
@@ -2225,6 +2377,12 @@ export const CellMetrics: MessageFns<CellMetrics> = {
     if (message.acceptedByPosition?.length) {
       obj.acceptedByPosition = message.acceptedByPosition.map((e) => floatToJson(e));
     }
+    if (message.decodeTpsSd !== undefined) {
+      obj.decodeTpsSd = floatToJson(message.decodeTpsSd);
+    }
+    if (message.promptTpsSd !== undefined) {
+      obj.promptTpsSd = floatToJson(message.promptTpsSd);
+    }
     return obj;
   },
 
@@ -2265,6 +2423,8 @@ export const CellMetrics: MessageFns<CellMetrics> = {
       : undefined;
     message.nDrafts = object.nDrafts ?? undefined;
     message.acceptedByPosition = object.acceptedByPosition?.map((e) => e) || [];
+    message.decodeTpsSd = object.decodeTpsSd ?? undefined;
+    message.promptTpsSd = object.promptTpsSd ?? undefined;
     return message;
   },
 };
