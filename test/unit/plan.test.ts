@@ -9,7 +9,12 @@ import { MAX_SHARD_PAYLOAD_BYTES, planSweep } from "../../core/plan/plan-sweep.j
 const examples = path.resolve(import.meta.dirname, "../../examples");
 
 /** The issue's formula, from the manifest's own lists. */
-function formulaCounts(m: Manifest): { baseline: number; speculative: number; parallel: number } {
+function formulaCounts(m: Manifest): {
+  baseline: number;
+  speculative: number;
+  parallel: number;
+  bench: number;
+} {
   const s = m.sweep;
   const perPair = s.temperature.length * m.prompts.length * s.repeats;
   const speculative = m.pairs.length * s.k.length * s.pMin.length * perPair;
@@ -19,6 +24,8 @@ function formulaCounts(m: Manifest): { baseline: number; speculative: number; pa
     baseline: m.baseline ? speculative : 0,
     parallel:
       m.parallel === undefined ? 0 : m.pairs.length * m.parallel.concurrency.length * m.parallel.draft.length,
+    // llama-bench baselines: once per target and repeat
+    bench: m.llamaBench === undefined ? 0 : new Set(m.pairs.map((p) => p.target)).size * s.repeats,
   };
 }
 
@@ -35,7 +42,7 @@ describe("planSweep on examples/lab1.yaml", () => {
     const expected = formulaCounts(m);
     expect(plan.counts).toEqual({
       ...expected,
-      total: expected.baseline + expected.speculative + expected.parallel,
+      total: expected.baseline + expected.speculative + expected.parallel + expected.bench,
     });
     expect(kindCount(plan.cells, "speculative")).toBe(expected.speculative);
     expect(kindCount(plan.cells, "baseline")).toBe(expected.baseline);
