@@ -42,6 +42,29 @@ export type KPolicy =
   | { kind: "fixed"; k: number }
   | { kind: "adaptive"; kMin: number; kMax: number; kStart: number; raiseAbove: number; lowerBelow: number };
 
+/** The adaptive controller's settings (core/sampling/k-controller.ts). */
+export type AdaptiveKSettings = Omit<Extract<KPolicy, { kind: "adaptive" }>, "kind">;
+
+/**
+ * The adaptive controller's settings where a manifest's `adaptive:` or `cell run`'s flags leave them out:
+ * the one definition the manifest schema, the planner and `cell run` read.
+ */
+export const ADAPTIVE_K_DEFAULTS: Readonly<AdaptiveKSettings> = {
+  kMin: 1,
+  kMax: 16,
+  kStart: 4,
+  raiseAbove: 0.8,
+  lowerBelow: 0.4,
+};
+
+/** A manifest or command-line K as a cell's policy: a fixed K, or "adaptive" with the given settings. */
+export function kPolicyOf(
+  k: number | "adaptive",
+  adaptive: AdaptiveKSettings = ADAPTIVE_K_DEFAULTS,
+): KPolicy {
+  return k === "adaptive" ? { kind: "adaptive", ...adaptive } : { kind: "fixed", k };
+}
+
 /** The number a K policy stands for in tables and keys: the fixed K, or the adaptive policy's kMax. */
 export function kValue(k: KPolicy): number;
 export function kValue(k: KPolicy | undefined): number | undefined;

@@ -227,7 +227,7 @@ export function analyzeSweep(
     const base = baselineOf(r);
     if (base?.metrics.tokensSha256 === undefined) continue;
     greedyChecked++;
-    const k = r.cell.k === undefined ? 0 : r.cell.k.kind === "fixed" ? r.cell.k.k : r.cell.k.kMax;
+    const k = kValue(r.cell.k) ?? 0;
     if (r.cell.draft !== undefined && r.cell.draft.sha256 === r.cell.target.sha256) identicalDraftRuns++;
     else {
       distinct.add(

@@ -1,5 +1,6 @@
 // Rules that span several keys. They run on the raw parsed YAML, not on the schema's output, so they are
 // reported together with schema errors elsewhere in the file: the user sees every problem in one pass.
+import { ADAPTIVE_K_DEFAULTS } from "../cell.js";
 import { ENGINE_TRAITS, engineTraitsOf } from "../engines.js";
 import { SPEC_TYPES, SPEC_TYPE_NAMES, isSpecTypeName, specTypeParts } from "../spec-types.js";
 import type { DataPath } from "./locate-yaml-path.js";
@@ -92,11 +93,12 @@ function checkEngineSupport(raw: unknown, issues: RawIssue[]): void {
   }
   const adaptive = field(raw, "adaptive");
   if (isRecord(adaptive)) {
-    const kMin = typeof adaptive.k_min === "number" ? adaptive.k_min : 1;
-    const kMax = typeof adaptive.k_max === "number" ? adaptive.k_max : 16;
-    const kStart = typeof adaptive.k_start === "number" ? adaptive.k_start : 4;
-    const raise = typeof adaptive.raise_above === "number" ? adaptive.raise_above : 0.8;
-    const lower = typeof adaptive.lower_below === "number" ? adaptive.lower_below : 0.4;
+    const d = ADAPTIVE_K_DEFAULTS;
+    const kMin = typeof adaptive.k_min === "number" ? adaptive.k_min : d.kMin;
+    const kMax = typeof adaptive.k_max === "number" ? adaptive.k_max : d.kMax;
+    const kStart = typeof adaptive.k_start === "number" ? adaptive.k_start : d.kStart;
+    const raise = typeof adaptive.raise_above === "number" ? adaptive.raise_above : d.raiseAbove;
+    const lower = typeof adaptive.lower_below === "number" ? adaptive.lower_below : d.lowerBelow;
     if (!(kMin <= kStart && kStart <= kMax)) {
       issues.push({
         path: ["adaptive"],

@@ -5,6 +5,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
+import { ADAPTIVE_K_DEFAULTS } from "../cell.js";
 import { ManifestError, type ManifestIssue } from "../errors.js";
 import { specConfigs } from "../plan/spec-configs.js";
 import { specTypeParts } from "../spec-types.js";
@@ -165,13 +166,17 @@ function toManifest(m: ManifestYaml, file: string, text: string, prompts: Manife
     },
     ...(ks.includes("adaptive")
       ? {
-          adaptive: {
-            kMin: a?.k_min ?? 1,
-            kMax: a?.k_max ?? 16,
-            kStart: a?.k_start ?? 4,
-            raiseAbove: a?.raise_above ?? 0.8,
-            lowerBelow: a?.lower_below ?? 0.4,
-          },
+          // the schema fills each key left out from ADAPTIVE_K_DEFAULTS; no `adaptive:` at all takes them all
+          adaptive:
+            a === undefined
+              ? { ...ADAPTIVE_K_DEFAULTS }
+              : {
+                  kMin: a.k_min,
+                  kMax: a.k_max,
+                  kStart: a.k_start,
+                  raiseAbove: a.raise_above,
+                  lowerBelow: a.lower_below,
+                },
         }
       : {}),
     baseline: m.baseline,

@@ -4,6 +4,7 @@
 // because they must be reported even when other parts of the manifest fail the schema.
 import { z } from "zod";
 
+import { ADAPTIVE_K_DEFAULTS } from "../cell.js";
 import { MANIFEST_ENGINES } from "../engines.js";
 import { DEFAULT_SPEC_TYPE, SPEC_TYPE_NAMES, specTypeParts } from "../spec-types.js";
 
@@ -138,11 +139,11 @@ const sweepSchema = z
   });
 
 const adaptiveSchema = z.strictObject({
-  k_min: z.number().int().min(1).default(1),
-  k_max: z.number().int().min(1).default(16),
-  k_start: z.number().int().min(1).default(4),
-  raise_above: probabilitySchema.default(0.8),
-  lower_below: probabilitySchema.default(0.4),
+  k_min: z.number().int().min(1).default(ADAPTIVE_K_DEFAULTS.kMin),
+  k_max: z.number().int().min(1).default(ADAPTIVE_K_DEFAULTS.kMax),
+  k_start: z.number().int().min(1).default(ADAPTIVE_K_DEFAULTS.kStart),
+  raise_above: probabilitySchema.default(ADAPTIVE_K_DEFAULTS.raiseAbove),
+  lower_below: probabilitySchema.default(ADAPTIVE_K_DEFAULTS.lowerBelow),
 });
 
 const parallelSchema = z.strictObject({

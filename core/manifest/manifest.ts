@@ -1,6 +1,6 @@
 // The resolved manifest: the YAML's meaning in camelCase, defaults applied, prompt files read. This is what
 // plan, the coordinator and the store work from; the YAML text itself travels beside it as `sourceText`.
-import type { LlamaSettings } from "../cell.js";
+import type { AdaptiveKSettings, LlamaSettings } from "../cell.js";
 import type { ManifestEngine } from "../engines.js";
 
 export type { ManifestEngine };
@@ -56,15 +56,8 @@ export interface ManifestSweep {
   precision?: { relCi: number; maxRepeats: number };
 }
 
-export interface ManifestAdaptive {
-  kMin: number;
-  kMax: number;
-  kStart: number;
-  /** Draft one more token when acceptance over the last few steps is above this. */
-  raiseAbove: number;
-  /** Draft one fewer when it is below this. */
-  lowerBelow: number;
-}
+/** A manifest's `adaptive:` settings, defaults filled in (core/cell.ts ADAPTIVE_K_DEFAULTS). */
+export type ManifestAdaptive = AdaptiveKSettings;
 
 export interface ManifestParallel {
   concurrency: number[];

@@ -25,10 +25,10 @@
 // Parallel cells get their own shards per (engine, target, draft or none).
 //
 // Linear in the number of cells: 100,000 cells plan in well under a second.
-import type { Cell, KPolicy, ModelRef, Shard, ShardKey } from "../cell.js";
+import { kPolicyOf, type Cell, type ModelRef, type Shard, type ShardKey } from "../cell.js";
 import { ENGINE_TRAITS } from "../engines.js";
 import { canonicalJson, cellIdOf, shardIdOf, sha256Hex, type CellIdentityMemo } from "../ids.js";
-import type { Manifest, ManifestK } from "../manifest/manifest.js";
+import type { Manifest } from "../manifest/manifest.js";
 import { estimateCellMs, loadsPerCell } from "./estimate-run-ms.js";
 import { planWarnings } from "./plan-warnings.js";
 import { serverKeyOf, startsServerPerConfig } from "./server-blocks.js";
@@ -68,12 +68,6 @@ function modelRef(m: Manifest, name: string): ModelRef {
     ...(model?.file === undefined ? {} : { file: model.file }),
     ...(model?.sha256 === undefined ? {} : { sha256: model.sha256 }),
   };
-}
-
-function kPolicy(m: Manifest, k: ManifestK): KPolicy {
-  if (k !== "adaptive") return { kind: "fixed", k };
-  const a = m.adaptive ?? { kMin: 1, kMax: 16, kStart: 4, raiseAbove: 0.8, lowerBelow: 0.4 };
-  return { kind: "adaptive", ...a };
 }
 
 /**
@@ -261,7 +255,7 @@ function planSpeculative(
 ): { baseline: number; speculative: number } {
   const s = m.sweep;
   const promptHashes = m.prompts.map((p) => sha256Hex(p.text));
-  const policies = s.k.map((k) => kPolicy(m, k));
+  const policies = s.k.map((k) => kPolicyOf(k, m.adaptive));
   const configs = specConfigs({
     specType: s.specType,
     specSettings: s.specSettings,

@@ -2,7 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADAPTIVE_K_DEFAULTS } from "../../core/cell.js";
 import { ManifestError } from "../../core/errors.js";
+import { planSweep } from "../../core/plan/plan-sweep.js";
 import { loadManifest, parseManifest } from "../../core/manifest/load-manifest.js";
 
 const fixtures = path.resolve(import.meta.dirname, "../fixtures/manifests");
@@ -214,6 +216,28 @@ describe("parseManifest: a valid manifest", () => {
       temperature: 0,
     });
     expect(m.adaptive).toEqual({ kMin: 1, kMax: 8, kStart: 4, raiseAbove: 0.8, lowerBelow: 0.4 });
+  });
+
+  it("adaptive K without an adaptive: block takes the same defaults as cell run and the planner", async () => {
+    const text = VALID.replace("k: [2, 4]", "k: [adaptive]") + "engine: in-process\n";
+    const m = parseManifest(text, "m.yaml", "/nonexistent");
+    expect(m.adaptive).toEqual(ADAPTIVE_K_DEFAULTS);
+    const policies = planSweep(m).cells.flatMap((c) => (c.k === undefined ? [] : [c.k]));
+    expect(policies.length).toBeGreaterThan(0);
+    for (const k of policies) expect(k).toEqual({ kind: "adaptive", ...ADAPTIVE_K_DEFAULTS });
+    // cell run's --k-min/--k-max/... defaults are the same numbers (it had its own --k-max 8)
+    const { default: CellRun } = await import("../../cli/commands/cell/run.js");
+    const flag = (name: string): unknown =>
+      (CellRun.flags as Record<string, { default?: unknown }>)[name]?.default;
+    expect([flag("k-min"), flag("k-max"), flag("k-start")]).toEqual([
+      ADAPTIVE_K_DEFAULTS.kMin,
+      ADAPTIVE_K_DEFAULTS.kMax,
+      ADAPTIVE_K_DEFAULTS.kStart,
+    ]);
+    expect([Number(flag("raise-above")), Number(flag("lower-below"))]).toEqual([
+      ADAPTIVE_K_DEFAULTS.raiseAbove,
+      ADAPTIVE_K_DEFAULTS.lowerBelow,
+    ]);
   });
 
   it.each(["lab1.yaml", "hardware-compare.yaml", "misaligned.yaml", "demo-cpu.yaml"])(

@@ -4,7 +4,16 @@ import path from "node:path";
 import { Flags } from "@oclif/core";
 import { createEngine } from "../../../agents/engines/create-engine.js";
 import { probeLlamaEngines } from "../../../agents/probe/probe-llama-engines.js";
-import { ENGINE_NAMES, type Cell, type CellParams, type KPolicy, type ShardKey } from "../../../core/cell.js";
+import {
+  ADAPTIVE_K_DEFAULTS,
+  ENGINE_NAMES,
+  kLabel,
+  kPolicyOf,
+  type Cell,
+  type CellParams,
+  type KPolicy,
+  type ShardKey,
+} from "../../../core/cell.js";
 import { SpecgridError } from "../../../core/errors.js";
 import { checkGgufModelFile } from "../../../core/gguf/read-gguf-header.js";
 import { cellIdOf, sha256Hex } from "../../../core/ids.js";
@@ -74,16 +83,29 @@ export default class CellRun extends SpecgridCommand {
         "draft tokens per step: a number, or 'adaptive' (raise K when acceptance is high, lower when low)",
       default: "4",
     }),
-    "k-min": Flags.integer({ description: "adaptive K: smallest K", default: 1, min: 1 }),
-    "k-max": Flags.integer({ description: "adaptive K: largest K", default: 8, min: 1 }),
-    "k-start": Flags.integer({ description: "adaptive K: K of the first step", default: 4, min: 1 }),
+    // the defaults a manifest's adaptive: block has (core/cell.ts ADAPTIVE_K_DEFAULTS)
+    "k-min": Flags.integer({
+      description: "adaptive K: smallest K",
+      default: ADAPTIVE_K_DEFAULTS.kMin,
+      min: 1,
+    }),
+    "k-max": Flags.integer({
+      description: "adaptive K: largest K",
+      default: ADAPTIVE_K_DEFAULTS.kMax,
+      min: 1,
+    }),
+    "k-start": Flags.integer({
+      description: "adaptive K: K of the first step",
+      default: ADAPTIVE_K_DEFAULTS.kStart,
+      min: 1,
+    }),
     "raise-above": Flags.string({
       description: "adaptive K: raise K when recent acceptance is above this (0-1)",
-      default: "0.8",
+      default: String(ADAPTIVE_K_DEFAULTS.raiseAbove),
     }),
     "lower-below": Flags.string({
       description: "adaptive K: lower K when recent acceptance is below this (0-1)",
-      default: "0.4",
+      default: String(ADAPTIVE_K_DEFAULTS.lowerBelow),
     }),
     temperature: Flags.string({ description: "sampling temperature; 0 is greedy", default: "0" }),
     seed: Flags.integer({ description: "sampling seed (a seeded run repeats exactly)", default: 42, min: 0 }),
@@ -148,14 +170,7 @@ export default class CellRun extends SpecgridCommand {
       flashAttn: "auto" as const,
       ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     };
-    const key: ShardKey = {
-      engine: engineName,
-      target,
-      ...(draft ? { draft } : {}),
-      ...(kPolicy ? { k: kPolicy } : {}),
-      ...(flags.concurrency > 1 ? { concurrency: flags.concurrency } : {}),
-      llama,
-    };
+    const key: ShardKey = { engine: engineName, target, ...(draft ? { draft } : {}), llama };
 
     let engine;
     let llamaBin;
@@ -272,20 +287,15 @@ export default class CellRun extends SpecgridCommand {
       const kStart = Math.min(Math.max(flags["k-start"], kMin), kMax);
       if (kStart !== flags["k-start"])
         bad(`--k-start ${flags["k-start"]} is outside [--k-min, --k-max] = [${kMin}, ${kMax}]`);
-      return { kind: "adaptive", kMin, kMax, kStart, raiseAbove, lowerBelow };
+      return kPolicyOf("adaptive", { kMin, kMax, kStart, raiseAbove, lowerBelow });
     }
     const k = Number(flags.k);
     if (!Number.isInteger(k) || k < 1) bad(`--k must be an integer >= 1 or "adaptive", got "${flags.k}"`);
-    return { kind: "fixed", k };
+    return kPolicyOf(k);
   }
 
   private render(r: CellRunResult): void {
-    const k =
-      r.k === undefined
-        ? ""
-        : r.k.kind === "fixed"
-          ? `, K=${r.k.k}`
-          : `, adaptive K ${r.k.kMin}..${r.k.kMax}`;
+    const k = r.k === undefined ? "" : `, K ${kLabel(r.k)}`;
     this.log(
       `${r.kind} cell on ${r.backend}: T=${r.temperature}, seed ${r.seed}, n_predict ${r.n_predict}${k}`,
     );
