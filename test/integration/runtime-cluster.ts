@@ -7,7 +7,10 @@ import { createServer, type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
+import { JOBS_STREAM } from "../../core/nats-names.js";
 import type { CellResult } from "../../core/metrics.js";
 import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import type { SweepStatus } from "../../core/wire/generated.js";
@@ -313,6 +316,18 @@ export async function spawnAgentProcess(
  * Registers a bare agent that holds the given models (by sha256) and never pulls: enough for the coordinator
  * to accept a sweep whose shards the test then handles, or leaves, itself.
  */
+/**
+ * The one spread pool of the sweeps submitted so far: its name hashes everything the shard needs
+ * (core/plan/shard-needs.ts), so tests that take a shard by hand look it up among the JOBS consumers.
+ */
+export async function onlySpreadPool(nc: NatsConnection): Promise<string> {
+  const pools: string[] = [];
+  for await (const c of (await jetstreamManager(nc)).consumers.list(JOBS_STREAM)) pools.push(c.name);
+  const spread = pools.filter((name) => name.startsWith("req-"));
+  if (spread.length !== 1) throw new Error(`expected one spread pool, found ${pools.join(", ") || "none"}`);
+  return spread[0]!;
+}
+
 export async function registerHolder(
   client: CoordinatorClient,
   name: string,

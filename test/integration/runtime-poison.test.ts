@@ -4,7 +4,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +16,7 @@ import { createCoordinatorClient, type CoordinatorClient } from "../../core/wire
 import { startCoordinator, type RunningCoordinator } from "../../services/coordinator/start-coordinator.js";
 import { getModelFamily } from "../support/model-family.js";
 import { startTestNats, type TestNats } from "../support/nats-server.js";
-import { registerHolder, waitFor } from "./runtime-cluster.js";
+import { onlySpreadPool, registerHolder, waitFor } from "./runtime-cluster.js";
 
 describe("a shard that exhausts max_deliver", () => {
   let dir: string;
@@ -70,12 +70,7 @@ describe("a shard that exhausts max_deliver", () => {
 
     const nc = await connect({ servers: nats.url });
     try {
-      // the sweep's one spread pool (core/plan/shard-needs.ts names it from what the shard needs)
-      const pools: string[] = [];
-      for await (const c of (await jetstreamManager(nc)).consumers.list(JOBS_STREAM)) pools.push(c.name);
-      const pool = pools.find((name) => name.startsWith("req-"));
-      expect(pool, pools.join(", ")).toBeDefined();
-      const consumer = await jetstream(nc).consumers.get(JOBS_STREAM, pool);
+      const consumer = await jetstream(nc).consumers.get(JOBS_STREAM, await onlySpreadPool(nc));
       const held = await consumer.next({ expires: 5_000 });
       expect(held).not.toBeNull(); // taken and never acked, like an agent killed mid-shard
       let state = "running";
