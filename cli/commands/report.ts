@@ -4,6 +4,7 @@ import { Args, Flags } from "@oclif/core";
 
 import { SpecgridError } from "../../core/errors.js";
 import { DEFAULT_DB_FILE } from "../store/open-store.js";
+import type { AnswerStatus } from "../report/answer-questions.js";
 import { writeReport } from "../report/write-report.js";
 
 export interface ReportCommandResult {
@@ -15,7 +16,16 @@ export interface ReportCommandResult {
   invalid: number;
   failed: number;
   missing_charts: string[];
-  answers: Array<{ id: string; question: string; lines: string[]; too_noisy: string[] }>;
+  /** Each answer: its headline sentence, the derivation behind it, and whether its data was too noisy and why. */
+  answers: Array<{
+    id: string;
+    title: string;
+    short: string;
+    details: string[];
+    status: AnswerStatus;
+    reason: string | undefined;
+    too_noisy: string[];
+  }>;
   recommendations: string[];
   /** The verdict per host and pair, as the report's first table says it. */
   verdicts: Array<{
@@ -84,8 +94,11 @@ export default class Report extends SpecgridCommand {
         missing_charts: r.missingCharts,
         answers: r.answers.map((a) => ({
           id: a.id,
-          question: a.question,
-          lines: a.lines,
+          title: a.title,
+          short: a.short,
+          details: a.details,
+          status: a.status,
+          reason: a.reason,
           too_noisy: a.tooNoisy,
         })),
         recommendations: r.recommendations,

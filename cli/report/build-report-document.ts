@@ -40,6 +40,10 @@ const MISSING_CHART_REASON: Record<string, string> = {
   time: "no result carries timing figures",
 };
 
+/** The answer's sentence, and where some of its data is too noisy, how much and why. */
+const answerHeadline = (ans: Answer): string =>
+  ans.status === "partly-noisy" ? `${ans.short} Partly too noisy: ${ans.reason}.` : ans.short;
+
 export function buildReportDocument(input: ReportInput): ReportDocument {
   const { sweep, hosts, analysis: a, answers, verdicts, recommendations, charts, missingCharts } = input;
   const blocks: Block[] = [];
@@ -99,11 +103,10 @@ export function buildReportDocument(input: ReportInput): ReportDocument {
 
   blocks.push({ kind: "heading", level: 1, text: "Answers" });
   for (const ans of answers) {
-    blocks.push({ kind: "heading", level: 2, text: ans.question });
-    blocks.push({
-      kind: "list",
-      items: [...ans.lines, ...ans.tooNoisy.map((why) => `Too noisy to answer from: ${why}.`)],
-    });
+    blocks.push({ kind: "heading", level: 2, text: ans.title });
+    blocks.push({ kind: "paragraph", text: answerHeadline(ans) });
+    const items = [...ans.details, ...ans.tooNoisy.map((why) => `Too noisy to answer from: ${why}.`)];
+    if (items.length > 0) blocks.push({ kind: "details", summary: "How this was worked out", items });
   }
   blocks.push({ kind: "heading", level: 1, text: "Recommendations for production" });
   blocks.push(

@@ -1,7 +1,7 @@
 // Vega-Lite specs for the report's charts, built from the analysis. Each returns undefined when the sweep
 // has no data for it, so the report can say so instead of drawing an empty frame. The hosts' charts
 // (hardware side by side, where the time went) are in cli/report/host-charts.ts.
-import { ALIGNED_ACCEPTANCE } from "./answer-questions.js";
+import { ALIGNED_ACCEPTANCE } from "./alignment.js";
 import { finite, TIP, VEGA_LITE_SCHEMA as SCHEMA, withCi, type ChartSpec } from "./chart-base.js";
 import { formatPct } from "./format-number.js";
 import { hardwareChart, timeChart } from "./host-charts.js";

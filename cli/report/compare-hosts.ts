@@ -2,7 +2,7 @@
 // speedup at that K with its interval, and acceptance, per host. For hardware comparison sweeps
 // (placement every-host), where every host ran the same grid.
 import { pooledMean } from "../../core/metrics.js";
-import { bestGroup } from "./answer-questions.js";
+import { bestGroup } from "./best-group.js";
 import type { SweepAnalysis } from "./sweep-analysis.js";
 
 export interface HostFigures {

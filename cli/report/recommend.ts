@@ -1,7 +1,9 @@
 // Production recommendations, each derived from a measured figure and citing it. No fixed advice: a
 // recommendation appears only when the numbers behind it are in the sweep.
 import { describeContention, mergeContention } from "../../core/stats/summarize-contention.js";
-import { bestGroup, isContended, type Answer } from "./answer-questions.js";
+import type { Answer } from "./answer-questions.js";
+import { bestGroup } from "./best-group.js";
+import { isContended } from "./noise-check.js";
 import { formatCi, formatNumber } from "./format-number.js";
 import type { SweepAnalysis } from "./sweep-analysis.js";
 

@@ -7,6 +7,8 @@ export type Block =
   | { kind: "heading"; level: 1 | 2 | 3; text: string }
   | { kind: "paragraph"; text: string }
   | { kind: "list"; items: string[] }
+  /** What a reader opens on demand: a <details> element in the HTML, the list that follows in Markdown. */
+  | { kind: "details"; summary: string; items: string[] }
   /** role names the table in the HTML (class), so a reader's stylesheet or a test can find the verdict. */
   | { kind: "table"; headers: string[]; rows: string[][]; role?: string }
   | { kind: "chart"; name: string; title: string };
@@ -29,6 +31,7 @@ export function renderMarkdown(doc: ReportDocument): string {
         out.push(b.text, "");
         break;
       case "list":
+      case "details":
         out.push(...b.items.map((i) => `- ${i}`), "");
         break;
       case "table":
@@ -88,6 +91,11 @@ export function renderHtml(doc: ReportDocument, svgs: Map<string, string>): stri
         break;
       case "list":
         body.push(`<ul>${b.items.map((i) => `<li>${esc(i)}</li>`).join("")}</ul>`);
+        break;
+      case "details":
+        body.push(
+          `<details><summary>${esc(b.summary)}</summary><ul>${b.items.map((i) => `<li>${esc(i)}</li>`).join("")}</ul></details>`,
+        );
         break;
       case "table":
         body.push(

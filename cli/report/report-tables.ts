@@ -2,7 +2,8 @@
 // study per host, memory, hosts, invalid cells and greedy mismatches.
 import type { ContentionSummary } from "../../core/stats/summarize-contention.js";
 import type { HostSnapshot } from "../store/store-records.js";
-import { ALIGNED_ACCEPTANCE, bestGroup } from "./answer-questions.js";
+import { ALIGNED_ACCEPTANCE } from "./alignment.js";
+import { bestGroup } from "./best-group.js";
 import { formatCi, formatNumber, formatPct } from "./format-number.js";
 import type { SweepAnalysis } from "./sweep-analysis.js";
 

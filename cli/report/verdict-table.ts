@@ -4,7 +4,7 @@
 // interval is too wide (cli/report/noise-check.ts) never decide a verdict. A stable setting decides when its
 // interval lies wholly on one side of 1; only where no stable setting decides and some settings are
 // unstable does the verdict say there is not enough stable data instead of guessing.
-import { isContended, speedupNoise } from "./answer-questions.js";
+import { isContended, speedupNoise } from "./noise-check.js";
 import { formatCi, formatNumber, formatPct } from "./format-number.js";
 import type { SpeculativeGroup, SweepAnalysis } from "./sweep-analysis.js";
 

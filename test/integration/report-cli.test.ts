@@ -65,6 +65,15 @@ describe("specgrid report / results / compare", () => {
     expect(result!.results).toBe(total);
     expect(result!.invalid).toBeGreaterThan(0);
     expect(result!.answers.map((a) => a.id)).toContain("break-even");
+    // each answer as report.md prints it: the headline under the question, the derivation after it
+    const md = readFileSync(path.join(out, "report.md"), "utf8");
+    for (const a of result!.answers) {
+      expect(["answered", "partly-noisy", "too-noisy", "no-data"]).toContain(a.status);
+      if (a.status === "answered") expect(a.reason, a.id).toBeUndefined();
+      else expect(a.reason, a.id).toMatch(/\w/);
+      expect(md, a.id).toContain(`### ${a.title}\n\n${a.short}`);
+      for (const line of a.details) expect(md, a.id).toContain(`- ${line}\n`);
+    }
     // The verdicts the report opens with, one per host and pair, each with its sentence.
     expect(result!.verdicts.length).toBeGreaterThan(0);
     for (const v of result!.verdicts) {

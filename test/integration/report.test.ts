@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { summarize } from "../../core/stats/summarize.js";
 import { openStore, type Store } from "../../cli/store/open-store.js";
+import { REPORT_QUESTIONS } from "../../cli/report/answer-questions.js";
 import { formatNumber, formatSummary } from "../../cli/report/format-number.js";
 import { writeReport, type ReportResult } from "../../cli/report/write-report.js";
 import { CHART_NAMES } from "../../cli/report/chart-specs.js";
@@ -61,19 +62,8 @@ describe("writeReport", () => {
   });
 
   it("answers every question and lists tables, invalid results and flagged greedy outputs", () => {
-    expect(report.answers.map((a) => a.id)).toEqual([
-      "baseline-tps",
-      "speedup-vs-theory",
-      "acceptance",
-      "best-k",
-      "next-k",
-      "temperature-acceptance",
-      "temperature-stops-paying",
-      "break-even",
-      "aligned-vs-misaligned",
-      "batching",
-      "memory",
-    ]);
+    // every question, in the order test/unit/report-answer-questions.test.ts fixes
+    expect(report.answers.map((a) => a.id)).toEqual(REPORT_QUESTIONS.map((q) => q.id));
     for (const a of report.answers) expect(a.numbers.length, a.id).toBeGreaterThan(0);
     for (const heading of [
       "## Recommendations for production",
@@ -167,9 +157,9 @@ describe("writeReport", () => {
       expect(f.cSource).toBe("measured");
     }
     const theory = report.answers.find((x) => x.id === "speedup-vs-theory")!;
-    expect(theory.lines.join("\n")).toContain("measured from accepted-by-position");
-    expect(theory.lines.join("\n")).toContain("measured verification cost v(");
-    expect(report.answers.find((x) => x.id === "break-even")!.lines.join("\n")).not.toMatch(/fitted α/);
+    expect(theory.details.join("\n")).toContain("measured from accepted-by-position");
+    expect(theory.details.join("\n")).toContain("measured verification cost v(");
+    expect(report.answers.find((x) => x.id === "break-even")!.details.join("\n")).not.toMatch(/fitted α/);
   });
 });
 

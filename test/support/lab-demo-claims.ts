@@ -2,7 +2,8 @@
 // report's own answers: the figures come from the same analysis `specgrid report` renders, never from a
 // second computation of speedups. Used by the lab-demo integration test and by hand on a full demo database
 // (`npx tsx test/support/check-lab-demo.ts DB`).
-import { answerQuestions, bestGroup } from "../../cli/report/answer-questions.js";
+import { answerQuestions } from "../../cli/report/answer-questions.js";
+import { bestGroup } from "../../cli/report/best-group.js";
 import { analyzeSweep } from "../../cli/report/analyze-sweep.js";
 import { recommend } from "../../cli/report/recommend.js";
 import type { SpeculativeGroup } from "../../cli/report/sweep-analysis.js";

@@ -1,9 +1,17 @@
 // TEST DATA ONLY. A fake sweep (test/support/fake-results.ts) as the store hands it to the report: one
 // StoredResult per CellResult with its cell joined, plus the host-noise records and metric edits the
-// report, verdict and compare tests build their cases from. The product never imports this file.
+// report, verdict and compare tests build their cases from, and the report document built from them. The
+// product never imports this file.
 import type { Cell } from "../../core/cell.js";
 import type { HostNoise } from "../../core/measurement-protocol.js";
 import type { CellMetrics, CellResult } from "../../core/metrics.js";
+import { answerQuestions } from "../../cli/report/answer-questions.js";
+import { buildReportDocument } from "../../cli/report/build-report-document.js";
+import { chartSpecs } from "../../cli/report/chart-specs.js";
+import { recommend } from "../../cli/report/recommend.js";
+import type { ReportDocument } from "../../cli/report/report-document.js";
+import type { SweepAnalysis } from "../../cli/report/sweep-analysis.js";
+import { verdicts } from "../../cli/report/verdict-table.js";
 import type { StoredResult } from "../../cli/store/store-records.js";
 import { fakeSweep, type FakeSweep, type FakeSweepOptions } from "./fake-results.js";
 
@@ -74,3 +82,19 @@ export const CONTENDED_NOISE: HostNoise = {
   contended: true,
   contendedReason: "other processes kept 2.20 of 16 cores busy",
 };
+
+/** The report's document for a fake sweep's analysis, its sections as `specgrid report` writes them. */
+export function reportDocumentOf(d: FakeSweep, a: SweepAnalysis): ReportDocument {
+  const answers = answerQuestions(a);
+  const { charts, missing } = chartSpecs(a);
+  return buildReportDocument({
+    sweep: d.sweep,
+    hosts: d.hosts,
+    analysis: a,
+    answers,
+    verdicts: verdicts(a),
+    recommendations: recommend(a, answers),
+    charts,
+    missingCharts: missing,
+  });
+}

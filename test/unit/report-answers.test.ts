@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 
 import { analyzeSweep } from "../../cli/report/analyze-sweep.js";
-import { answerQuestions, bestGroup } from "../../cli/report/answer-questions.js";
+import { answerQuestions } from "../../cli/report/answer-questions.js";
+import { bestGroup } from "../../cli/report/best-group.js";
 import { recommend } from "../../cli/report/recommend.js";
 import { kTable } from "../../cli/report/report-tables.js";
 import type { CellResult } from "../../core/metrics.js";
@@ -59,7 +60,7 @@ describe("labels and noise", () => {
       expect(f.cSource).toBe("fitted");
     }
     const text = answerQuestions(a)
-      .flatMap((x) => x.lines)
+      .flatMap((x) => x.details)
       .join("\n");
     expect(text).toContain("fitted to tokens per step");
     expect(text).toContain("fitted to the speedups");

@@ -2,7 +2,7 @@
 // as such, and no verdict or answer rests on it; the same data without the precision key is used.
 import { describe, expect, it } from "vitest";
 import { analyzeSweep } from "../../cli/report/analyze-sweep.js";
-import { speedupNoise } from "../../cli/report/answer-questions.js";
+import { speedupNoise } from "../../cli/report/noise-check.js";
 import { verdicts } from "../../cli/report/verdict-table.js";
 import type { StoredResult } from "../../cli/store/store-records.js";
 import { parseManifest } from "../../core/manifest/load-manifest.js";

@@ -4,10 +4,6 @@
 import { describe, expect, it } from "vitest";
 
 import { analyzeSweep } from "../../cli/report/analyze-sweep.js";
-import { answerQuestions } from "../../cli/report/answer-questions.js";
-import { buildReportDocument } from "../../cli/report/build-report-document.js";
-import { chartSpecs } from "../../cli/report/chart-specs.js";
-import { recommend } from "../../cli/report/recommend.js";
 import { renderMarkdown } from "../../cli/report/report-document.js";
 import { verdictRow, verdicts, VERDICT_HEADERS } from "../../cli/report/verdict-table.js";
 import { fakeSweep } from "../support/fake-results.js";
@@ -16,6 +12,7 @@ import {
   editMetrics,
   noneAccepted,
   QUIET_NOISE,
+  reportDocumentOf,
   storedResults,
 } from "../support/stored-results.js";
 
@@ -114,18 +111,7 @@ describe("the verdict per host and pair", () => {
   });
 
   it("opens the report, before the charts, the answers and the detail tables, in report.md too", () => {
-    const answers = answerQuestions(a);
-    const { charts, missing } = chartSpecs(a);
-    const doc = buildReportDocument({
-      sweep: d.sweep,
-      hosts: d.hosts,
-      analysis: a,
-      answers,
-      verdicts: vs,
-      recommendations: recommend(a, answers),
-      charts,
-      missingCharts: missing,
-    });
+    const doc = reportDocumentOf(d, a);
     const first = doc.blocks.findIndex((b) => b.kind === "table");
     expect(doc.blocks[0]).toEqual({ kind: "heading", level: 1, text: "Verdict" });
     expect(doc.blocks[first]).toMatchObject({ role: "verdict", headers: [...VERDICT_HEADERS] });
