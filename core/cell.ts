@@ -91,7 +91,7 @@ export function pairLabel(target: string, draft?: string, method?: string): stri
 export function methodOf(
   cell: Pick<CellParams, "kind" | "specType" | "specSettings" | "draft">,
 ): string | undefined {
-  if (cell.kind === "baseline") return undefined;
+  if (cell.kind === "baseline" || cell.kind === "bench") return undefined;
   if (cell.kind === "parallel" && cell.draft === undefined) return undefined;
   return specLabel(cell.specType, cell.specSettings);
 }

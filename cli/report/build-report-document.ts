@@ -29,6 +29,8 @@ export interface ReportInput {
   recommendations: string[];
   charts: ChartSpec[];
   missingCharts: string[];
+  /** Task categories, llama-bench baselines and tree drafting (cli/report/method-sections.ts). */
+  methodBlocks?: Block[];
 }
 
 const MISSING_CHART_REASON: Record<string, string> = {
@@ -128,6 +130,7 @@ export function buildReportDocument(input: ReportInput): ReportDocument {
   }
   blocks.push({ kind: "heading", level: 2, text: "Memory: target alone vs with draft" });
   table(memoryTable(a), "No memory figures.");
+  blocks.push(...(input.methodBlocks ?? []));
 
   blocks.push({ kind: "heading", level: 1, text: "Greedy output check" });
   if (a.greedyChecked === 0) {

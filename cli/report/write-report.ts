@@ -9,6 +9,7 @@ import { analyzeSweep } from "./analyze-sweep.js";
 import { answerQuestions, type Answer } from "./answer-questions.js";
 import { buildReportDocument } from "./build-report-document.js";
 import { chartSpecs } from "./chart-specs.js";
+import { methodSections } from "./method-sections.js";
 import { recommend } from "./recommend.js";
 import { renderChart } from "./render-chart.js";
 import { renderHtml, renderMarkdown } from "./report-document.js";
@@ -103,6 +104,7 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportResul
     recommendations,
     charts,
     missingCharts: missing,
+    methodBlocks: methodSections(results, analysis),
   });
   const md = path.join(outDir, "report.md");
   const html = path.join(outDir, "report.html");
