@@ -81,104 +81,53 @@ export interface CellMetrics {
 /**
  * Every CellMetrics field, declared once, in the proto's field order: its snake_case name (the proto
  * field, the store column, `cell run --json` and `results export`), its type, whether a result always has
- * it, whether the store keeps it in a column of its own (`column`; every field is in the metrics JSON) and
- * whether `results export` writes it. test/unit/metric-fields.test.ts fails when the proto, the store
- * schema or a writer drifts from it.
+ * it and whether `results export` writes it. The store keeps each field in a column of its own
+ * (cli/store/schema.ts; lists and nested records as JSON). test/unit/metric-fields.test.ts fails when the
+ * proto, the store schema or a writer drifts from it.
  */
 export const METRIC_FIELDS = [
-  { key: "nDecoded", name: "n_decoded", type: "int", required: true, column: true, exported: true },
-  { key: "decodeMs", name: "decode_ms", type: "real", required: true, column: true, exported: true },
-  { key: "decodeTps", name: "decode_tps", type: "real", required: true, column: true, exported: true },
-  { key: "nPrompt", name: "n_prompt", type: "int", required: false, column: false, exported: false },
-  { key: "promptMs", name: "prompt_ms", type: "real", required: false, column: false, exported: false },
-  { key: "promptTps", name: "prompt_tps", type: "real", required: false, column: true, exported: true },
-  { key: "nDrafted", name: "n_drafted", type: "int", required: false, column: true, exported: true },
-  { key: "nAccept", name: "n_accept", type: "int", required: false, column: true, exported: true },
-  { key: "acceptRate", name: "accept_rate", type: "real", required: false, column: true, exported: true },
-  {
-    key: "acceptByPosition",
-    name: "accept_by_position",
-    type: "reals",
-    required: false,
-    column: false,
-    exported: false,
-  },
-  { key: "targetSteps", name: "target_steps", type: "int", required: false, column: false, exported: false },
-  {
-    key: "tokensPerStep",
-    name: "tokens_per_step",
-    type: "real",
-    required: false,
-    column: true,
-    exported: true,
-  },
-  { key: "draftMs", name: "draft_ms", type: "real", required: false, column: true, exported: false },
-  { key: "targetMs", name: "target_ms", type: "real", required: false, column: true, exported: false },
-  { key: "meanK", name: "mean_k", type: "real", required: false, column: false, exported: false },
-  { key: "loadMs", name: "load_ms", type: "real", required: false, column: false, exported: false },
-  { key: "wallMs", name: "wall_ms", type: "real", required: true, column: true, exported: true },
-  {
-    key: "aggregateTps",
-    name: "aggregate_tps",
-    type: "real",
-    required: false,
-    column: true,
-    exported: true,
-  },
-  {
-    key: "perSequenceTps",
-    name: "per_sequence_tps",
-    type: "reals",
-    required: false,
-    column: false,
-    exported: false,
-  },
-  { key: "peakVramMib", name: "peak_vram_mib", type: "real", required: false, column: true, exported: true },
-  { key: "memoryMib", name: "memory_mib", type: "real", required: false, column: true, exported: true },
-  {
-    key: "tokensSha256",
-    name: "tokens_sha256",
-    type: "text",
-    required: false,
-    column: true,
-    exported: false,
-  },
-  { key: "text", name: "text", type: "text", required: false, column: false, exported: false },
-  { key: "loadId", name: "load_id", type: "text", required: false, column: false, exported: false },
-  { key: "warmup", name: "warmup", type: "message", required: false, column: false, exported: false },
-  { key: "noise", name: "noise", type: "message", required: false, column: false, exported: false },
-  { key: "nDrafts", name: "n_drafts", type: "int", required: false, column: false, exported: false },
+  { key: "nDecoded", name: "n_decoded", type: "int", required: true, exported: true },
+  { key: "decodeMs", name: "decode_ms", type: "real", required: true, exported: true },
+  { key: "decodeTps", name: "decode_tps", type: "real", required: true, exported: true },
+  { key: "nPrompt", name: "n_prompt", type: "int", required: false, exported: false },
+  { key: "promptMs", name: "prompt_ms", type: "real", required: false, exported: false },
+  { key: "promptTps", name: "prompt_tps", type: "real", required: false, exported: true },
+  { key: "nDrafted", name: "n_drafted", type: "int", required: false, exported: true },
+  { key: "nAccept", name: "n_accept", type: "int", required: false, exported: true },
+  { key: "acceptRate", name: "accept_rate", type: "real", required: false, exported: true },
+  { key: "acceptByPosition", name: "accept_by_position", type: "reals", required: false, exported: false },
+  { key: "targetSteps", name: "target_steps", type: "int", required: false, exported: false },
+  { key: "tokensPerStep", name: "tokens_per_step", type: "real", required: false, exported: true },
+  { key: "draftMs", name: "draft_ms", type: "real", required: false, exported: false },
+  { key: "targetMs", name: "target_ms", type: "real", required: false, exported: false },
+  { key: "meanK", name: "mean_k", type: "real", required: false, exported: false },
+  { key: "loadMs", name: "load_ms", type: "real", required: false, exported: false },
+  { key: "wallMs", name: "wall_ms", type: "real", required: true, exported: true },
+  { key: "aggregateTps", name: "aggregate_tps", type: "real", required: false, exported: true },
+  { key: "perSequenceTps", name: "per_sequence_tps", type: "reals", required: false, exported: false },
+  { key: "peakVramMib", name: "peak_vram_mib", type: "real", required: false, exported: true },
+  { key: "memoryMib", name: "memory_mib", type: "real", required: false, exported: true },
+  { key: "tokensSha256", name: "tokens_sha256", type: "text", required: false, exported: false },
+  { key: "text", name: "text", type: "text", required: false, exported: false },
+  { key: "loadId", name: "load_id", type: "text", required: false, exported: false },
+  { key: "warmup", name: "warmup", type: "message", required: false, exported: false },
+  { key: "noise", name: "noise", type: "message", required: false, exported: false },
+  { key: "nDrafts", name: "n_drafts", type: "int", required: false, exported: false },
   {
     key: "acceptedByPosition",
     name: "accepted_by_position",
     type: "reals",
     required: false,
-    column: false,
     exported: false,
   },
-  {
-    key: "decodeTpsSd",
-    name: "decode_tps_sd",
-    type: "real",
-    required: false,
-    column: false,
-    exported: false,
-  },
-  {
-    key: "promptTpsSd",
-    name: "prompt_tps_sd",
-    type: "real",
-    required: false,
-    column: false,
-    exported: false,
-  },
+  { key: "decodeTpsSd", name: "decode_tps_sd", type: "real", required: false, exported: false },
+  { key: "promptTpsSd", name: "prompt_tps_sd", type: "real", required: false, exported: false },
 ] as const satisfies ReadonlyArray<{
   key: keyof CellMetrics;
   name: string;
   /** `message`: a nested record, converted by the wire layer and written with snake_case keys. */
   type: "int" | "real" | "reals" | "text" | "message";
   required: boolean;
-  column: boolean;
   exported: boolean;
 }>;
 
@@ -215,29 +164,17 @@ function snakeCaseKeys(record: object): Record<string, unknown> {
 
 type ColumnOf<F extends MetricField> = F["type"] extends "text" ? string | null : number | null;
 
-/** The metrics the store keeps in columns of their own, by column name; null where not measured. */
-export type MetricColumns = {
-  [F in MetricField as F["column"] extends true ? F["name"] : never]: ColumnOf<F>;
-};
 /** The metrics `results export` writes, by column name; null where not measured. */
 export type ExportedMetrics = {
   [F in MetricField as F["exported"] extends true ? F["name"] : never]: ColumnOf<F>;
 };
 
-const COLUMN_FIELDS = METRIC_FIELDS.filter((f) => f.column);
 const EXPORTED_FIELDS = METRIC_FIELDS.filter((f) => f.exported);
-
-/** Column names of the metrics the store keeps in columns of their own, in METRIC_FIELDS order. */
-export const METRIC_COLUMN_NAMES: ReadonlyArray<keyof MetricColumns> = COLUMN_FIELDS.map((f) => f.name);
 
 function pickColumns(m: CellMetrics | undefined, fields: readonly MetricField[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of fields) out[f.name] = m?.[f.key] ?? null;
   return out;
-}
-
-export function metricColumns(m: CellMetrics | undefined): MetricColumns {
-  return pickColumns(m, COLUMN_FIELDS) as MetricColumns;
 }
 
 export function exportedMetrics(m: CellMetrics | undefined): ExportedMetrics {

@@ -34,10 +34,16 @@ export interface ReportResult {
   missingCharts: string[];
 }
 
+/**
+ * What the report, compare and reproduce never read from a result, so it is left in the database: the
+ * generated text (up to KBs per row) and the stderr tail, words that no figure is computed from.
+ */
+const NOT_ANALYSED = ["text", "stderrTail"] as const;
+
 /** Refuses a sweep with no results or only invalid ones, saying why (the reasons are the useful part). */
 export function loadValidSweep(store: Store, sweepId: string): ReturnType<Store["results"]> {
   store.requireSweep(sweepId);
-  const results = store.results(sweepId);
+  const results = store.results(sweepId, { omit: NOT_ANALYSED });
   if (results.length === 0) {
     throw new StoreError(
       "STORE_NO_VALID",

@@ -1,103 +1,124 @@
-// Bulk, idempotent ingest of CellResults. Raw prepared statements in one transaction: this is the hot path
-// of `results pull` (tens of thousands of results per sweep), and drizzle's builder costs ~10x per row.
+// Bulk, idempotent ingest of CellResults. This is the hot path of `results pull` (tens of thousands of
+// results per sweep), so it runs raw prepared statements in one transaction, not drizzle's builder (~10x per
+// row): new results go in by multi-row INSERTs; only the rows one of them did not insert (a result already
+// stored) take the per-row path that decides which version to keep. The column list is the schema's.
 import type Database from "better-sqlite3";
+import { getTableColumns } from "drizzle-orm";
 
-import { METRIC_COLUMN_NAMES, metricColumns, type CellResult } from "../../core/metrics.js";
+import { METRIC_FIELDS, type CellResult } from "../../core/metrics.js";
 import { decideIngest, type ResultVersion } from "./decide-ingest.js";
+import { results as resultsTable, type MetricKey } from "./schema.js";
 import type { IngestCounts } from "./store-records.js";
 
-const COLUMNS = [
-  "sweep_id",
-  "cell_id",
-  "host_id",
-  "shard_id",
-  "status",
-  "invalid_reason",
-  "message",
-  "attempt",
-  "engine",
-  "backend",
-  "started_at",
-  "finished_at",
-  ...METRIC_COLUMN_NAMES,
-  // host noise (metrics.noise), in columns so a query can leave contended cells out
-  "contended",
-  "other_cpu_cores",
-  "load_avg1",
-  "metrics",
-  "stderr_tail",
-  "command",
-  "ingested_at",
-];
+type SqlValue = string | number | null;
+type ResultColumnKey = Exclude<keyof typeof resultsTable.$inferInsert, "id">;
 
-type Row = Record<string, string | number | null>;
+/** Every results column that is not a metric, from the result it stores (a missing entry is a type error). */
+const VALUE_OF: { [K in Exclude<ResultColumnKey, MetricKey>]-?: (r: CellResult, at: string) => SqlValue } = {
+  sweepId: (r) => r.sweepId,
+  cellId: (r) => r.cellId,
+  hostId: (r) => r.hostId,
+  shardId: (r) => r.shardId,
+  status: (r) => r.outcome.status,
+  invalidReason: (r) => r.outcome.invalidReason ?? null,
+  message: (r) => r.outcome.message ?? null,
+  attempt: (r) => r.attempt,
+  engine: (r) => r.engine,
+  backend: (r) => r.outcome.backend ?? null,
+  startedAt: (r) => r.startedAt,
+  finishedAt: (r) => r.finishedAt,
+  stderrTail: (r) => r.outcome.stderrTail ?? null,
+  command: (r) => (r.outcome.command === undefined ? null : JSON.stringify(r.outcome.command)),
+  ingestedAt: (_r, at) => at,
+};
 
-function toRow(r: CellResult, ingestedAt: string): Row {
-  const m = r.outcome.metrics;
-  return {
-    sweep_id: r.sweepId,
-    cell_id: r.cellId,
-    host_id: r.hostId,
-    shard_id: r.shardId,
-    status: r.outcome.status,
-    invalid_reason: r.outcome.invalidReason ?? null,
-    message: r.outcome.message ?? null,
-    attempt: r.attempt,
-    engine: r.engine,
-    backend: r.outcome.backend ?? null,
-    started_at: r.startedAt,
-    finished_at: r.finishedAt,
-    ...metricColumns(m),
-    contended: m?.noise === undefined ? null : m.noise.contended ? 1 : 0,
-    other_cpu_cores: m?.noise?.otherCpuCores ?? null,
-    load_avg1: m?.noise?.loadAvg1 ?? null,
-    metrics: m === undefined ? null : JSON.stringify(m),
-    stderr_tail: r.outcome.stderrTail ?? null,
-    command: r.outcome.command === undefined ? null : JSON.stringify(r.outcome.command),
-    ingested_at: ingestedAt,
+/** A metric column's value: as measured, lists and nested records as JSON, null where not measured. */
+function metricValue(key: MetricKey, json: boolean): (r: CellResult) => SqlValue {
+  return (r) => {
+    const v = r.outcome.metrics?.[key];
+    if (v === undefined) return null;
+    return json ? JSON.stringify(v) : (v as string | number);
   };
 }
 
+const METRIC_BY_KEY = new Map<string, (typeof METRIC_FIELDS)[number]>(METRIC_FIELDS.map((f) => [f.key, f]));
+
+/** The results columns in schema order (without the row id), each with how a result fills it. */
+const COLUMNS = Object.entries(getTableColumns(resultsTable))
+  .filter(([key]) => key !== "id")
+  .map(([key, column]) => {
+    const metric = METRIC_BY_KEY.get(key);
+    return {
+      name: column.name,
+      value:
+        metric === undefined
+          ? VALUE_OF[key as keyof typeof VALUE_OF]
+          : metricValue(metric.key, metric.type === "reals" || metric.type === "message"),
+    };
+  });
+
+const KEY_COLUMNS = ["sweep_id", "cell_id", "host_id"];
+/** Rows per INSERT statement: far under SQLite's 32,766 bound parameters, large enough to amortize a statement. */
+const ROWS_PER_INSERT = 100;
+
 /** Builds the ingest function over an open, migrated database. */
 export function ingestResults(sqlite: Database.Database): (results: CellResult[]) => IngestCounts {
+  const names = COLUMNS.map((c) => c.name);
+  const tuple = `(${names.map(() => "?").join(", ")})`;
+  const inserts = new Map<number, Database.Statement>();
+  const insertOf = (rows: number): Database.Statement => {
+    let stmt = inserts.get(rows);
+    if (stmt === undefined) {
+      stmt = sqlite
+        .prepare(
+          `INSERT INTO results (${names.join(", ")}) VALUES ${Array.from({ length: rows }, () => tuple).join(", ")}
+           ON CONFLICT (sweep_id, cell_id, host_id) DO NOTHING RETURNING sweep_id, cell_id, host_id`,
+        )
+        .raw();
+      inserts.set(rows, stmt);
+    }
+    return stmt;
+  };
   const ensureSweep = sqlite.prepare(
     "INSERT INTO sweeps (sweep_id, state, updated_at) VALUES (?, 'unknown', ?) ON CONFLICT(sweep_id) DO NOTHING",
   );
   const find = sqlite.prepare<[string, string, string], ResultVersion>(
     "SELECT status, attempt, finished_at AS finishedAt FROM results WHERE sweep_id = ? AND cell_id = ? AND host_id = ?",
   );
-  const insert = sqlite.prepare(
-    `INSERT INTO results (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => `@${c}`).join(", ")})
-     ON CONFLICT (sweep_id, cell_id, host_id) DO NOTHING`,
-  );
-  const keyCols = new Set(["sweep_id", "cell_id", "host_id"]);
+  const keyAt = KEY_COLUMNS.map((k) => names.indexOf(k));
+  const updated = names.map((n, i) => ({ n, i })).filter(({ n }) => !KEY_COLUMNS.includes(n));
   const update = sqlite.prepare(
-    `UPDATE results SET ${COLUMNS.filter((c) => !keyCols.has(c))
-      .map((c) => `${c} = @${c}`)
-      .join(", ")} WHERE sweep_id = @sweep_id AND cell_id = @cell_id AND host_id = @host_id`,
+    `UPDATE results SET ${updated.map(({ n }) => `${n} = ?`).join(", ")}
+      WHERE ${KEY_COLUMNS.map((k) => `${k} = ?`).join(" AND ")}`,
   );
+  const rowOf = (r: CellResult, at: string): SqlValue[] => COLUMNS.map((c) => c.value(r, at));
 
   const run = sqlite.transaction((batch: CellResult[]): IngestCounts => {
     const counts: IngestCounts = { inserted: 0, updated: 0, duplicates: 0 };
     const now = new Date().toISOString();
-    const seenSweeps = new Set<string>();
-    for (const r of batch) {
-      if (!seenSweeps.has(r.sweepId)) {
-        ensureSweep.run(r.sweepId, now);
-        seenSweeps.add(r.sweepId);
+    for (const sweepId of new Set(batch.map((r) => r.sweepId))) ensureSweep.run(sweepId, now);
+    const notInserted: CellResult[] = [];
+    for (let at = 0; at < batch.length; at += ROWS_PER_INSERT) {
+      const chunk = batch.slice(at, at + ROWS_PER_INSERT);
+      const params: SqlValue[] = [];
+      for (const r of chunk) for (const c of COLUMNS) params.push(c.value(r, now));
+      const inserted = insertOf(chunk.length).all(params) as string[][];
+      counts.inserted += inserted.length;
+      if (inserted.length === chunk.length) continue;
+      // A row that met a stored (sweep, cell, host), or an earlier row of this batch, was not inserted.
+      const isNew = new Set(inserted.map((k) => k.join("\0")));
+      for (const r of chunk) {
+        const key = [r.sweepId, r.cellId, r.hostId].join("\0");
+        if (isNew.has(key)) isNew.delete(key);
+        else notInserted.push(r);
       }
-      const row = toRow(r, now);
-      // Insert first: new results (the common case) cost one statement, not a lookup and an insert.
-      if (insert.run(row).changes === 1) {
-        counts.inserted++;
-        continue;
-      }
+    }
+    for (const r of notInserted) {
       const stored = find.get(r.sweepId, r.cellId, r.hostId)!;
-      if (
-        decideIngest(stored, { status: r.outcome.status, attempt: r.attempt, finishedAt: r.finishedAt }) ===
-        "replace"
-      ) {
-        update.run(row);
+      const incoming = { status: r.outcome.status, attempt: r.attempt, finishedAt: r.finishedAt };
+      if (decideIngest(stored, incoming) === "replace") {
+        const row = rowOf(r, now);
+        update.run([...updated.map(({ i }) => row[i]!), ...keyAt.map((i) => row[i]!)]);
         counts.updated++;
       } else {
         counts.duplicates++;

@@ -12,7 +12,14 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { Cell } from "../../core/cell.js";
 import type { CellResult } from "../../core/metrics.js";
 import { ingestResults } from "./ingest-results.js";
-import { readHosts, readModels, readResults, readSweep, readSweepSummaries } from "./read-store.js";
+import {
+  readHosts,
+  readModels,
+  readResults,
+  readSweep,
+  readSweepSummaries,
+  type ReadResultsOptions,
+} from "./read-store.js";
 import * as schema from "./schema.js";
 import { StoreError, storeUnavailable } from "./store-error.js";
 import type {
@@ -41,7 +48,8 @@ export interface Store {
   /** Like getSweep, but an unknown id is a StoreError listing the sweeps this database holds. */
   requireSweep(sweepId: string): SweepRecord;
   listSweeps(sweepId?: string): SweepSummary[];
-  results(sweepId?: string): StoredResult[];
+  /** The results (of one sweep, or all), ordered by sweep, host and cell; `opts.omit` leaves fields unread. */
+  results(sweepId?: string, opts?: ReadResultsOptions): StoredResult[];
   hosts(sweepId: string): HostSnapshot[];
   models(): ModelRecord[];
   close(): void;
@@ -251,7 +259,7 @@ export function openStore(file: string, opts: OpenStoreOptions = {}): Store {
         );
       },
       listSweeps: (sweepId) => readSweepSummaries(sqlite, sweepId),
-      results: (sweepId) => readResults(sqlite, sweepId),
+      results: (sweepId, opts) => readResults(sqlite, sweepId, opts),
       hosts: (sweepId) => readHosts(sqlite, sweepId),
       models: () => readModels(sqlite),
       close: () => sqlite.close(),

@@ -1,58 +1,110 @@
 // Read side of the store: what the report, compare, list and export need. Plain SQL over the indexed
-// columns; JSON columns are parsed once here so callers get the project's own types back.
+// columns; a result's metrics come back from their columns (schema.ts) and JSON columns are parsed once here,
+// so callers get the project's own types back.
 import type Database from "better-sqlite3";
 
 import type { Cell } from "../../core/cell.js";
-import type { CellMetrics, CellStatus } from "../../core/metrics.js";
+import { METRIC_FIELDS, type CellMetrics, type CellStatus } from "../../core/metrics.js";
+import { results as resultsTable, type MetricKey } from "./schema.js";
 import type { HostSnapshot, ModelRecord, StoredResult, SweepRecord, SweepSummary } from "./store-records.js";
-
-interface ResultRow {
-  sweep_id: string;
-  cell_id: string;
-  host_id: string;
-  shard_id: string;
-  status: CellStatus;
-  invalid_reason: string | null;
-  message: string | null;
-  attempt: number;
-  engine: string;
-  backend: string | null;
-  started_at: string;
-  finished_at: string;
-  metrics: string | null;
-  stderr_tail: string | null;
-  params: string | null;
-}
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
-export function readResults(sqlite: Database.Database, sweepId?: string): StoredResult[] {
+export interface ReadResultsOptions {
+  /**
+   * Fields not to read (left undefined): metric keys, and `stderrTail`. A caller that never looks at a wide
+   * field (the generated text, a record that is JSON in its column) saves reading and parsing it per row.
+   */
+  omit?: readonly (MetricKey | "stderrTail")[];
+}
+
+const R = resultsTable;
+/** The result's own columns, in StoredResult's order; the metric columns and the cell's params follow. */
+const IDENTITY = [
+  R.sweepId,
+  R.cellId,
+  R.hostId,
+  R.shardId,
+  R.status,
+  R.invalidReason,
+  R.message,
+  R.attempt,
+  R.engine,
+  R.backend,
+  R.startedAt,
+  R.finishedAt,
+  R.stderrTail,
+].map((c) => c.name);
+
+type ResultTuple = [
+  sweepId: string,
+  cellId: string,
+  hostId: string,
+  shardId: string,
+  status: CellStatus,
+  invalidReason: string | null,
+  message: string | null,
+  attempt: number,
+  engine: string,
+  backend: string | null,
+  startedAt: string,
+  finishedAt: string,
+  stderrTail: string | null,
+  params: string | null,
+  ...metrics: (string | number | null)[],
+];
+
+export function readResults(
+  sqlite: Database.Database,
+  sweepId?: string,
+  opts: ReadResultsOptions = {},
+): StoredResult[] {
+  const omit = new Set<string>(opts.omit ?? []);
+  const fields = METRIC_FIELDS.filter((f) => !omit.has(f.key)).map((f) => ({
+    key: f.key,
+    name: f.name,
+    json: f.type === "reals" || f.type === "message",
+  }));
+  const identity = IDENTITY.map((c) =>
+    c === R.stderrTail.name && omit.has("stderrTail") ? "NULL" : `r.${c}`,
+  );
   const rows = sqlite
-    .prepare<unknown[], ResultRow>(
-      `SELECT r.sweep_id, r.cell_id, r.host_id, r.shard_id, r.status, r.invalid_reason, r.message, r.attempt,
-              r.engine, r.backend, r.started_at, r.finished_at, r.metrics, r.stderr_tail, c.params
+    .prepare<unknown[], ResultTuple>(
+      `SELECT ${identity.join(", ")}, c.params, ${fields.map((f) => `r.${f.name}`).join(", ")}
          FROM results r LEFT JOIN cells c ON c.sweep_id = r.sweep_id AND c.cell_id = r.cell_id
         ${sweepId === undefined ? "" : "WHERE r.sweep_id = ?"}
         ORDER BY r.sweep_id, r.host_id, r.cell_id`,
     )
+    .raw()
     .all(...(sweepId === undefined ? [] : [sweepId]));
-  return rows.map((r) => ({
-    sweepId: r.sweep_id,
-    cellId: r.cell_id,
-    hostId: r.host_id,
-    shardId: r.shard_id,
-    status: r.status,
-    invalidReason: opt(r.invalid_reason),
-    message: opt(r.message),
-    attempt: r.attempt,
-    engine: r.engine,
-    backend: opt(r.backend),
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    metrics: r.metrics === null ? undefined : (JSON.parse(r.metrics) as CellMetrics),
-    stderrTail: opt(r.stderr_tail),
-    cell: r.params === null ? undefined : (JSON.parse(r.params) as Cell),
-  }));
+  const first = IDENTITY.length + 1;
+  return rows.map((row) => {
+    let metrics: Record<string, unknown> | undefined;
+    for (let i = 0; i < fields.length; i++) {
+      const v = row[first + i];
+      if (v === null || v === undefined) continue;
+      const f = fields[i]!;
+      (metrics ??= {})[f.key] = f.json ? (JSON.parse(v as string) as unknown) : v;
+    }
+    const params = row[13];
+    return {
+      sweepId: row[0],
+      cellId: row[1],
+      hostId: row[2],
+      shardId: row[3],
+      status: row[4],
+      invalidReason: opt(row[5]),
+      message: opt(row[6]),
+      attempt: row[7],
+      engine: row[8],
+      backend: opt(row[9]),
+      startedAt: row[10],
+      finishedAt: row[11],
+      metrics: metrics as CellMetrics | undefined,
+      stderrTail: opt(row[12]),
+      cell: params === null ? undefined : (JSON.parse(params) as Cell),
+    };
+  });
 }
 
 export function readSweep(sqlite: Database.Database, sweepId: string): SweepRecord | undefined {

@@ -1,7 +1,10 @@
 // The results database. One row per sweep, per host snapshot, per model, per cell and per
-// (sweep, cell, host) result. The main figures are columns so the report can aggregate in SQL; the full
-// metrics object is kept as JSON so nothing measured is lost. Generated migrations live in drizzle/.
+// (sweep, cell, host) result. A result's metrics are kept once, a column per METRIC_FIELDS entry
+// (core/metrics.ts): numbers and text as they are, lists and nested records (noise, warmup) as JSON.
+// Generated migrations live in drizzle/ (`npm run gen:db`).
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+import { METRIC_FIELDS, type CellMetrics, type MetricField } from "../../core/metrics.js";
 
 /** Facts about this database itself, e.g. its id (which names its durable consumer on the results stream). */
 export const storeMeta = sqliteTable("store_meta", {
@@ -85,6 +88,28 @@ export const cells = sqliteTable(
   (t) => [primaryKey({ columns: [t.sweepId, t.cellId] })],
 );
 
+const METRIC_COLUMN_OF = {
+  int: (name: string) => integer(name),
+  real: (name: string) => real(name),
+  text: (name: string) => text(name),
+  reals: (name: string) => text(name, { mode: "json" }).$type<number[]>(),
+  message: (name: string) => text(name, { mode: "json" }).$type<Record<string, unknown>>(),
+} as const;
+
+type MetricColumnBuilders = {
+  [F in MetricField as F["key"]]: ReturnType<(typeof METRIC_COLUMN_OF)[F["type"]]>;
+};
+
+/** One nullable column per metric field, named by its snake_case name, keyed by its CellMetrics key. */
+function metricColumns(): MetricColumnBuilders {
+  return Object.fromEntries(
+    METRIC_FIELDS.map((f) => [f.key, METRIC_COLUMN_OF[f.type](f.name)]),
+  ) as MetricColumnBuilders;
+}
+
+/** The results columns that hold metrics: keys of CellMetrics. */
+export type MetricKey = keyof CellMetrics;
+
 export const results = sqliteTable(
   "results",
   {
@@ -103,26 +128,7 @@ export const results = sqliteTable(
     backend: text("backend"),
     startedAt: text("started_at").notNull(),
     finishedAt: text("finished_at").notNull(),
-    decodeTps: real("decode_tps"),
-    promptTps: real("prompt_tps"),
-    nDecoded: integer("n_decoded"),
-    decodeMs: real("decode_ms"),
-    nDrafted: integer("n_drafted"),
-    nAccept: integer("n_accept"),
-    acceptRate: real("accept_rate"),
-    tokensPerStep: real("tokens_per_step"),
-    draftMs: real("draft_ms"),
-    targetMs: real("target_ms"),
-    aggregateTps: real("aggregate_tps"),
-    peakVramMib: real("peak_vram_mib"),
-    memoryMib: real("memory_mib"),
-    wallMs: real("wall_ms"),
-    tokensSha256: text("tokens_sha256"),
-    /** Host noise (metrics.noise): the cell ran under contention; kept and shown, never recommended from. */
-    contended: integer("contended", { mode: "boolean" }),
-    otherCpuCores: real("other_cpu_cores"),
-    loadAvg1: real("load_avg1"),
-    metrics: text("metrics", { mode: "json" }).$type<unknown>(),
+    ...metricColumns(),
     stderrTail: text("stderr_tail"),
     command: text("command", { mode: "json" }).$type<string[]>(),
     ingestedAt: text("ingested_at").notNull(),

@@ -1,0 +1,35 @@
+-- Custom migration (drizzle-kit generate --custom): before the metrics JSON column is dropped (0004), every
+-- metric field gets its value from it, so a database written by an earlier version reads back the same metrics.
+-- Fields are the CellMetrics keys of that JSON (camelCase); lists and nested records come back as JSON text.
+UPDATE `results` SET
+  `n_decoded` = json_extract(`metrics`, '$.nDecoded'),
+  `decode_ms` = json_extract(`metrics`, '$.decodeMs'),
+  `decode_tps` = json_extract(`metrics`, '$.decodeTps'),
+  `n_prompt` = json_extract(`metrics`, '$.nPrompt'),
+  `prompt_ms` = json_extract(`metrics`, '$.promptMs'),
+  `prompt_tps` = json_extract(`metrics`, '$.promptTps'),
+  `n_drafted` = json_extract(`metrics`, '$.nDrafted'),
+  `n_accept` = json_extract(`metrics`, '$.nAccept'),
+  `accept_rate` = json_extract(`metrics`, '$.acceptRate'),
+  `accept_by_position` = json_extract(`metrics`, '$.acceptByPosition'),
+  `target_steps` = json_extract(`metrics`, '$.targetSteps'),
+  `tokens_per_step` = json_extract(`metrics`, '$.tokensPerStep'),
+  `draft_ms` = json_extract(`metrics`, '$.draftMs'),
+  `target_ms` = json_extract(`metrics`, '$.targetMs'),
+  `mean_k` = json_extract(`metrics`, '$.meanK'),
+  `load_ms` = json_extract(`metrics`, '$.loadMs'),
+  `wall_ms` = json_extract(`metrics`, '$.wallMs'),
+  `aggregate_tps` = json_extract(`metrics`, '$.aggregateTps'),
+  `per_sequence_tps` = json_extract(`metrics`, '$.perSequenceTps'),
+  `peak_vram_mib` = json_extract(`metrics`, '$.peakVramMib'),
+  `memory_mib` = json_extract(`metrics`, '$.memoryMib'),
+  `tokens_sha256` = json_extract(`metrics`, '$.tokensSha256'),
+  `text` = json_extract(`metrics`, '$.text'),
+  `load_id` = json_extract(`metrics`, '$.loadId'),
+  `warmup` = json_extract(`metrics`, '$.warmup'),
+  `noise` = json_extract(`metrics`, '$.noise'),
+  `n_drafts` = json_extract(`metrics`, '$.nDrafts'),
+  `accepted_by_position` = json_extract(`metrics`, '$.acceptedByPosition'),
+  `decode_tps_sd` = json_extract(`metrics`, '$.decodeTpsSd'),
+  `prompt_tps_sd` = json_extract(`metrics`, '$.promptTpsSd')
+WHERE `metrics` IS NOT NULL;
