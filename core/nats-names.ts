@@ -54,7 +54,7 @@ export function requirementPool(needs: ShardNeeds): string {
   const canonical = JSON.stringify([
     needs.engine,
     [...needs.sha256s].map((s) => s.toLowerCase()).sort(),
-    needs.tools.map((t) => [t.tool, ...t.flags]),
+    needs.tools.map((t) => [t.tool, ...t.flags, ...(t.specTypes ?? []).map((s) => `type:${s}`)]),
     needs.memory.withDraft,
     needs.memory.ctx,
     needs.memory.parallel,

@@ -33,6 +33,8 @@ function lacksTools(agent: AgentInfo, needs: ShardNeeds): string | undefined {
     if (flags.length > 0) {
       missing.push(`its ${need.tool} has no flag for ${flags.map((f) => FLAG_WORDS[f] ?? f).join(", ")}`);
     }
+    const types = (need.specTypes ?? []).filter((t) => !(caps.specTypes ?? []).includes(t));
+    if (types.length > 0) missing.push(`its ${need.tool} does not list --spec-type ${types.join(", ")}`);
   }
   return missing.length > 0 ? missing.join("; ") : undefined;
 }

@@ -309,6 +309,15 @@ describe("placement checks llama.cpp capabilities and memory fit (DESIGN's place
     );
     expect(server.tools).toEqual([{ tool: "llama-server", flags: ["draftMax", "draftModel"] }]);
     expect(server.memory.parallel).toBe(4);
+    // a draftless type loads no draft and drafts no K; the build must list the type
+    const ngram = shardNeeds(
+      llamaShard("llama-server", [cell("speculative", { draft: undefined, specType: "ngram-mod" })]),
+    );
+    expect(ngram.tools).toEqual([{ tool: "llama-server", flags: [], specTypes: ["ngram-mod"] }]);
+    // llama-bench falls back to -ngl itself: it needs its tool only
+    expect(shardNeeds(llamaShard("llama-bench", [cell("baseline")])).tools).toEqual([
+      { tool: "llama-bench", flags: [] },
+    ]);
   });
 
   it.each([
@@ -335,6 +344,18 @@ describe("placement checks llama.cpp capabilities and memory fit (DESIGN's place
       llamaShard("llama-speculative", [cell("speculative", { nParallel: 2, pSplit: 0.1 })]),
       agent("no-split", models, { engines, llamaTools: allTools, memoryMib: 65536 }),
       /no-split: its llama-speculative has no flag for the tree split probability/,
+    ],
+    [
+      "a draftless spec type the build does not list",
+      llamaShard("llama-server", [cell("speculative", { draft: undefined, specType: "ngram-mod" })]),
+      agent("old-server", models, { engines, llamaTools: allTools, memoryMib: 65536 }),
+      /old-server: its llama-server does not list --spec-type ngram-mod/,
+    ],
+    [
+      "llama-bench baselines on a build without llama-bench",
+      llamaShard("llama-bench", [cell("baseline", { draft: undefined })]),
+      agent("no-bench", models, { engines: ["llama-bench"], llamaTools: allTools, memoryMib: 65536 }),
+      /no-bench: no llama-bench in its llama\.cpp build/,
     ],
     [
       "a host whose RAM cannot hold target and draft",
