@@ -128,12 +128,14 @@ export function specLabel(specType: string | undefined, settings?: Readonly<Reco
 /** GGUF metadata a head type is checked against (core/gguf/read-gguf-facts reads it from the header). */
 export interface SpeculationHeadFacts {
   architecture: string;
-  /** `<arch>.nextn_predict_layers`, where present. */
-  nextnPredictLayers?: number;
-  /** The last block carries `blk.N.nextn.eh_proj.weight` (what llama.cpp's MTP detection looks for). */
-  nextnTensors: boolean;
-  /** A `markov_w1.weight` tensor (DSpark's Markov head). */
-  markovHead: boolean;
+  heads: {
+    /** `<arch>.nextn_predict_layers`, where present. */
+    nextnPredictLayers?: number;
+    /** The last block carries `blk.N.nextn.eh_proj.weight` (what llama.cpp's MTP detection looks for). */
+    nextnTensors: boolean;
+    /** A `markov_w1.weight` tensor (DSpark's Markov head). */
+    markovHead: boolean;
+  };
 }
 
 /**
@@ -141,24 +143,26 @@ export interface SpeculationHeadFacts {
  * The rules follow llama.cpp's own detection (common/speculative.cpp, `common_speculative_types_from_gguf`).
  */
 export function missingHeads(type: SpecTypeName, facts: SpeculationHeadFacts): string | undefined {
+  const { architecture, heads } = facts;
+  const layers = heads.nextnPredictLayers ?? 0;
   switch (type) {
     case "draft-mtp":
-      if ((facts.nextnPredictLayers ?? 0) > 0 && facts.nextnTensors) return undefined;
-      return (facts.nextnPredictLayers ?? 0) > 0
-        ? `it declares ${facts.architecture}.nextn_predict_layers = ${facts.nextnPredictLayers} but has no blk.N.nextn.eh_proj tensor in its last block`
-        : `its GGUF has no ${facts.architecture}.nextn_predict_layers metadata (no MTP heads)`;
+      if (layers > 0 && heads.nextnTensors) return undefined;
+      return layers > 0
+        ? `it declares ${architecture}.nextn_predict_layers = ${layers} but has no blk.N.nextn.eh_proj tensor in its last block`
+        : `its GGUF has no ${architecture}.nextn_predict_layers metadata (no MTP heads)`;
     case "draft-eagle3":
-      return facts.architecture === "eagle3"
+      return architecture === "eagle3"
         ? undefined
-        : `its general.architecture is ${facts.architecture}, not eagle3 (no EAGLE-3 heads)`;
+        : `its general.architecture is ${architecture}, not eagle3 (no EAGLE-3 heads)`;
     case "draft-dflash":
-      return facts.architecture === "dflash"
+      return architecture === "dflash"
         ? undefined
-        : `its general.architecture is ${facts.architecture}, not dflash (no DFlash heads)`;
+        : `its general.architecture is ${architecture}, not dflash (no DFlash heads)`;
     case "draft-dspark":
-      if (facts.architecture !== "dflash")
-        return `its general.architecture is ${facts.architecture}, not dflash (no DSpark heads)`;
-      return facts.markovHead ? undefined : "it has no markov_w1.weight tensor (a DFlash model, not DSpark)";
+      if (architecture !== "dflash")
+        return `its general.architecture is ${architecture}, not dflash (no DSpark heads)`;
+      return heads.markovHead ? undefined : "it has no markov_w1.weight tensor (a DFlash model, not DSpark)";
     default:
       return undefined;
   }

@@ -34,6 +34,12 @@ export interface GgufFacts {
   keyLength: number;
   valueLength: number;
   vocab: GgufVocabFacts;
+  /**
+   * Speculation heads inside the file, as llama.cpp detects them (core/spec-types.ts missingHeads):
+   * `<arch>.nextn_predict_layers` and the last block's `nextn.eh_proj` tensor (MTP), a `markov_w1` tensor
+   * (DSpark). EAGLE-3 and DFlash heads are files of their own architecture (`architecture`).
+   */
+  heads: { nextnPredictLayers?: number; nextnTensors: boolean; markovHead: boolean };
 }
 
 /** Facts and the full vocabulary from one read of the header. */
@@ -50,6 +56,22 @@ function numberOf(v: MetadataValue | undefined): number | undefined {
     return nums.length > 0 ? Math.max(...nums.map(Number)) : undefined;
   }
   return undefined;
+}
+
+function headsOf(
+  md: GgufHeader["metadata"],
+  arch: string,
+  tensors: GgufHeader["tensorInfos"],
+): GgufFacts["heads"] {
+  const blocks = numberOf(md[`${arch}.block_count`]);
+  const names = new Set(tensors.map((t) => t.name));
+  const heads: GgufFacts["heads"] = {
+    nextnTensors: blocks !== undefined && names.has(`blk.${blocks - 1}.nextn.eh_proj.weight`),
+    markovHead: names.has("markov_w1.weight"),
+  };
+  const nextn = numberOf(md[`${arch}.nextn_predict_layers`]);
+  if (nextn !== undefined) heads.nextnPredictLayers = nextn;
+  return heads;
 }
 
 function factsFromHeader(file: string, header: GgufHeader, fileBytes: number): GgufModel {
@@ -106,6 +128,7 @@ function factsFromHeader(file: string, header: GgufHeader, fileBytes: number): G
     keyLength: numberOf(md[`${arch}.attention.key_length`]) ?? headDim,
     valueLength: numberOf(md[`${arch}.attention.value_length`]) ?? headDim,
     vocab: vocabFacts,
+    heads: headsOf(md, arch, header.tensorInfos),
   };
   const name = md["general.name"];
   if (typeof name === "string") facts.name = name;

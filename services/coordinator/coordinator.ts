@@ -37,6 +37,7 @@ import { confirmStored } from "./confirm-stored.js";
 import { ensurePoolConsumer } from "./jetstream-setup.js";
 import { placeShards } from "./place-shards.js";
 import type { ProgressCounts, ProgressTracker } from "./progress-tracker.js";
+import { checkSpecHeads } from "./check-spec-heads.js";
 import { resolveModels } from "./resolve-models.js";
 import type { Manifest } from "../../core/manifest/manifest.js";
 import type { ShardPlacement, SweepRecord, SweepRecords } from "./sweep-record.js";
@@ -105,6 +106,8 @@ export class Coordinator {
     const manifest = this.d.parseManifest(req.manifestYaml, req.manifestName || "manifest.yaml");
     const resolved = await this.resolveOrRescan(manifest);
     const live = this.d.registry.live().map((r) => r.info);
+    // head types (MTP, EAGLE-3, DFlash, DSpark) are refused here when a model lacks the heads
+    checkSpecHeads(resolved, live);
     const plan = this.d.planSweep(resolved);
     const placed = placeShards(plan.shards, resolved.placement, live);
     const sweepId = newSweepId(resolved.name);

@@ -232,10 +232,11 @@ describe("llama-server argv per spec type (spellings from the build's --help)", 
 });
 
 describe("missingHeads: GGUF metadata a head type needs", () => {
-  const plain = { architecture: "llama", nextnTensors: false, markovHead: false };
+  const none = { nextnTensors: false, markovHead: false };
+  const plain = { architecture: "llama", heads: none };
   it.each([
     ["draft-mtp", plain, /no llama.nextn_predict_layers metadata/],
-    ["draft-mtp", { ...plain, nextnPredictLayers: 1 }, /no blk.N.nextn.eh_proj tensor/],
+    ["draft-mtp", { ...plain, heads: { ...none, nextnPredictLayers: 1 } }, /no blk.N.nextn.eh_proj tensor/],
     ["draft-eagle3", plain, /general.architecture is llama, not eagle3/],
     ["draft-dflash", plain, /not dflash/],
     ["draft-dspark", { ...plain, architecture: "dflash" }, /no markov_w1.weight/],
@@ -243,13 +244,11 @@ describe("missingHeads: GGUF metadata a head type needs", () => {
     expect(missingHeads(type, facts)).toMatch(message);
   });
   it("accepts models that carry the heads", () => {
-    expect(
-      missingHeads("draft-mtp", { ...plain, nextnPredictLayers: 1, nextnTensors: true }),
-    ).toBeUndefined();
+    const mtp = { ...plain, heads: { nextnPredictLayers: 1, nextnTensors: true, markovHead: false } };
+    expect(missingHeads("draft-mtp", mtp)).toBeUndefined();
     expect(missingHeads("draft-eagle3", { ...plain, architecture: "eagle3" })).toBeUndefined();
-    expect(
-      missingHeads("draft-dspark", { ...plain, architecture: "dflash", markovHead: true }),
-    ).toBeUndefined();
+    const dspark = { architecture: "dflash", heads: { ...none, markovHead: true } };
+    expect(missingHeads("draft-dspark", dspark)).toBeUndefined();
     expect(missingHeads("draft-simple", plain)).toBeUndefined();
   });
 });
