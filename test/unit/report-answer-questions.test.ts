@@ -96,6 +96,54 @@ describe("REPORT_QUESTIONS", () => {
   });
 });
 
+describe("the other headlines", () => {
+  const a = analysed({ seed: 11 });
+  const answers = answerQuestions(a);
+
+  it("cite the steepest α slope, the first pair's doubling and the aligned count", () => {
+    const temp = find(answers, "temperature-acceptance");
+    const slope = Math.max(...temp.numbers.map((n) => Math.abs(n.slopePerUnitT as number)));
+    expect(temp.short).toContain(`by ${formatNumber(slope * 100, 1)} points per unit of temperature`);
+
+    const next = find(answers, "next-k");
+    const first = next.numbers[0]!;
+    const tokens = (first.tokensPerStep2 as number) / (first.tokensPerStep1 as number) - 1;
+    const cost = (first.cost2 as number) / (first.cost1 as number) - 1;
+    expect(next.short).toContain(
+      `Doubling K from ${String(first.k1)} to ${String(first.k2)} adds ${formatPct(tokens)} tokens per target step but ${formatPct(cost)}`,
+    );
+
+    // the misaligned pair's α lies within 0.05 of the line: borderline, so only the aligned one answers
+    const aligned = find(answers, "aligned-vs-misaligned");
+    expect(aligned.status).toBe("partly-noisy");
+    const clear = aligned.numbers.filter((n) => Math.abs((n.alpha as number) - 0.5) >= 0.05);
+    expect(aligned.short).toMatch(
+      new RegExp(
+        `^${clear.filter((n) => n.aligned === true).length} of the ${clear.length} pair\\(s\\) that answer are aligned`,
+      ),
+    );
+  });
+
+  it("count where speculation stops paying among the host/pairs that answer", () => {
+    const stops = find(answers, "temperature-stops-paying");
+    const settled = stops.details.filter((l) => !stops.tooNoisy.some((w) => w.startsWith(l.split(":")[0]!)));
+    const still = settled.filter((l) => l.includes("still pays")).length;
+    expect(stops.short).toContain(`Of the ${settled.length} host/pairs that answer, ${still} still pay`);
+  });
+
+  it("name the best K of the settings that can tell their K apart", () => {
+    // little noise and many repeats: some settings' best K stands clear of the runner-up
+    const clear = answerQuestions(analysed({ seed: 2, noise: 0.005, repeats: 6, ks: [1, 4] }));
+    const best = find(clear, "best-k");
+    expect(["answered", "partly-noisy"]).toContain(best.status);
+    const distinct = best.numbers.filter((n) => n.distinguishable === true);
+    expect(distinct.length).toBeGreaterThan(0);
+    const top = distinct.reduce((x, y) => ((y.speedup as number) > (x.speedup as number) ? y : x));
+    expect(best.short).toContain(`${formatNumber(top.speedup as number)}x`);
+    expect(best.short).toContain(`K=${String(top.bestK)}`);
+  });
+});
+
 describe("answers that know their limits", () => {
   it("say which host ran under contention, answer from the quiet one, and never call it 'no draft accepted'", () => {
     const d = fakeSweep({ seed: 9, concurrency: [1, 2] });
