@@ -2,6 +2,7 @@
 // paired speedups with log-ratio t intervals, the fitted theory per (host, pair, temperature), batching,
 // memory and the greedy-equivalence check.
 import { modelLoads } from "./model-loads.js";
+import { groupBy } from "./group-by.js";
 import { kValue, pairLabel, type Cell } from "../../core/cell.js";
 import type { CellMetrics } from "../../core/metrics.js";
 import { estimatePairMemory } from "../../core/memory/estimate-memory.js";
@@ -25,17 +26,6 @@ import type {
 } from "./sweep-analysis.js";
 
 type Valid = StoredResult & { cell: Cell; metrics: CellMetrics };
-
-function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const x of xs) {
-    const k = key(x);
-    const list = out.get(k);
-    if (list === undefined) out.set(k, [x]);
-    else list.push(x);
-  }
-  return out;
-}
 
 const nums = (xs: Array<number | undefined>): number[] =>
   xs.filter((x): x is number => x !== undefined && Number.isFinite(x));

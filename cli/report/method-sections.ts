@@ -13,6 +13,7 @@ import { ratioInterval } from "../../core/stats/ratio-interval.js";
 import { summarizeRate } from "../../core/stats/summarize-rate.js";
 import type { StoredResult } from "../store/store-records.js";
 import { formatCi, formatNumber, formatPct } from "./format-number.js";
+import { groupBy } from "./group-by.js";
 import type { Block } from "./report-document.js";
 import type { SweepAnalysis } from "./sweep-analysis.js";
 
@@ -61,17 +62,6 @@ function formatCategoryCell(c: CategoryCell | undefined): string {
   if (c === undefined) return "";
   const speedup = c.speedup === undefined ? "no baseline" : `${formatNumber(c.speedup)}× ${formatCi(c.ci95)}`;
   return `${speedup}, acc ${formatPct(c.acceptance)} (n=${c.runs})`;
-}
-
-function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const x of xs) {
-    const k = key(x);
-    const list = out.get(k);
-    if (list === undefined) out.set(k, [x]);
-    else list.push(x);
-  }
-  return out;
 }
 
 function categorySections(valid: readonly Valid[], hostIds: readonly string[]): Block[] {

@@ -1,8 +1,8 @@
 // Tree drafting as sweep dimensions (issue 14 item 3): n_parallel and p_split in the manifest, checked
 // against the engine, planned as speculative configurations of their own with their own baselines.
 import { describe, expect, it } from "vitest";
-import { ManifestError } from "../../core/errors.js";
 import { parseManifest } from "../../core/manifest/load-manifest.js";
+import { manifestIssues } from "../support/manifest-issues.js";
 import { planSweep, precisionGroupKey } from "../../core/plan/plan-sweep.js";
 
 const manifest = (sweepExtra: string, engine = "llama-speculative"): string => `name: tree
@@ -20,16 +20,6 @@ sweep:
   temperature: [0]
   repeats: 2
 ${sweepExtra}`;
-
-function issuesOf(text: string): string[] {
-  try {
-    parseManifest(text, "m.yaml", "/nonexistent");
-  } catch (err) {
-    if (err instanceof ManifestError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-    throw err;
-  }
-  return [];
-}
 
 describe("tree drafting in the manifest", () => {
   it("n_parallel 1 is planned once, every n_parallel above 1 once per p_split, each with its own baseline", () => {
@@ -97,6 +87,6 @@ describe("tree drafting in the manifest", () => {
       issue: /sweep\.p_split\[0\]: must be between 0 and 1/,
     },
   ])("refuses $name, naming the key", ({ text, issue }) => {
-    expect(issuesOf(text)).toEqual(expect.arrayContaining([expect.stringMatching(issue)]));
+    expect(manifestIssues(text)).toEqual(expect.arrayContaining([expect.stringMatching(issue)]));
   });
 });

@@ -4,9 +4,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ManifestError } from "../../core/errors.js";
 import { parseManifest } from "../../core/manifest/load-manifest.js";
 import { controlCharacterIn } from "../../core/manifest/resolve-prompts.js";
+import { manifestIssues } from "../support/manifest-issues.js";
 import { planSweep } from "../../core/plan/plan-sweep.js";
 import { PROMPT_CATEGORIES, PROMPT_SUITES, suitePrompts } from "../../core/prompts/prompt-suites.js";
 import { manifestForSubmit } from "../../cli/workflows/manifest-for-submit.js";
@@ -23,16 +23,6 @@ sweep:
   k: [2]
   temperature: [0]
 `;
-
-function issuesOf(text: string): string[] {
-  try {
-    parseManifest(text, "m.yaml", "/nonexistent");
-  } catch (err) {
-    if (err instanceof ManifestError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-    throw err;
-  }
-  return [];
-}
 
 describe("the default prompt suite", () => {
   it("has the six task categories, a handful of distinct, clean prompts each", () => {
@@ -110,7 +100,7 @@ describe("prompts: { suite, categories } in a manifest", () => {
       issue: /prompts\.category: unknown key "category"/,
     },
   ])("refuses $name", ({ prompts, issue }) => {
-    expect(issuesOf(manifest(prompts))).toEqual(expect.arrayContaining([expect.stringMatching(issue)]));
+    expect(manifestIssues(manifest(prompts))).toEqual(expect.arrayContaining([expect.stringMatching(issue)]));
   });
 });
 
