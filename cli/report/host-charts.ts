@@ -153,10 +153,15 @@ export function timeChart(a: SweepAnalysis): ChartSpec | undefined {
   };
 }
 
-/** What the time chart leaves out for a host and why, or undefined when every part was recorded. */
+/** What the time chart leaves out for a host and why, or undefined when it leaves nothing out. */
 export function describeUnrecorded(l: HostLoads): string | undefined {
   const drawn = new Set(recordedParts(l).map((p) => p.part));
   const absent = PARTS.filter((p) => !drawn.has(p));
-  if (absent.length === 0) return undefined;
-  return `${l.hostId}: no result recorded ${absent.map((p) => (p === "warm-up" ? "a warm-up" : `${p} time`)).join(" or ")}, so the bar leaves ${absent.length === 1 ? "it" : "them"} out.`;
+  const overlap =
+    l.promptOverlapResults === 0
+      ? ""
+      : `${l.hostId}: ${l.promptOverlapResults} result(s) processed prompts while generating (concurrent sequences), so their prompt time overlaps their generation and is not drawn.`;
+  if (absent.length === 0) return overlap === "" ? undefined : overlap;
+  const parts = absent.map((p) => (p === "warm-up" ? "a warm-up" : `${p} time`)).join(" or ");
+  return `${l.hostId}: no result recorded ${parts}, so the bar leaves ${absent.length === 1 ? "it" : "them"} out.${overlap === "" ? "" : ` ${overlap}`}`;
 }

@@ -18,10 +18,15 @@ export interface HostLoads {
   cellMs: number;
   /** Σ decode (generation) time, ms. */
   decodeMs: number;
-  /** Σ prompt processing time of the results that recorded it, ms. */
+  /** Σ prompt processing time of the results that timed it apart from their generation, ms. */
   promptMs: number;
-  /** Results that recorded a prompt processing time. */
+  /** Results whose prompt processing time is in promptMs. */
   promptResults: number;
+  /**
+   * Results whose prompt and generation times add up to more than their wall time (a parallel cell's
+   * sequences: one's prompt is processed while another generates), so their prompt time is not in promptMs.
+   */
+  promptOverlapResults: number;
   /** Results with metrics (the ones cellMs and decodeMs sum over). */
   cellResults: number;
   /** Results that reported a load time. */
@@ -33,7 +38,7 @@ export interface HostLoads {
 /** A host's running sums: the loads and warm-ups by id, so each counts once, and the first and last times. */
 type Tally = Pick<
   HostLoads,
-  "cellMs" | "decodeMs" | "promptMs" | "promptResults" | "cellResults" | "results"
+  "cellMs" | "decodeMs" | "promptMs" | "promptResults" | "promptOverlapResults" | "cellResults" | "results"
 > & { loads: Map<string, number>; warmups: Map<string, number>; firstStart: number; lastEnd: number };
 
 export function modelLoads(results: readonly StoredResult[]): HostLoads[] {
@@ -50,6 +55,7 @@ export function modelLoads(results: readonly StoredResult[]): HostLoads[] {
         decodeMs: 0,
         promptMs: 0,
         promptResults: 0,
+        promptOverlapResults: 0,
         cellResults: 0,
         results: 0,
         firstStart: Infinity,
@@ -61,8 +67,11 @@ export function modelLoads(results: readonly StoredResult[]): HostLoads[] {
     h.cellMs += m.wallMs;
     h.decodeMs += m.decodeMs;
     if (m.promptMs !== undefined) {
-      h.promptMs += m.promptMs;
-      h.promptResults++;
+      // 1 ms of slack for the engines' rounding
+      if (m.promptMs + m.decodeMs <= m.wallMs + 1) {
+        h.promptMs += m.promptMs;
+        h.promptResults++;
+      } else h.promptOverlapResults++;
     }
     const start = Date.parse(r.startedAt);
     const end = Date.parse(r.finishedAt);
@@ -90,6 +99,7 @@ export function modelLoads(results: readonly StoredResult[]): HostLoads[] {
       decodeMs: h.decodeMs,
       promptMs: h.promptMs,
       promptResults: h.promptResults,
+      promptOverlapResults: h.promptOverlapResults,
       cellResults: h.cellResults,
       results: h.results,
       spanMs: h.lastEnd > h.firstStart ? h.lastEnd - h.firstStart : 0,

@@ -1,6 +1,7 @@
 // The report's model-load line: results sharing a loadId shared one load (counted once, its time once); a
 // result without a loadId is a load of its own; hosts are kept apart.
 import { describe, expect, it } from "vitest";
+import { describeUnrecorded } from "../../cli/report/host-charts.js";
 import { describeLoads, modelLoads } from "../../cli/report/model-loads.js";
 import type { StoredResult } from "../../cli/store/store-records.js";
 import type { CellMetrics } from "../../core/metrics.js";
@@ -47,6 +48,7 @@ describe("modelLoads", () => {
         decodeMs: 400,
         promptMs: 0,
         promptResults: 0,
+        promptOverlapResults: 0,
         cellResults: 4,
         results: 4,
         spanMs: 1000,
@@ -61,6 +63,7 @@ describe("modelLoads", () => {
         decodeMs: 100,
         promptMs: 0,
         promptResults: 0,
+        promptOverlapResults: 0,
         cellResults: 1,
         results: 0,
         spanMs: 1000,
@@ -72,37 +75,24 @@ describe("modelLoads", () => {
     expect(describeLoads(loads[1]!)).toContain("no result reported a model load time");
   });
 
-  it("counts each warm-up once, sums recorded prompt time only, and spans first start to last end", () => {
+  it("counts each warm-up once, sums prompt time timed apart from generation, spans first start to last end", () => {
+    const at = (from: number, to: number): { startedAt: string; finishedAt: string } => ({
+      startedAt: new Date(Date.UTC(2026, 11, 3, 0, 0, from)).toISOString(),
+      finishedAt: new Date(Date.UTC(2026, 11, 3, 0, 0, to)).toISOString(),
+    });
     const warm = { nDecoded: 16, wallMs: 480.5, decodeTps: 33 };
     const [l] = modelLoads([
       // one llama-cli session: a warm-up shared by tool processes that are each a load of their own
-      result(
-        "a",
-        "c1",
-        { loadId: "P1", loadMs: 900, warmup: warm, promptMs: 40 },
-        {
-          startedAt: "2026-12-03T00:00:10Z",
-          finishedAt: "2026-12-03T00:00:12Z",
-        },
-      ),
-      result(
-        "a",
-        "c2",
-        { loadId: "P2", loadMs: 800, warmup: { ...warm } },
-        {
-          startedAt: "2026-12-03T00:00:12Z",
-          finishedAt: "2026-12-03T00:00:14Z",
-        },
-      ),
+      result("a", "c1", { loadId: "P1", loadMs: 900, warmup: warm, promptMs: 40 }, at(10, 12)),
+      result("a", "c2", { loadId: "P2", loadMs: 800, warmup: { ...warm } }, at(12, 14)),
+      // a parallel cell: its sequences' prompt and generation times overlap (40 + 100 > 120 ms of wall)
+      result("a", "c4", { loadId: "S1", loadMs: 2000, promptMs: 40, wallMs: 120 }, at(14, 15)),
       // a second load with a warm-up of its own
       result(
         "a",
         "c3",
         { loadId: "S1", loadMs: 2000, warmup: { nDecoded: 16, wallMs: 300 }, promptMs: 25 },
-        {
-          startedAt: "2026-12-03T00:00:20Z",
-          finishedAt: "2026-12-03T00:00:25Z",
-        },
+        at(20, 25),
       ),
     ]);
     expect(l).toMatchObject({
@@ -112,8 +102,12 @@ describe("modelLoads", () => {
       warmupMs: 780.5,
       promptMs: 65,
       promptResults: 2,
-      cellResults: 3,
+      promptOverlapResults: 1,
+      cellResults: 4,
       spanMs: 15_000,
     });
+    expect(describeUnrecorded(l!)).toBe(
+      "a: 1 result(s) processed prompts while generating (concurrent sequences), so their prompt time overlaps their generation and is not drawn.",
+    );
   });
 });
