@@ -51,6 +51,8 @@ function cellNeeds(
 ): { flags: NeededFlag[]; specTypes: string[] } {
   const flags: NeededFlag[] = [];
   const specTypes: string[] = [];
+  // llama-bench baselines: the model and its offload, nothing speculative (agents/engines/llama-bench)
+  if (cell.kind === "bench") return { flags: ["gpuLayers"], specTypes };
   const cli = ENGINE_TRAITS[engine].family === "llama-cli";
   if (cli) flags.push("gpuLayers");
   if (tool === "llama-parallel") flags.push("parallel", "sequences");

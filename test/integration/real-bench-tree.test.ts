@@ -125,4 +125,41 @@ describeRealLlama("real llama-bench and tree drafting", () => {
     expect(outcome.metrics!.nDrafted).toBe(printedNumber(stderr, /n_drafted\s+=\s+(\d+)/));
     expect(outcome.metrics!.nAccept).toBe(printedNumber(stderr, /n_accept\s+=\s+(\d+)/));
   });
+
+  it("llama-speculative -np 2 at temperature 0.8: a branched tree runs, or fails naming the coupled sequences", async () => {
+    const family = await getModelFamily();
+    const build = await probeLlamaBuild(bin);
+    const engine = await createEngine("llama-speculative", { llama: { build, timeoutMs: 300_000 } });
+    const cell = withId({
+      kind: "speculative",
+      engine: "llama-speculative",
+      target: { name: "target" },
+      draft: { name: "draft" },
+      k: { kind: "fixed", k: 4 },
+      pMin: 0,
+      nParallel: 2,
+      pSplit: 0.1,
+      temperature: 0.8,
+      prompt: PROMPT,
+      promptHash: createHash("sha256").update(PROMPT).digest("hex"),
+      promptIndex: 0,
+      nPredict: 32,
+      seed: 42,
+      repeat: 0,
+      llama,
+    });
+    const session = await engine.openSession({
+      key: { engine: "llama-speculative", target: cell.target, draft: cell.draft!, llama },
+      models: { targetPath: family.target, draftPath: family.drafts.get(0.2)! },
+    });
+    const outcome = await session.runCell(cell);
+    await session.close();
+    // the bundle's build (80fb11ac) fails the tree's decodes once it branches (no -kvu in llama-speculative),
+    // finishing or aborting; a build that decodes split drafts must draft
+    if (outcome.status === "ok") expect(outcome.metrics!.nDrafted).toBeGreaterThan(0);
+    else {
+      expect(["crashed", "error"]).toContain(outcome.invalidReason);
+      expect(outcome.message).toMatch(/branched draft tree \(-np 2; \d+ decodes failed/);
+    }
+  });
 });

@@ -156,3 +156,34 @@ describe("readCliRun", () => {
     expect(verdict.outcome.invalidReason).toBe("stopped-early");
   });
 });
+
+describe("tree drafting on a build that cannot decode a branched tree", () => {
+  const tree: Cell = { ...cell, engine: "llama-speculative", nParallel: 2, pSplit: 0.1, temperature: 0.8 };
+
+  it.each([
+    { exitCode: 134, reason: "crashed" },
+    // the same failed decodes with the tool finishing: its counters (n_accept 0) are not of the run asked for
+    { exitCode: 0, reason: "error" },
+  ])("exit $exitCode: failed as $reason, naming the coupled sequences and -np", ({ exitCode, reason }) => {
+    const v = readCliRun(
+      "llama-speculative",
+      tree,
+      run("llama-speculative-np2-t0.8-coupled", { exitCode, signal: null }),
+    );
+    expect(v.kind).toBe("done");
+    expect(v.outcome).toMatchObject({ status: "failed", invalidReason: reason });
+    expect(v.outcome.message).toMatch(
+      /could not decode a branched draft tree \(-np 2; \d+ decodes failed.*coupled sequences.*no -kvu/,
+    );
+  });
+
+  it("failed decodes in any run are never counted", () => {
+    const base = run("llama-speculative-simple-n05-k4-t0");
+    const v = readCliRun("llama-speculative-simple", cell, {
+      ...base,
+      stderr: `${base.stderr}\n0.00.1 E llama_decode: failed to decode, ret = -1\n`,
+    });
+    expect(v.outcome).toMatchObject({ status: "failed", invalidReason: "error" });
+    expect(v.outcome.message).toMatch(/printed 1 failed decodes/);
+  });
+});

@@ -18,6 +18,10 @@ export type CliRunVerdict =
 
 const TEXT_LIMIT = 4096;
 
+/** llama.cpp's KV cache refusing a draft tree's batch (llama-speculative -np > 1 once a branch splits). */
+const COUPLED_SEQUENCES = /sequential split is not supported when there are coupled sequences/;
+const FAILED_DECODE = /llama_decode: failed to decode/g;
+
 const FATAL: Partial<Record<DetectedErrorKind, InvalidReason>> = {
   "out-of-memory": "out-of-memory",
   "vocab-mismatch": "vocab-mismatch",
@@ -131,6 +135,25 @@ export function readCliRun(tool: LlamaCliTool, cell: Cell, run: ProcessResult): 
   for (const e of detectErrors(run.stderr)) {
     const reason = FATAL[e.kind];
     if (reason) return failed(reason, `${e.message}\n${e.excerpt}`);
+  }
+  // A decode llama.cpp refused leaves the run's counters standing (rc 0 included): never count it.
+  const failedDecodes = run.stderr.match(FAILED_DECODE)?.length ?? 0;
+  if (failedDecodes > 0) {
+    const reason: InvalidReason = run.exitCode !== 0 ? "crashed" : "error";
+    if ((cell.nParallel ?? 1) > 1 && COUPLED_SEQUENCES.test(run.stderr)) {
+      return failed(
+        reason,
+        `${tool} could not decode a branched draft tree (-np ${cell.nParallel}; ${failedDecodes} decodes failed, ` +
+          `exit ${run.exitCode ?? run.signal}): this llama.cpp build's KV cache refuses the tree's coupled sequences ` +
+          `("sequential split is not supported when there are coupled sequences"), and ${tool} has no -kvu to ` +
+          `unify it. A branched tree needs a build whose ${tool} decodes split drafts; at temperature 0 the ` +
+          `greedy draft does not branch, so n_parallel runs there but changes nothing`,
+      );
+    }
+    return failed(
+      reason,
+      `${tool} printed ${failedDecodes} failed decodes (llama_decode: failed to decode): its figures do not describe the run asked for`,
+    );
   }
   if (run.exitCode !== 0) {
     const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
