@@ -3,8 +3,9 @@
 // memory and the greedy-equivalence check.
 import { modelLoads } from "./model-loads.js";
 import { groupBy } from "./group-by.js";
-import { kValue, pairLabel, type Cell } from "../../core/cell.js";
-import type { CellMetrics } from "../../core/metrics.js";
+import { kValue, methodOf, pairLabel, type Cell } from "../../core/cell.js";
+import { meanAcceptedLength, type CellMetrics } from "../../core/metrics.js";
+import { DEFAULT_SPEC_TYPE } from "../../core/spec-types.js";
 import { estimatePairMemory } from "../../core/memory/estimate-memory.js";
 import { baselinePartner } from "../../core/plan/baseline-partner.js";
 import { groupPrecision, isPrecise } from "../../core/plan/precision-round.js";
@@ -30,8 +31,9 @@ type Valid = StoredResult & { cell: Cell; metrics: CellMetrics };
 const nums = (xs: Array<number | undefined>): number[] =>
   xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
 
-const pairName = (cell: Pick<Cell, "target" | "draft">): string =>
-  pairLabel(cell.target.name, cell.draft?.name);
+/** The pair, and the speculation method when it is not plain draft-simple (`t [ngram-mod n-match=24]`). */
+const pairName = (cell: Pick<Cell, "kind" | "target" | "draft" | "specType" | "specSettings">): string =>
+  pairLabel(cell.target.name, cell.draft?.name, methodOf(cell));
 
 /** The group's host-noise summary, when any of its runs recorded host noise. */
 function contentionOf(rs: ReadonlyArray<{ metrics: CellMetrics }>): { contention?: ContentionSummary } {
@@ -125,12 +127,16 @@ export function analyzeSweep(
       ...(first.cell.pMin === undefined ? {} : { pMin: first.cell.pMin }),
       ...(first.cell.nParallel === undefined ? {} : { nParallel: first.cell.nParallel }),
       ...(first.cell.pSplit === undefined ? {} : { pSplit: first.cell.pSplit }),
+      specType: first.cell.specType ?? DEFAULT_SPEC_TYPE,
+      ...(first.cell.specSettings === undefined ? {} : { specSettings: first.cell.specSettings }),
       decodeTps: summarizeRate(spec),
       decodeMs: summarize(rs.map((r) => r.metrics.decodeMs)),
       acceptRate: summarize(nums(rs.map((r) => r.metrics.acceptRate))),
       acceptPooled: poolAcceptance(rs.map((r) => r.metrics)),
       tokensPerStep: summarize(nums(rs.map((r) => r.metrics.tokensPerStep))),
     };
+    const lengths = pooledAcceptedLength(rs.map((r) => r.metrics));
+    if (lengths !== undefined) group.meanAcceptedLength = lengths;
     runsOf.set(group, rs);
     const own = contentionOf(rs);
     if (own.contention !== undefined) group.contention = own.contention;
@@ -269,6 +275,18 @@ export function analyzeSweep(
       distinctBaselineTexts: baselineTexts.size,
     },
   };
+}
+
+/** Mean accepted length pooled over runs that counted their drafts: 1 + Σ accepted / Σ drafts. */
+function pooledAcceptedLength(ms: readonly CellMetrics[]): number | undefined {
+  let accepted = 0;
+  let drafts = 0;
+  for (const m of ms) {
+    if (m.nDrafts === undefined || m.nAccept === undefined) continue;
+    accepted += m.nAccept;
+    drafts += m.nDrafts;
+  }
+  return meanAcceptedLength(accepted, drafts);
 }
 
 function byKeys<T>(...keys: Array<keyof T>): (a: T, b: T) => number {

@@ -16,9 +16,22 @@ interface Run {
 }
 
 function positionRuns(k: number, runs: readonly Run[]): PositionRun[] {
-  return runs.flatMap((r) => {
+  return runs.flatMap((r): PositionRun[] => {
     const m = r.metrics;
-    if (m.acceptByPosition === undefined || m.nAccept === undefined || m.nDrafted === undefined) return [];
+    if (m.nAccept === undefined || m.nDrafted === undefined) return [];
+    // llama-server /metrics: counts per position and the drafts they came from
+    if (m.nDrafts !== undefined && m.acceptedByPosition !== undefined) {
+      return [
+        {
+          k,
+          nAccept: m.nAccept,
+          nDrafted: m.nDrafted,
+          acceptByPosition: m.acceptByPosition ?? [],
+          counts: { drafts: m.nDrafts, acceptedByPosition: m.acceptedByPosition },
+        },
+      ];
+    }
+    if (m.acceptByPosition === undefined) return [];
     return [
       {
         k,

@@ -72,6 +72,7 @@ export function kTable(a: SweepAnalysis, hostId: string): Table {
       "accepted / drafted",
       "acceptance (per-run mean)",
       "α (accepted-by-position)",
+      "mean accepted length",
       "tokens/step",
       "host noise",
     ],
@@ -80,7 +81,11 @@ export function kTable(a: SweepAnalysis, hostId: string): Table {
       .map((g) => [
         g.pair,
         String(g.temperature),
-        g.adaptive ? `adaptive ≤${g.k}` : String(g.k) + (g.pMin === undefined ? "" : ` (p_min ${g.pMin})`),
+        g.adaptive
+          ? `adaptive ≤${g.k}`
+          : g.k === 0
+            ? "— (sized by the method)"
+            : String(g.k) + (g.pMin === undefined ? "" : ` (p_min ${g.pMin})`),
         formatNumber(g.decodeMs.mean, 0),
         formatNumber(g.decodeTps.mean),
         formatCi(g.decodeTps.ci95),
@@ -95,6 +100,7 @@ export function kTable(a: SweepAnalysis, hostId: string): Table {
         `${g.acceptPooled.nAccept} / ${g.acceptPooled.nDrafted}`,
         formatPct(g.acceptRate.mean),
         formatNumber(g.alphaByPosition?.alpha, 3),
+        formatNumber(g.meanAcceptedLength),
         formatNumber(g.tokensPerStep.mean),
         hostNoise(g.contention),
       ]),

@@ -44,6 +44,14 @@ export interface SpeculativeGroup {
   /** Tree drafting (llama-speculative): draft sequences and split probability, where the sweep set them. */
   nParallel?: number;
   pSplit?: number;
+  /** The `--spec-type` value the group ran (draft-simple for cells planned before it was a dimension), and its settings. */
+  specType: string;
+  specSettings?: Record<string, number>;
+  /**
+   * Mean accepted length (Spec-Bench's τ): 1 + Σ accepted / Σ drafts over runs whose engine counted its
+   * drafts (llama-server /metrics).
+   */
+  meanAcceptedLength?: number;
   decodeTps: RateSummary;
   decodeMs: Summary;
   /** Per-run acceptance rates (secondary: a short run weighs like a long one). */

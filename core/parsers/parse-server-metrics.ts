@@ -80,3 +80,38 @@ export function parseServerMetrics(text: string): ParseResult<ServerMetricsSnaps
   dropUndefined(metrics);
   return { metrics, truncated: false, missing: listMissing(metrics, REQUIRED), errors: [] };
 }
+
+/** What a cell's speculation did on the server: counter deltas between two /metrics scrapes. */
+export interface SpecCountersDelta {
+  /** Drafts proposed (verification steps that carried one), draft tokens, accepted tokens. */
+  nDrafts: number;
+  nDrafted: number;
+  nAccept: number;
+  /** Accepted tokens per draft position, positions the server reports, trailing zeros kept. */
+  acceptedByPosition: number[];
+}
+
+/**
+ * The speculative counters' change from `before` to `after` (both cumulative since the server started).
+ * Undefined when either scrape lacks a counter, or a counter went down (the server restarted between them).
+ */
+export function specCountersDelta(
+  before: ServerMetricsSnapshot,
+  after: ServerMetricsSnapshot,
+): SpecCountersDelta | undefined {
+  const diff = (a?: number, b?: number): number | undefined =>
+    a === undefined || b === undefined || b < a ? undefined : b - a;
+  const nDrafts = diff(before.specDraftsTotal, after.specDraftsTotal);
+  const nDrafted = diff(before.specDraftTokensTotal, after.specDraftTokensTotal);
+  const nAccept = diff(before.specAcceptedTokensTotal, after.specAcceptedTokensTotal);
+  if (nDrafts === undefined || nDrafted === undefined || nAccept === undefined) return undefined;
+  const pa = before.specAcceptedByPositionTotal ?? [];
+  const pb = after.specAcceptedByPositionTotal ?? [];
+  const acceptedByPosition: number[] = [];
+  for (let i = 0; i < pb.length; i++) {
+    const d = diff(pa[i] ?? 0, pb[i]);
+    if (d === undefined) return undefined;
+    acceptedByPosition.push(d);
+  }
+  return { nDrafts, nDrafted, nAccept, acceptedByPosition };
+}

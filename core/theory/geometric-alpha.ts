@@ -12,6 +12,14 @@
 export interface PositionRun {
   /** Fixed K of the run. */
   k: number;
+  /**
+   * Counts instead of rates (llama-server /metrics): drafts, and accepted tokens per position. Drafts can
+   * be short (the server drafts at most n_remaining - 1 near the end), so only positions every draft
+   * reached count: with s = K·drafts - drafted tokens missing, every draft has at least m = K - s
+   * positions, and over positions 0..m-1 the successes are Σ accepted[i] and the trials drafts (position 0)
+   * plus accepted[i-1] (position i, reached by the drafts that accepted i-1). With s = 0 this is A / (A + R).
+   */
+  counts?: { drafts: number; acceptedByPosition: readonly number[] };
   nAccept: number;
   nDrafted: number;
   /** Drafting steps. Without them a short draft (p_min, end of text) cannot be told from a full one, so the run is left out. */
@@ -35,6 +43,14 @@ export function geometricAlpha(runs: readonly PositionRun[]): GeometricAlpha | u
   let rejecting = 0;
   let used = 0;
   for (const r of runs) {
+    if (r.counts !== undefined) {
+      const c = fromCounts(r.k, r.nDrafted, r.counts);
+      if (c === undefined) continue;
+      accepted += c.successes;
+      rejecting += c.trials - c.successes;
+      used++;
+      continue;
+    }
     if (!Number.isInteger(r.k) || r.k < 1 || r.acceptByPosition.length < r.k) continue;
     const steps = r.targetSteps;
     // every step must have drafted all K for one denominator to hold at every position
@@ -47,4 +63,24 @@ export function geometricAlpha(runs: readonly PositionRun[]): GeometricAlpha | u
   }
   if (used === 0 || accepted + rejecting === 0) return undefined;
   return { alpha: accepted / (accepted + rejecting), accepted, rejectingSteps: rejecting, runs: used };
+}
+
+function fromCounts(
+  k: number,
+  nDrafted: number,
+  counts: { drafts: number; acceptedByPosition: readonly number[] },
+): { successes: number; trials: number } | undefined {
+  const { drafts, acceptedByPosition: a } = counts;
+  if (!Number.isInteger(k) || k < 1 || !(drafts > 0) || !Number.isInteger(nDrafted)) return undefined;
+  const m = k - (k * drafts - nDrafted);
+  if (m < 1 || m > k || a.length < m) return undefined;
+  let successes = 0;
+  let trials = drafts;
+  for (let i = 0; i < m; i++) {
+    const ai = a[i]!;
+    if (!(ai >= 0)) return undefined;
+    successes += ai;
+    if (i < m - 1) trials += ai;
+  }
+  return successes <= trials ? { successes, trials } : undefined;
 }

@@ -51,6 +51,59 @@ describe("geometricAlpha", () => {
   });
 });
 
+describe("geometricAlpha from llama-server's per-position counts", () => {
+  it("equals A / (A + R) when every draft had K positions", () => {
+    // 100 drafts at K=3, α = 0.6: 60, 36 and 21.6 → whole counts 60, 36, 22
+    const r = geometricAlpha([
+      {
+        k: 3,
+        nAccept: 118,
+        nDrafted: 300,
+        acceptByPosition: [],
+        counts: { drafts: 100, acceptedByPosition: [60, 36, 22] },
+      },
+    ])!;
+    expect(r.alpha).toBeCloseTo(118 / (118 + (100 - 22)), 12);
+  });
+
+  it("uses only the positions every draft reached when drafts near the end were short", () => {
+    // measured on the real server (target + draft-n0.02, K = 4, 48 tokens): 10 drafts, 39 drafted,
+    // 37 accepted, [10, 10, 10, 7] by position; one token short, so positions 0-2 count: 30 of 30
+    const r = geometricAlpha([
+      {
+        k: 4,
+        nAccept: 37,
+        nDrafted: 39,
+        acceptByPosition: [],
+        counts: { drafts: 10, acceptedByPosition: [10, 10, 10, 7] },
+      },
+    ])!;
+    expect(r.alpha).toBe(1);
+    expect(r.accepted).toBe(30);
+    // 0 accepted over 20 full drafts: α = 0
+    expect(
+      geometricAlpha([
+        {
+          k: 2,
+          nAccept: 0,
+          nDrafted: 40,
+          acceptByPosition: [],
+          counts: { drafts: 20, acceptedByPosition: [0, 0] },
+        },
+      ])!.alpha,
+    ).toBe(0);
+  });
+
+  it("skips a run with more missing draft tokens than K, or fewer positions than it needs", () => {
+    const run = (nDrafted: number, a: number[]) =>
+      geometricAlpha([
+        { k: 4, nAccept: 5, nDrafted, acceptByPosition: [], counts: { drafts: 10, acceptedByPosition: a } },
+      ]);
+    expect(run(36, [5, 0, 0, 0])).toBeUndefined();
+    expect(run(40, [5, 0])).toBeUndefined();
+  });
+});
+
 describe("measuredCost and the theory with a verification cost", () => {
   it("takes c and v(K) from recorded times in baseline target passes", () => {
     // baseline: 10 ms per token; speculative K=4: 2 ms per draft token, 16 ms per verification step

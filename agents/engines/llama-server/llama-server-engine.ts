@@ -20,7 +20,14 @@ import type { LlamaBuildProbe, LlamaToolProbe } from "../../probe/probe-llama-bu
 import type { VramSampler } from "../../probe/vram-sampler.js";
 import type { Engine, EngineSession, EngineSessionOptions } from "../engine.js";
 import { LlamaServerProcess, type SpeculationCheck } from "./llama-server-process.js";
-import { draftedPerStep, sendServerCell, serverCellOutcome } from "./run-server-cell.js";
+import { specCountersDelta } from "../../../core/parsers/parse-server-metrics.js";
+import {
+  addSpecCounters,
+  draftedPerStep,
+  scrapeServerMetrics,
+  sendServerCell,
+  serverCellOutcome,
+} from "./run-server-cell.js";
 import {
   buildServerArgv,
   describeServerConfig,
@@ -415,6 +422,8 @@ class LlamaServerSession implements EngineSession {
     const common = { command: running.argv, backend: this.backend };
     const sampler = this.opts.startVramSampler?.();
     running.cells++;
+    // the speculative counters are cumulative: the cell's own are the change across it
+    const before = cfg.speculative ? await scrapeServerMetrics(running.server.baseUrl, signal) : undefined;
     const sent = await sendServerCell(
       {
         baseUrl: running.server.baseUrl,
@@ -441,6 +450,10 @@ class LlamaServerSession implements EngineSession {
       };
     }
     const outcome = serverCellOutcome(cell, sent, cfg.speculative);
+    const after =
+      before === undefined ? undefined : await scrapeServerMetrics(running.server.baseUrl, signal);
+    const delta = before && after ? specCountersDelta(before, after) : undefined;
+    if (outcome.metrics && delta !== undefined) addSpecCounters(outcome.metrics, delta, cfg.k);
     if (outcome.metrics) {
       outcome.metrics.loadMs = running.server.loadMs;
       outcome.metrics.loadId = running.loadId;

@@ -2,11 +2,17 @@
 // requests in flight on a server with that many slots and compute aggregate throughput themselves from
 // the responses and the batch's wall time, since the server reports only per-slot rates (§8.7, §14.14).
 import type { Cell } from "../../../core/cell.js";
+import { DEFAULT_SPEC_TYPE, specTypeTraits } from "../../../core/spec-types.js";
 import { acceptRate, tokensSha256, type CellMetrics, type CellOutcome } from "../../../core/metrics.js";
 import {
   parseServerCompletion,
   type ServerCompletionMetrics,
 } from "../../../core/parsers/parse-server-completion.js";
+import {
+  parseServerMetrics,
+  type ServerMetricsSnapshot,
+  type SpecCountersDelta,
+} from "../../../core/parsers/parse-server-metrics.js";
 
 export interface ServerCellContext {
   baseUrl: string;
@@ -145,7 +151,10 @@ export function serverCellOutcome(
       metrics,
     };
   }
-  if (speculative && !(nDrafted && nDrafted > 0)) {
+  // n-gram types draft only where the text repeats: none drafted is what they measured, not a failure
+  // to engage (the session checks /slots at start for that)
+  const mustDraft = speculative && specTypeTraits(cell.specType ?? DEFAULT_SPEC_TYPE).usesK;
+  if (mustDraft && !(nDrafted && nDrafted > 0)) {
     return {
       status: "invalid",
       invalidReason: "speculation-not-engaged",
@@ -176,4 +185,43 @@ export function draftedPerStep(m: CellMetrics, requests: number): number | undef
   const steps = m.nDecoded - requests - m.nAccept;
   // one step of slack: a build whose first token is a step of its own has one step more than counted here
   return steps > 0 ? m.nDrafted / (steps + requests) : undefined;
+}
+
+/**
+ * The server's /metrics (it runs with --metrics), or undefined where it cannot be read: a build without
+ * the endpoint answers 501, and a cell's figures never depend on it.
+ */
+export async function scrapeServerMetrics(
+  baseUrl: string,
+  signal?: AbortSignal,
+): Promise<ServerMetricsSnapshot | undefined> {
+  try {
+    const res = await fetch(`${baseUrl}/metrics`, {
+      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(10_000)]) : AbortSignal.timeout(10_000),
+    });
+    if (res.status !== 200) return undefined;
+    const parsed = parseServerMetrics(await res.text());
+    return parsed.metrics.specDraftsTotal === undefined ? undefined : parsed.metrics;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Adds a cell's /metrics counter deltas to its metrics: drafts, accepted by position (counts), and the
+ * per-position rates where every draft had the full K (then each position was drafted once per draft).
+ * Draft and accept counts come from the responses' timings where present; the deltas fill them otherwise.
+ */
+export function addSpecCounters(m: CellMetrics, delta: SpecCountersDelta, k: number | undefined): void {
+  m.nDrafts = delta.nDrafts;
+  m.acceptedByPosition = delta.acceptedByPosition;
+  if (m.nDrafted === undefined || m.nAccept === undefined) {
+    m.nDrafted = delta.nDrafted;
+    m.nAccept = delta.nAccept;
+    const rate = acceptRate(delta.nAccept, delta.nDrafted);
+    if (rate !== undefined) m.acceptRate = rate;
+  }
+  if (k === undefined || delta.nDrafts === 0 || delta.nDrafted !== delta.nDrafts * k) return;
+  if (delta.acceptedByPosition.length < k) return;
+  m.acceptByPosition = delta.acceptedByPosition.slice(0, k).map((a) => a / delta.nDrafts);
 }
