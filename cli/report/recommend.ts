@@ -1,5 +1,6 @@
 // Production recommendations, each derived from a measured figure and citing it. No fixed advice: a
 // recommendation appears only when the numbers behind it are in the sweep.
+import { pairLabel } from "../../core/cell.js";
 import { describeContention, mergeContention } from "../../core/stats/summarize-contention.js";
 import type { Answer } from "./answer-questions.js";
 import { bestGroup } from "./best-group.js";
@@ -61,6 +62,7 @@ export function recommend(a: SweepAnalysis, answers: Answer[]): string[] {
   ];
   for (const key of batchKeys) {
     const [hostId = "", target = "", draft = ""] = key.split("\u0000");
+    const where = `${hostId}, ${pairLabel(target, draft)}`;
     const gains = batching!.numbers.filter(
       (n) => n.hostId === hostId && n.target === target && n.draft === draft,
     );
@@ -70,17 +72,17 @@ export function recommend(a: SweepAnalysis, answers: Answer[]): string[] {
     const keeping = clean.filter((g) => typeof g.gainCiLow === "number" && g.gainCiLow > 1);
     if (losing.length > 0) {
       out.push(
-        `${hostId}, ${target}+${draft}: under batching, run without the draft from ${String(losing[0]!.concurrency)} concurrent sequences ` +
+        `${where}: under batching, run without the draft from ${String(losing[0]!.concurrency)} concurrent sequences ` +
           `(the draft gives ${formatNumber(losing[0]!.gain as number)}x there, 95% CI ${formatCi([losing[0]!.gainCiLow as number, losing[0]!.gainCiHigh as number])}).`,
       );
     } else if (keeping.length > 0 && keeping.length === gains.length) {
       const last = keeping[keeping.length - 1]!;
       out.push(
-        `${hostId}, ${target}+${draft}: keep the draft under batching up to ${String(last.concurrency)} sequences (still ${formatNumber(last.gain as number)}x).`,
+        `${where}: keep the draft under batching up to ${String(last.concurrency)} sequences (still ${formatNumber(last.gain as number)}x).`,
       );
     } else if (gains.length > 0) {
       out.push(
-        `${hostId}, ${target}+${draft}: no batching advice: ${clean.length < gains.length ? "some concurrency levels ran under contention" : "the gain's interval contains 1 at some concurrency (too noisy or no difference; add repeats)"}.`,
+        `${where}: no batching advice: ${clean.length < gains.length ? "some concurrency levels ran under contention" : "the gain's interval contains 1 at some concurrency (too noisy or no difference; add repeats)"}.`,
       );
     }
   }

@@ -2,6 +2,7 @@ import { SpecgridCommand } from "../../workflows/specgrid-command.js";
 import { openStoreOr } from "../../workflows/open-store-or.js";
 import { Flags } from "@oclif/core";
 
+import { pairLabel } from "../../../core/cell.js";
 import { exportRows, type ExportRow } from "../../store/export-results.js";
 import { DEFAULT_DB_FILE } from "../../store/open-store.js";
 
@@ -66,7 +67,9 @@ export default class ResultsList extends SpecgridCommand {
       const results = exportRows(store.results(flags.sweep));
       for (const r of results) {
         const what =
-          r.kind === "speculative" ? `${r.target}+${r.draft} K=${r.k}` : `${r.kind ?? "?"} ${r.target ?? ""}`;
+          r.kind === "speculative"
+            ? `${pairLabel(r.target ?? "?", r.draft ?? undefined)} K=${r.k}`
+            : `${r.kind ?? "?"} ${r.target ?? ""}`;
         const figure =
           r.status === "ok"
             ? `${r.decode_tps?.toFixed(2) ?? "n/a"} t/s`

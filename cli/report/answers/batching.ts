@@ -1,5 +1,6 @@
 // Does batching keep the gain? Every draft measured under batching against the target alone at each
 // concurrency level, with the gain's interval; a draft with no run without it to compare with is named too.
+import { pairLabel } from "../../../core/cell.js";
 import { ratioInterval } from "../../../core/stats/ratio-interval.js";
 import { describeContention } from "../../../core/stats/summarize-contention.js";
 import { formatCi, formatNumber } from "../format-number.js";
@@ -39,7 +40,7 @@ export const batching: Question<Gain> = {
       const ps = a.parallel.filter((p) => p.hostId === hostId && p.target === target);
       const drafts = uniq(ps.flatMap((p) => (p.draft === undefined ? [] : [p.draft]))).sort();
       return drafts.map((draft): Subject<Gain> => {
-        const where = `${hostId}, ${target}+${draft}`;
+        const where = `${hostId}, ${pairLabel(target, draft)}`;
         const levels = uniq(ps.filter((p) => p.draft === draft).map((p) => p.concurrency)).sort(
           (x, y) => x - y,
         );
