@@ -221,6 +221,17 @@ export function acceptRate(nAccept: number, nDrafted: number): number | undefine
 }
 
 /**
+ * acceptByPosition from the counts by draft position: accepted[i] / drafted[i], through acceptRate.
+ * Positions nothing reached are left out (drafts shorter than the longest end the list).
+ */
+export function acceptRateByPosition(accepted: readonly number[], drafted: readonly number[]): number[] {
+  return drafted.flatMap((n, i) => {
+    const rate = acceptRate(accepted[i] ?? 0, n);
+    return rate === undefined ? [] : [rate];
+  });
+}
+
+/**
  * Mean accepted length (Spec-Bench's τ, llama-server's "mean len"): tokens each draft's verification yields,
  * 1 + accepted / drafts. Undefined without a draft.
  */

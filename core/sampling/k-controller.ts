@@ -2,6 +2,7 @@
 // the last few steps: when the draft keeps being right, drafting further is cheap profit; when it keeps
 // being wrong, every extra draft token is wasted draft time.
 import type { KPolicy } from "../cell.js";
+import { acceptRate } from "../metrics.js";
 
 export interface KController {
   /** K to draft in the next step. */
@@ -79,7 +80,8 @@ export class AdaptiveKController implements KController {
     if (this.window.length < this.windowSteps) return;
     const drafted = this.window.reduce((s, w) => s + w.drafted, 0);
     const accepted = this.window.reduce((s, w) => s + w.accepted, 0);
-    const rate = drafted === 0 ? 0 : accepted / drafted;
+    // a window that drafted nothing reads as no acceptance: K falls toward kMin
+    const rate = acceptRate(accepted, drafted) ?? 0;
     const { kMin, kMax, raiseAbove, lowerBelow } = this.policy;
     if (rate > raiseAbove && this.current < kMax) this.current += 1;
     else if (rate < lowerBelow && this.current > kMin) this.current -= 1;

@@ -1,7 +1,13 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { kLabel, kValue, pairLabel } from "../../core/cell.js";
-import { acceptRate, pooledMean, tokensPerStep, tokensSha256 } from "../../core/metrics.js";
+import {
+  acceptRate,
+  acceptRateByPosition,
+  pooledMean,
+  tokensPerStep,
+  tokensSha256,
+} from "../../core/metrics.js";
 
 describe("derived metrics (core/metrics.ts)", () => {
   it("acceptRate is nAccept / nDrafted, undefined when nothing was drafted or a count is not whole", () => {
@@ -10,6 +16,11 @@ describe("derived metrics (core/metrics.ts)", () => {
     expect(acceptRate(0, 0)).toBeUndefined();
     expect(acceptRate(1, 8e-323)).toBeUndefined();
     expect(acceptRate(0.5, 2)).toBeUndefined();
+  });
+
+  it("acceptRateByPosition divides each position's counts and ends where nothing was drafted", () => {
+    expect(acceptRateByPosition([8, 3, 0], [10, 6, 0])).toEqual([0.8, 0.5]);
+    expect(acceptRateByPosition([], [])).toEqual([]);
   });
 
   it("tokensPerStep is nDecoded / targetSteps, undefined at zero steps", () => {

@@ -1,6 +1,7 @@
 // GenerationRecords → CellMetrics (core/metrics.ts), and the validity verdict of DESIGN.md.
 import {
   acceptRate,
+  acceptRateByPosition,
   tokensPerStep,
   tokensSha256,
   type CellMetrics,
@@ -54,9 +55,7 @@ export function toCellMetrics(record: GenerationRecord, ctx: MetricsContext): Ce
     metrics.nAccept = spec.nAccept;
     const rate = acceptRate(spec.nAccept, spec.nDrafted);
     if (rate !== undefined) metrics.acceptRate = rate;
-    metrics.acceptByPosition = spec.draftedByPosition
-      .map((drafted, i) => (drafted === 0 ? undefined : spec.acceptedByPosition[i]! / drafted))
-      .filter((rate): rate is number => rate !== undefined);
+    metrics.acceptByPosition = acceptRateByPosition(spec.acceptedByPosition, spec.draftedByPosition);
     metrics.meanK = spec.meanK;
   }
   return metrics;
