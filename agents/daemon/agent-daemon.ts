@@ -202,6 +202,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const semaphore = new SlotSemaphore(slots);
   const cancelled = new Set<string>();
   const running = new Map<string, AbortController>();
+  /** "sweep/shard" of each running message, for heartbeats and cancels. */
+  const runningShardIds = new Map<string, string>();
   const runningDone = new Set<Promise<unknown>>();
   const pools = new Map<string, PoolLoop>();
   const stopping = new AbortController();
@@ -258,8 +260,6 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       });
     runningDone.add(p);
   };
-  const runningShardIds = new Map<string, string>();
-
   const pullLoop = async (pool: string, signal: AbortSignal): Promise<void> => {
     let consumer: Consumer | undefined;
     let info = { ackWaitMs: 30_000, maxDeliver: 5 };

@@ -16,7 +16,7 @@ import type { CellOutcome, CellResult, InvalidReason } from "../../core/metrics.
 import { RESULTS_STREAM, doneKey, resultMsgId, resultsSubject } from "../../core/nats-names.js";
 import { decodeShard, encodeCellResult } from "../../core/wire/nats-payloads.js";
 import type { ShardJob } from "../../core/wire/shard-wire.js";
-import type { Engine, ResolvedModels } from "../engines/engine.js";
+import type { Engine, EngineSession, ResolvedModels } from "../engines/engine.js";
 import { startHostNoise, type HostNoiseMeasurement } from "../probe/host-noise-probe.js";
 
 export type ShardEnd = "acked" | "nak" | "term" | "released";
@@ -82,8 +82,8 @@ function runOrder(order: readonly Cell[] | undefined, pending: readonly Cell[]):
   return order;
 }
 
-export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSignal): Promise<ShardEnd> {
-  const attempt = msg.info.deliveryCount;
+/** A shard's message before anything runs: its job, or how it ended (unreadable, another host's, cancelled). */
+function admit(msg: JsMsg, deps: RunShardDeps): ShardJob | ShardEnd {
   let job: ShardJob;
   try {
     job = decodeShard(msg.data);
@@ -92,40 +92,77 @@ export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSign
     msg.term();
     return "term";
   }
-  const { sweepId, shard } = job;
-  const log = deps.logger.child({ sweep: sweepId, shard: shard.shardId, attempt });
+  const log = deps.logger.child({ sweep: job.sweepId, shard: job.shard.shardId });
   if (job.hostId !== undefined && job.hostId !== deps.hostId) {
     log.warn({ for: job.hostId }, "shard pinned to another host; releasing it");
     msg.nak();
     return "nak";
   }
-  if (deps.isCancelled(sweepId)) {
+  if (deps.isCancelled(job.sweepId)) {
     log.info("sweep cancelled; dropping shard");
     msg.term();
     return "term";
   }
-  // working() well inside ack_wait keeps a long shard from being redelivered while it runs
-  const keepAlive = setInterval(() => msg.working(), Math.max(100, Math.floor(deps.ackWaitMs / 3)));
-  const publish = async (cell: Cell, outcome: CellOutcome, startedAt: string): Promise<void> => {
+  return job;
+}
+
+/**
+ * The cells of this placement already done (a redelivered shard), from one listing of the done bucket per
+ * shard: a get per cell cost ~0.26 s before a session could start (issue 11). Removed marks (a requeued
+ * placement) are left out by the listing, as a get saw them empty.
+ */
+async function doneCellIds(done: KV, job: ShardJob, signal: AbortSignal): Promise<Set<string>> {
+  return withRetry(async () => {
+    const ids = new Set<string>();
+    // keys are <sweep>.<cell>.<host|any>, every part one subject token (core/nats-names.ts doneKey)
+    for await (const key of await done.keys(doneKey(job.sweepId, "*", job.hostId))) {
+      const cellId = key.split(".")[1];
+      if (cellId !== undefined) ids.add(cellId);
+    }
+    return ids;
+  }, signal);
+}
+
+/** One delivery of a shard: the cells still to run, the results published so far, and how it ends. */
+class ShardRun {
+  readonly attempt: number;
+  readonly log: Logger;
+  /** Cells this delivery runs (not done before, within the agent's limits). */
+  readonly pending: Cell[] = [];
+  /** Cells whose result this delivery published. */
+  readonly published = new Set<string>();
+
+  constructor(
+    private readonly msg: JsMsg,
+    private readonly job: ShardJob,
+    private readonly deps: RunShardDeps,
+  ) {
+    this.attempt = msg.info.deliveryCount;
+    this.log = deps.logger.child({ sweep: job.sweepId, shard: job.shard.shardId, attempt: this.attempt });
+  }
+
+  /** Publishes a cell's result (and, unless it failed, its done mark), retrying while NATS restarts. */
+  async publish(cell: Cell, outcome: CellOutcome, startedAt: string): Promise<void> {
+    const { sweepId, shard } = this.job;
     const result: CellResult = {
       sweepId,
       cellId: cell.cellId,
-      hostId: deps.hostId,
+      hostId: this.deps.hostId,
       shardId: shard.shardId,
-      attempt,
+      attempt: this.attempt,
       engine: cell.engine,
       outcome,
       startedAt,
       finishedAt: new Date().toISOString(),
     };
-    const base = resultMsgId(sweepId, cell.cellId, job.hostId);
+    const base = resultMsgId(sweepId, cell.cellId, this.job.hostId);
     // a failed result may be followed by a successful retry: give it its own id so dedupe keeps both
-    const msgID = outcome.status === "failed" ? `${base}.failed-${attempt}` : base;
+    const msgID = outcome.status === "failed" ? `${base}.failed-${this.attempt}` : base;
     // expect the results stream: an ack from anything else (a stream made by hand over the subject) is no
     // proof the result is stored where the coordinator counts it
     const ack = await withRetry(
       () =>
-        deps.js.publish(resultsSubject(sweepId), encodeCellResult(result), {
+        this.deps.js.publish(resultsSubject(sweepId), encodeCellResult(result), {
           msgID,
           expect: { streamName: RESULTS_STREAM },
         }),
@@ -133,121 +170,162 @@ export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSign
     );
     // a retry after a lost ack is deduped against the first copy; the coordinator reads the stream back
     // before it calls the sweep done and puts back any counted result the stream no longer holds
-    if (ack.duplicate) log.debug({ cell: cell.cellId, seq: ack.seq }, "result already on the stream");
+    if (ack.duplicate) this.log.debug({ cell: cell.cellId, seq: ack.seq }, "result already on the stream");
     if (outcome.status !== "failed") {
-      await withRetry(() => deps.done.put(doneKey(sweepId, cell.cellId, job.hostId), deps.hostId), undefined);
+      const key = doneKey(sweepId, cell.cellId, this.job.hostId);
+      await withRetry(() => this.deps.done.put(key, this.deps.hostId), undefined);
     }
-    published.add(cell.cellId);
-    log.info({ cell: cell.cellId, status: outcome.status, reason: outcome.invalidReason }, "cell done");
-  };
+    this.published.add(cell.cellId);
+    this.log.info({ cell: cell.cellId, status: outcome.status, reason: outcome.invalidReason }, "cell done");
+  }
 
-  const published = new Set<string>();
-  const pending: Cell[] = [];
-  try {
-    for (const cell of shard.cells) {
-      const entry = await withRetry(() => deps.done.get(doneKey(sweepId, cell.cellId, job.hostId)), signal);
-      if (entry && entry.length > 0) continue;
+  /** Fills `pending`: skips cells already done, records out-of-limits cells as failed. */
+  async selectPending(signal: AbortSignal): Promise<void> {
+    const cells = this.job.shard.cells;
+    const done = await doneCellIds(this.deps.done, this.job, signal);
+    for (const cell of cells) {
+      if (done.has(cell.cellId)) continue;
       // the coordinator is trusted to send values only, but nobody may make this host run out-of-schema cells
-      const problems = cellLimitProblems(cell, deps.cellLimits);
+      const problems = cellLimitProblems(cell, this.deps.cellLimits);
       if (problems.length > 0) {
         const message = `cell refused by this agent: ${problems.map((p) => `${p.field}: ${p.message}`).join("; ")}`;
-        log.warn({ cell: cell.cellId, problems }, "cell outside the agent's limits; recorded as failed");
-        await publish(
+        this.log.warn({ cell: cell.cellId, problems }, "cell outside the agent's limits; recorded as failed");
+        await this.publish(
           cell,
           { status: "failed", invalidReason: "rejected-parameter", message },
           new Date().toISOString(),
         );
         continue;
       }
-      pending.push(cell);
+      this.pending.push(cell);
     }
-    if (pending.length < shard.cells.length)
-      log.info({ skipped: shard.cells.length - pending.length }, "redelivered: skipping done cells");
-    if (pending.length > 0) {
-      let session;
-      try {
-        const engine = deps.companions?.get(shard.key.engine) ?? deps.engine;
-        session = await engine.openSession({
-          key: shard.key,
-          models: await deps.resolveModels(job),
-          cells: pending,
-          logger: log,
-          signal,
-        });
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        if (signal.aborted) throw err;
-        // a SpecgridError that says it is not retryable (incompatible pair, rejected parameter) fails at once;
-        // anything else gets the bounded redeliveries
-        const fatal = err instanceof SpecgridError && !err.retryable;
-        if (!fatal && attempt < deps.maxDeliver) {
-          log.warn({ err: message }, "could not open an engine session; retrying later");
-          msg.nak(deps.retryDelayMs ?? 1_000);
-          return "nak";
-        }
-        log.error({ err: message, fatal }, "shard cannot run; recording its cells as failed");
-        const now = new Date().toISOString();
-        const invalidReason = invalidReasonOf(err);
-        for (const cell of pending) await publish(cell, { status: "failed", invalidReason, message }, now);
-        msg.term();
-        return "term";
+    if (this.pending.length < cells.length)
+      this.log.info({ skipped: cells.length - this.pending.length }, "redelivered: skipping done cells");
+  }
+
+  /**
+   * An engine session over the pending cells, or how the shard ends when none opens: redelivered later
+   * (nak), or, when the error is not retryable or this was the last delivery, its cells failed (term).
+   */
+  async openSession(signal: AbortSignal): Promise<EngineSession | ShardEnd> {
+    const { shard } = this.job;
+    try {
+      const engine = this.deps.companions?.get(shard.key.engine) ?? this.deps.engine;
+      return await engine.openSession({
+        key: shard.key,
+        models: await this.deps.resolveModels(this.job),
+        cells: this.pending,
+        logger: this.log,
+        signal,
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (signal.aborted) throw err;
+      // a SpecgridError that says it is not retryable (incompatible pair, rejected parameter) fails at once;
+      // anything else gets the bounded redeliveries
+      const fatal = err instanceof SpecgridError && !err.retryable;
+      if (!fatal && this.attempt < this.deps.maxDeliver) {
+        this.log.warn({ err: message }, "could not open an engine session; retrying later");
+        this.msg.nak(this.deps.retryDelayMs ?? 1_000);
+        return "nak";
       }
-      try {
-        for (const cell of runOrder(session.order, pending)) {
-          if (signal.aborted || deps.isCancelled(sweepId)) break;
-          const startedAt = new Date().toISOString();
-          const measure = deps.measureNoise ?? ((c: Cell) => startHostNoise(engineThreadsOf(c)));
-          const noise = await measure(cell);
-          const outcome = await session.runCell(cell, signal);
-          const figures = await noise.stop();
-          if (signal.aborted) break;
-          if (figures !== undefined && outcome.metrics !== undefined) {
-            outcome.metrics.noise = figures;
-            if (figures.contended)
-              log.warn(
-                { cell: cell.cellId, ...figures },
-                "cell ran under contention: kept, never recommended from",
-              );
-          }
-          await publish(cell, outcome, startedAt);
-        }
-      } finally {
-        await session.close();
-      }
+      this.log.error({ err: message, fatal }, "shard cannot run; recording its cells as failed");
+      const now = new Date().toISOString();
+      const invalidReason = invalidReasonOf(err);
+      for (const cell of this.pending)
+        await this.publish(cell, { status: "failed", invalidReason, message }, now);
+      this.msg.term();
+      return "term";
     }
-    if (deps.isCancelled(sweepId)) {
-      log.info("sweep cancelled while running; terminating shard");
-      msg.term();
+  }
+
+  /** Runs the pending cells in the session's order, each inside a host-noise measurement, until aborted. */
+  async runCells(session: EngineSession, signal: AbortSignal): Promise<void> {
+    const measure = this.deps.measureNoise ?? ((c: Cell) => startHostNoise(engineThreadsOf(c)));
+    for (const cell of runOrder(session.order, this.pending)) {
+      if (signal.aborted || this.deps.isCancelled(this.job.sweepId)) break;
+      const startedAt = new Date().toISOString();
+      const noise = await measure(cell);
+      const outcome = await session.runCell(cell, signal);
+      const figures = await noise.stop();
+      if (signal.aborted) break;
+      if (figures !== undefined && outcome.metrics !== undefined) {
+        outcome.metrics.noise = figures;
+        if (figures.contended)
+          this.log.warn(
+            { cell: cell.cellId, ...figures },
+            "cell ran under contention: kept, never recommended from",
+          );
+      }
+      await this.publish(cell, outcome, startedAt);
+    }
+  }
+
+  /** After the cells: terminated (sweep cancelled), released (agent draining) or acked. */
+  async finish(signal: AbortSignal): Promise<ShardEnd> {
+    if (this.deps.isCancelled(this.job.sweepId)) {
+      this.log.info("sweep cancelled while running; terminating shard");
+      this.msg.term();
       return "term";
     }
     if (signal.aborted) {
       // draining: hand the rest to another agent now rather than after ack_wait
-      log.info("released (agent draining)");
-      msg.nak();
+      this.log.info("released (agent draining)");
+      this.msg.nak();
       return "released";
     }
-    await withRetry(() => msg.ackAck(), undefined, 20);
-    log.info({ cells: shard.cells.length }, "shard done");
+    await withRetry(() => this.msg.ackAck(), undefined, 20);
+    this.log.info({ cells: this.job.shard.cells.length }, "shard done");
     return "acked";
-  } catch (err) {
+  }
+
+  /** A throw anywhere: released when draining, redelivered while deliveries remain, else the rest failed. */
+  async crashed(err: unknown, signal: AbortSignal): Promise<ShardEnd> {
     if (signal.aborted) {
-      msg.nak();
+      this.msg.nak();
       return "released";
     }
     const message = err instanceof Error ? err.message : String(err);
-    if (attempt < deps.maxDeliver) {
-      log.error({ err: message }, "shard crashed; retrying later");
-      msg.nak(deps.retryDelayMs ?? 1_000);
+    if (this.attempt < this.deps.maxDeliver) {
+      this.log.error({ err: message }, "shard crashed; retrying later");
+      this.msg.nak(this.deps.retryDelayMs ?? 1_000);
       return "nak";
     }
-    log.error({ err: message }, "shard crashed on its last delivery; recording the rest as failed");
+    this.log.error({ err: message }, "shard crashed on its last delivery; recording the rest as failed");
     const now = new Date().toISOString();
-    for (const cell of pending) {
-      if (!published.has(cell.cellId))
-        await publish(cell, { status: "failed", invalidReason: "crashed", message }, now);
+    for (const cell of this.pending) {
+      if (!this.published.has(cell.cellId))
+        await this.publish(cell, { status: "failed", invalidReason: "crashed", message }, now);
     }
-    msg.term();
+    this.msg.term();
     return "term";
+  }
+}
+
+/**
+ * One shard from delivery to its end (see the file comment): admitted, its pending cells selected, one
+ * session over them, the cells run and published, then acked, released or terminated.
+ */
+export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSignal): Promise<ShardEnd> {
+  const job = admit(msg, deps);
+  if (typeof job === "string") return job;
+  const run = new ShardRun(msg, job, deps);
+  // working() well inside ack_wait keeps a long shard from being redelivered while it runs
+  const keepAlive = setInterval(() => msg.working(), Math.max(100, Math.floor(deps.ackWaitMs / 3)));
+  try {
+    await run.selectPending(signal);
+    if (run.pending.length > 0) {
+      const session = await run.openSession(signal);
+      if (typeof session === "string") return session;
+      try {
+        await run.runCells(session, signal);
+      } finally {
+        await session.close();
+      }
+    }
+    return await run.finish(signal);
+  } catch (err) {
+    return await run.crashed(err, signal);
   } finally {
     clearInterval(keepAlive);
   }
