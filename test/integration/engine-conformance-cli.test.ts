@@ -1,0 +1,105 @@
+// The shared engine conformance suite (test/support/engine-conformance.ts) for the entries of the engine
+// traits table that run llama.cpp command-line tools, against the real binaries of SPECGRID_LLAMA_BIN on
+// the synthetic model family: skipped on a developer's machine without a build, failed under CI=true
+// (describeRealLlama). in-process and llama-server run it in their own files; the table below names where
+// each entry runs it, so a new entry without conformance fails to compile. The CLI tools differ from the
+// session engines in three declared ways (fixture flags): each cell loads its models, they print text, not
+// token ids, and the speculative tools may decode up to K tokens past n_predict.
+import { createHash } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Cell, CellKind, CellParams, EngineName, LlamaSettings } from "../../core/cell.js";
+import { ENGINE_NAMES, ENGINE_TRAITS } from "../../core/engines.js";
+import { createEngine } from "../../agents/engines/create-engine.js";
+import { probeLlamaBuild, type LlamaBuildProbe } from "../../agents/probe/probe-llama-build.js";
+import { describeEngineConformance } from "../support/engine-conformance.js";
+import { getModelFamily, type ModelFamily } from "../support/model-family.js";
+import { describeRealLlama, realLlamaBin } from "../support/real-llama.js";
+
+/** Where each traits-table entry runs the conformance suite. */
+const CONFORMANCE: Record<EngineName, string> = {
+  "in-process": "test/integration/in-process-engine.test.ts",
+  "llama-server": "test/integration/llama-server.test.ts (replayed); real binaries in real-llama.test.ts",
+  "llama-speculative": "this file",
+  "llama-speculative-simple": "this file",
+  "llama-completion": "this file",
+  // its parallel cells run here through the speculative engines; as an engine of its own its results carry
+  // no load time and no text (agents/engines/llama-cli/read-cli-run.ts), which the suite needs
+  "llama-parallel": "not yet: no load time or text in its results",
+  // its cells are `bench` cells (llama-bench's own repetitions, no text, no token ids): not yet covered
+  "llama-bench": "not yet: test/unit/llama-bench-engine.test.ts tests it on its own",
+};
+
+describe("engine conformance covers the traits table", () => {
+  it("names a conformance run for every entry", () => {
+    expect(Object.keys(CONFORMANCE).sort()).toEqual([...ENGINE_NAMES].sort());
+  });
+});
+
+// llama-parallel adds its own system prompt (1,063 tokens with the family's vocabulary) before each request
+const llama: LlamaSettings = { gpuLayers: 0, ctx: 4096, flashAttn: "auto", threads: 1 };
+const PROMPT = "The quick brown fox jumps over the lazy dog and";
+
+function cellFor(engine: EngineName) {
+  return (kind: CellKind, overrides: Partial<CellParams> = {}): Cell => {
+    const params: CellParams = {
+      kind,
+      engine,
+      target: { name: "target" },
+      ...(kind === "speculative" ? { draft: { name: "draft" }, k: { kind: "fixed", k: 4 } } : {}),
+      temperature: 0,
+      prompt: PROMPT,
+      promptHash: createHash("sha256").update(PROMPT).digest("hex"),
+      promptIndex: 0,
+      nPredict: 24,
+      seed: 42,
+      repeat: 0,
+      llama,
+      ...overrides,
+    };
+    return {
+      ...params,
+      cellId: createHash("sha256").update(JSON.stringify(params)).digest("hex").slice(0, 32),
+    };
+  };
+}
+
+const CLI_ENGINES = ENGINE_NAMES.filter((n) => CONFORMANCE[n] === "this file");
+
+describeRealLlama("engine conformance: llama.cpp CLI engines on real binaries", () => {
+  let family: ModelFamily;
+  let build: LlamaBuildProbe;
+  beforeAll(async () => {
+    family = await getModelFamily();
+    build = await probeLlamaBuild(realLlamaBin);
+  });
+
+  for (const engine of CLI_ENGINES) {
+    const traits = ENGINE_TRAITS[engine];
+    const speculative = traits.speculation.length > 0;
+    const cell = cellFor(engine);
+    describeEngineConformance(
+      `${engine} (real)`,
+      () => createEngine(engine, { llama: { build, timeoutMs: 120_000 } }),
+      () =>
+        Promise.resolve({
+          key: {
+            engine,
+            target: { name: "target" },
+            ...(speculative ? { draft: { name: "draft" } } : {}),
+            llama,
+          },
+          models: {
+            targetPath: family.target,
+            ...(speculative ? { draftPath: family.drafts.get(0.05)! } : {}),
+          },
+          cell,
+          longCell: () => cell("baseline", { nPredict: 900 }),
+          parallel: speculative || engine === "llama-parallel",
+          speculative,
+          loadsPerCell: traits.loads === "cell",
+          tokenHash: false,
+          speculativeOvershoot: true,
+        }),
+    );
+  }
+});
