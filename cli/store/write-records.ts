@@ -1,7 +1,8 @@
 // Upserts of everything around the results: the sweep, its host snapshots, models and cells. Each call is
 // one transaction; calling twice with the same input leaves the database as after the first call.
-import { sql } from "drizzle-orm";
+import { getTableColumns, sql } from "drizzle-orm";
 import type { BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 
 import { kValue, type Cell } from "../../core/cell.js";
 import * as schema from "./schema.js";
@@ -9,13 +10,16 @@ import type { HostSnapshot, ModelRecord, SweepRecord } from "./store-records.js"
 
 type Db = BetterSQLite3Database<typeof schema>;
 
-/** `excluded.<col>` for every listed column: the new row's values on conflict. */
-function fromExcluded(cols: string[]): Record<string, ReturnType<typeof sql>> {
-  return Object.fromEntries(cols.map((c) => [c, sql.raw(`excluded.${toSnake(c)}`)]));
-}
-
-function toSnake(name: string): string {
-  return name.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
+/** `excluded.<col>` for every column of the table but its key: the new row's values on conflict. */
+function fromExcluded<T extends SQLiteTable>(
+  table: T,
+  key: ReadonlyArray<keyof T["_"]["columns"]>,
+): Record<string, ReturnType<typeof sql>> {
+  return Object.fromEntries(
+    Object.entries(getTableColumns(table))
+      .filter(([k]) => !key.includes(k))
+      .map(([k, column]) => [k, sql.raw(`excluded.${column.name}`)]),
+  );
 }
 
 export function writeSweep(db: Db, sweep: SweepRecord): void {
@@ -47,23 +51,7 @@ export function writeHosts(db: Db, sweepId: string, hosts: HostSnapshot[]): void
         .values({ ...h, sweepId })
         .onConflictDoUpdate({
           target: [schema.hosts.sweepId, schema.hosts.hostId],
-          set: fromExcluded([
-            "hostname",
-            "os",
-            "cpu",
-            "cpuCores",
-            "memoryMib",
-            "gpus",
-            "driver",
-            "cudaVersion",
-            "llamaVersion",
-            "llamaBuildNumber",
-            "llamaCommit",
-            "agentVersion",
-            "engineBackend",
-            "labels",
-            "facts",
-          ]),
+          set: fromExcluded(schema.hosts, ["sweepId", "hostId"]),
         })
         .run();
     }
@@ -78,7 +66,7 @@ export function writeModels(db: Db, models: ModelRecord[]): void {
         .values(m)
         .onConflictDoUpdate({
           target: schema.models.sha256,
-          set: fromExcluded(["name", "file", "bytes", "facts"]),
+          set: fromExcluded(schema.models, ["sha256"]),
         })
         .run();
     }

@@ -140,6 +140,18 @@ describe("ingestResults", () => {
     expect(back.cell?.cellId).toBe(original.cellId);
     expect(s.hosts(data.sweep.sweepId).map((h) => h.hostId)).toEqual(data.hosts.map((h) => h.hostId).sort());
     expect(s.models()).toHaveLength(data.models.length);
+    // a later snapshot of a host or model replaces every column but the key
+    const host = { ...data.hosts[0]!, llamaVersion: "b9999", labels: { rack: "r2" } };
+    s.upsertHosts(data.sweep.sweepId, [host]);
+    expect(s.hosts(data.sweep.sweepId).find((h) => h.hostId === host.hostId)).toMatchObject({
+      llamaVersion: "b9999",
+      labels: { rack: "r2" },
+    });
+    s.upsertModels([{ ...data.models[0]!, file: "renamed.gguf", bytes: 7 }]);
+    expect(s.models().find((m) => m.sha256 === data.models[0]!.sha256)).toMatchObject({
+      file: "renamed.gguf",
+      bytes: 7,
+    });
     const [summary] = s.listSweeps(data.sweep.sweepId);
     expect(summary).toMatchObject({
       cells: data.cells.length,
