@@ -10,7 +10,8 @@ import type { CellMetrics } from "../../core/metrics.js";
 import { baselinePartner } from "../../core/plan/baseline-partner.js";
 import { poolAcceptance } from "../../core/stats/pool-acceptance.js";
 import { ratioInterval } from "../../core/stats/ratio-interval.js";
-import { summarizeRate } from "../../core/stats/summarize-rate.js";
+import { PROMPT_CATEGORIES } from "../../core/prompts/prompt-suites.js";
+import { summarizeRate, type RateSummary } from "../../core/stats/summarize-rate.js";
 import type { StoredResult } from "../store/store-records.js";
 import { formatCi, formatNumber, formatPct } from "./format-number.js";
 import { groupBy } from "./group-by.js";
@@ -64,6 +65,15 @@ function formatCategoryCell(c: CategoryCell | undefined): string {
   return `${speedup}, acc ${formatPct(c.acceptance)} (n=${c.runs})`;
 }
 
+/** The suites' categories in suite order (core/prompts), other categories after them in first-seen order. */
+function byCategoryOrder(a: string, b: string): number {
+  const rank = (c: string): number => {
+    const i = (PROMPT_CATEGORIES as readonly string[]).indexOf(c);
+    return i === -1 ? PROMPT_CATEGORIES.length : i;
+  };
+  return rank(a) - rank(b);
+}
+
 function categorySections(valid: readonly Valid[], hostIds: readonly string[]): Block[] {
   const spec = valid.filter((r) => r.cell.kind === "speculative" && r.cell.category !== undefined);
   if (spec.length === 0) return [];
@@ -81,7 +91,7 @@ function categorySections(valid: readonly Valid[], hostIds: readonly string[]): 
   for (const hostId of hostIds) {
     const onHost = spec.filter((r) => r.hostId === hostId);
     if (onHost.length === 0) continue;
-    const categories = [...new Set(onHost.map((r) => r.cell.category as string))];
+    const categories = [...new Set(onHost.map((r) => r.cell.category as string))].sort(byCategoryOrder);
     const rows: string[][] = [];
     for (const [label, runs] of groupBy(onHost, (r) => configLabel(r.cell))) {
       const byCategory = groupBy(runs, (r) => r.cell.category as string);
@@ -105,6 +115,14 @@ function categorySections(valid: readonly Valid[], hostIds: readonly string[]): 
   return blocks;
 }
 
+/**
+ * A throughput over runs as its geometric mean with the log-scale interval around it (the interval's own
+ * centre: an arithmetic mean of skewed runs can fall outside it) and n.
+ */
+function formatRate(r: RateSummary): string {
+  return `${formatNumber(r.geoMean)} ${formatCi(r.ci95)} (n=${r.n})`;
+}
+
 function benchSection(valid: readonly Valid[], a: SweepAnalysis): Block[] {
   const bench = valid.filter((r) => r.cell.kind === "bench");
   if (bench.length === 0) return [];
@@ -124,16 +142,13 @@ function benchSection(valid: readonly Valid[], a: SweepAnalysis): Block[] {
       .join("; ");
     const server = a.baselines
       .filter((b) => b.hostId === first.hostId && b.target === first.cell.target.name)
-      .map(
-        (b) =>
-          `T=${b.temperature}: ${formatNumber(b.decodeTps.mean)} ${formatCi(b.decodeTps.ci95)} (n=${b.decodeTps.n})`,
-      )
+      .map((b) => `T=${b.temperature}: ${formatRate(b.decodeTps)}`)
       .join("; ");
     rows.push([
       first.hostId,
       first.cell.target.name,
       `tg${first.cell.nPredict}`,
-      `${formatNumber(tg.mean)} ${formatCi(tg.ci95)} (n=${tg.n})`,
+      formatRate(tg),
       own,
       String(first.cell.bench?.repetitions ?? ""),
       pp,
@@ -156,11 +171,11 @@ function benchSection(valid: readonly Valid[], a: SweepAnalysis): Block[] {
         "host",
         "target",
         "test",
-        "llama-bench t/s over runs (95% CI)",
+        "llama-bench t/s over runs: geo-mean (95% CI)",
         "each run: mean ± sd",
         "repetitions",
         "pp t/s: mean ± sd",
-        "engine baseline decode t/s (95% CI)",
+        "engine baseline decode t/s: geo-mean (95% CI)",
       ],
       rows,
       role: "llama-bench",

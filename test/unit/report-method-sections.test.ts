@@ -82,7 +82,11 @@ describe("methodSections", () => {
 
   it("a Spec-Bench-style table per host: one column per category and 'all', a row per configuration", () => {
     const [t] = tables(blocks, "categories");
+    // suite order, whatever order the results came in
     expect(t?.headers).toEqual(["configuration", "code", "repetitive", "all"]);
+    const reversed = [...rs].reverse();
+    const [r] = tables(methodSections(reversed, analyzeSweep("s", reversed)), "categories");
+    expect(r?.headers).toEqual(t?.headers);
     const single = t?.rows.find((r) => r[0]!.endsWith("np 1"));
     const tree = t?.rows.find((r) => r[0]!.includes("np 2 p_split 0.1"));
     expect(single?.[0]).toBe("big+small K=4 T=0, np 1");
@@ -99,13 +103,14 @@ describe("methodSections", () => {
     expect(t?.rows).toHaveLength(1);
     const row = t!.rows[0]!;
     expect(row.slice(0, 3)).toEqual(["h1", "big", "tg128"]);
-    expect(row[3]).toMatch(/^50\.50 \[.*\] \(n=2\)$/);
+    // geometric mean of the two runs' means, 50 and 51
+    expect(row[3]).toMatch(new RegExp(`^${Math.sqrt(50 * 51).toFixed(2)} \\[.*\\] \\(n=2\\)$`));
     expect(row[4]).toBe("50.00 ± 2.00; 51.00 ± 2.00");
     expect(row[5]).toBe("3");
     expect(row[6]).toBe("pp16 400.0 ± 9.0; pp16 400.0 ± 9.0");
     const baselines = rs.filter((r) => r.cell?.kind === "baseline").map((r) => r.metrics!.decodeTps);
-    const mean = baselines.reduce((a, b) => a + b, 0) / baselines.length;
-    expect(row[7]).toMatch(new RegExp(`^T=0: ${mean.toFixed(2)} \\[.*\\] \\(n=${baselines.length}\\)$`));
+    const geoMean = Math.exp(baselines.reduce((a, b) => a + Math.log(b), 0) / baselines.length);
+    expect(row[7]).toMatch(new RegExp(`^T=0: ${geoMean.toFixed(2)} \\[.*\\] \\(n=${baselines.length}\\)$`));
   });
 
   it("tree drafting groups apart per n_parallel, with their own speedups", () => {
