@@ -5,13 +5,13 @@
 // each entry runs it, so a new entry without conformance fails to compile. The CLI tools differ from the
 // session engines in three declared ways (fixture flags): each cell loads its models, they print text, not
 // token ids, and the speculative tools may decode up to K tokens past n_predict.
-import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Cell, CellKind, CellParams, EngineName, LlamaSettings } from "../../core/cell.js";
 import { ENGINE_NAMES, ENGINE_TRAITS } from "../../core/engines.js";
 import { createEngine } from "../../agents/engines/create-engine.js";
 import { probeLlamaBuild, type LlamaBuildProbe } from "../../agents/probe/probe-llama-build.js";
 import { describeEngineConformance } from "../support/engine-conformance.js";
+import { engineTestCell } from "../support/engine-test-cell.js";
 import { getModelFamily, type ModelFamily } from "../support/model-family.js";
 import { describeRealLlama, realLlamaBin } from "../support/real-llama.js";
 
@@ -37,31 +37,10 @@ describe("engine conformance covers the traits table", () => {
 
 // llama-parallel adds its own system prompt (1,063 tokens with the family's vocabulary) before each request
 const llama: LlamaSettings = { gpuLayers: 0, ctx: 4096, flashAttn: "auto", threads: 1 };
-const PROMPT = "The quick brown fox jumps over the lazy dog and";
-
-function cellFor(engine: EngineName) {
-  return (kind: CellKind, overrides: Partial<CellParams> = {}): Cell => {
-    const params: CellParams = {
-      kind,
-      engine,
-      target: { name: "target" },
-      ...(kind === "speculative" ? { draft: { name: "draft" }, k: { kind: "fixed", k: 4 } } : {}),
-      temperature: 0,
-      prompt: PROMPT,
-      promptHash: createHash("sha256").update(PROMPT).digest("hex"),
-      promptIndex: 0,
-      nPredict: 24,
-      seed: 42,
-      repeat: 0,
-      llama,
-      ...overrides,
-    };
-    return {
-      ...params,
-      cellId: createHash("sha256").update(JSON.stringify(params)).digest("hex").slice(0, 32),
-    };
-  };
-}
+const cellFor =
+  (engine: EngineName) =>
+  (kind: CellKind, overrides: Partial<CellParams> = {}): Cell =>
+    engineTestCell(engine, kind, { llama, nPredict: 24 }, overrides);
 
 const CLI_ENGINES = ENGINE_NAMES.filter((n) => CONFORMANCE[n] === "this file");
 

@@ -2,7 +2,6 @@
 // directory) on the reference models. Figures the engines parse are checked against the ones the binaries
 // print: the same argv is run again by hand and its printed counters read with plain regexes (counters at
 // temperature 0 are deterministic; timings are not, so they are only checked for being present).
-import { createHash } from "node:crypto";
 import { expect, it } from "vitest";
 import type { Cell, CellKind, CellParams, LlamaSettings } from "../../core/cell.js";
 import { createEngine } from "../../agents/engines/create-engine.js";
@@ -10,32 +9,12 @@ import type { LlamaCliTool } from "../../agents/engines/llama-cli/build-cli-argv
 import { probeLlamaBuild } from "../../agents/probe/probe-llama-build.js";
 import { runProcess } from "../../agents/process/run-process.js";
 import { getModelFamily } from "../support/model-family.js";
+import { engineTestCell } from "../support/engine-test-cell.js";
 import { describeRealLlama, realLlamaBin as bin } from "../support/real-llama.js";
 
 const llama: LlamaSettings = { gpuLayers: 0, ctx: 1024, flashAttn: "auto", threads: 1 };
-const PROMPT = "The quick brown fox jumps over the lazy dog and";
-
-function cell(kind: CellKind, engine: CellParams["engine"], over: Partial<CellParams> = {}): Cell {
-  const params: CellParams = {
-    kind,
-    engine,
-    target: { name: "target" },
-    ...(kind === "speculative" ? { draft: { name: "draft" }, k: { kind: "fixed", k: 4 } } : {}),
-    temperature: 0,
-    prompt: PROMPT,
-    promptHash: createHash("sha256").update(PROMPT).digest("hex"),
-    promptIndex: 0,
-    nPredict: 64,
-    seed: 42,
-    repeat: 0,
-    llama,
-    ...over,
-  };
-  return {
-    ...params,
-    cellId: createHash("sha256").update(JSON.stringify(params)).digest("hex").slice(0, 32),
-  };
-}
+const cell = (kind: CellKind, engine: CellParams["engine"], over: Partial<CellParams> = {}): Cell =>
+  engineTestCell(engine, kind, { llama, nPredict: 64 }, over);
 
 /** The last value a regex captures in text, as a number. */
 function printedNumber(text: string, re: RegExp): number | undefined {
