@@ -107,20 +107,19 @@ function admit(msg: JsMsg, deps: RunShardDeps): ShardJob | ShardEnd {
 }
 
 /**
- * The cells of this placement already done (a redelivered shard), from one listing of the done bucket per
- * shard: a get per cell cost ~0.26 s before a session could start (issue 11). Removed marks (a requeued
- * placement) are left out by the listing, as a get saw them empty.
+ * The cells of this placement already done (a redelivered shard): the shard's done-marks read concurrently,
+ * where a get per cell in turn cost ~0.26 s before a session could start (issue 11). Removed marks (a
+ * requeued placement) read as empty and count as not done.
  */
 async function doneCellIds(done: KV, job: ShardJob, signal: AbortSignal): Promise<Set<string>> {
-  return withRetry(async () => {
-    const ids = new Set<string>();
-    // keys are <sweep>.<cell>.<host|any>, every part one subject token (core/nats-names.ts doneKey)
-    for await (const key of await done.keys(doneKey(job.sweepId, "*", job.hostId))) {
-      const cellId = key.split(".")[1];
-      if (cellId !== undefined) ids.add(cellId);
-    }
-    return ids;
-  }, signal);
+  // the shard's own keys, fetched concurrently: one round trip's latency per shard, and work in the shard's
+  // size (a wildcard listing of <sweep>.*.<host> would read every done-mark of the sweep for every shard,
+  // quadratic over a 100,000-cell sweep)
+  const cells = job.shard.cells;
+  const entries = await Promise.all(
+    cells.map((cell) => withRetry(() => done.get(doneKey(job.sweepId, cell.cellId, job.hostId)), signal)),
+  );
+  return new Set(cells.filter((_, i) => (entries[i]?.length ?? 0) > 0).map((c) => c.cellId));
 }
 
 /** One delivery of a shard: the cells still to run, the results published so far, and how it ends. */
@@ -131,6 +130,8 @@ class ShardRun {
   readonly pending: Cell[] = [];
   /** Cells whose result this delivery published. */
   readonly published = new Set<string>();
+  /** The publish of the last cell's result, still in flight while the next cell runs. */
+  private storing: Promise<void> | undefined;
 
   constructor(
     private readonly msg: JsMsg,
@@ -257,8 +258,21 @@ class ShardRun {
             "cell ran under contention: kept, never recommended from",
           );
       }
-      await this.publish(cell, outcome, startedAt);
+      // stored while the next cell runs: the publish and done-mark (two acked round trips) leave the
+      // critical path; at most one result in flight, each stored before the next is sent
+      await this.settleStoring();
+      this.storing = this.publish(cell, outcome, startedAt);
+      // awaited by settleStoring; a rejection must not go unhandled while the next cell runs
+      this.storing.catch(() => undefined);
     }
+    await this.settleStoring();
+  }
+
+  /** Waits for the result in flight (rethrowing its failure), so none is left unstored. */
+  async settleStoring(): Promise<void> {
+    const inFlight = this.storing;
+    this.storing = undefined;
+    await inFlight;
   }
 
   /** After the cells: terminated (sweep cancelled), released (agent draining) or acked. */
@@ -320,6 +334,8 @@ export async function runShard(msg: JsMsg, deps: RunShardDeps, signal: AbortSign
       try {
         await run.runCells(session, signal);
       } finally {
+        // on a throw, the result in flight lands first, so the crash path sees it published
+        await run.settleStoring().catch(() => undefined);
         await session.close();
       }
     }
