@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { expect, it } from "vitest";
 import type { Cell, CellParams, LlamaSettings } from "../../core/cell.js";
+import type { CellOutcome } from "../../core/metrics.js";
 import { createEngine } from "../../agents/engines/create-engine.js";
 import { probeLlamaBuild } from "../../agents/probe/probe-llama-build.js";
 import { runProcess } from "../../agents/process/run-process.js";
@@ -27,6 +28,42 @@ const after = (argv: readonly string[], flag: string): string | undefined => arg
 function printedNumber(text: string, re: RegExp): number | undefined {
   const v = [...text.matchAll(new RegExp(re.source, "gm"))].at(-1)?.[1];
   return v === undefined ? undefined : Number(v);
+}
+
+/** One llama-speculative tree cell (-np 2, p_split 0.1, K 4) at `temperature` on the 0.2-noise draft. */
+async function runTree(
+  build: Awaited<ReturnType<typeof probeLlamaBuild>>,
+  family: Awaited<ReturnType<typeof getModelFamily>>,
+  temperature: number,
+): Promise<CellOutcome> {
+  const engine = await createEngine("llama-speculative", { llama: { build, timeoutMs: 300_000 } });
+  const cell = withId({
+    kind: "speculative",
+    engine: "llama-speculative",
+    target: { name: "target" },
+    draft: { name: "draft" },
+    k: { kind: "fixed", k: 4 },
+    pMin: 0,
+    nParallel: 2,
+    pSplit: 0.1,
+    temperature,
+    prompt: PROMPT,
+    promptHash: createHash("sha256").update(PROMPT).digest("hex"),
+    promptIndex: 0,
+    nPredict: 32,
+    seed: 42,
+    repeat: 0,
+    llama,
+  });
+  const session = await engine.openSession({
+    key: { engine: "llama-speculative", target: cell.target, draft: cell.draft!, llama },
+    models: { targetPath: family.target, draftPath: family.drafts.get(0.2)! },
+  });
+  try {
+    return await session.runCell(cell);
+  } finally {
+    await session.close();
+  }
 }
 
 describeRealLlama("real llama-bench and tree drafting", () => {
@@ -88,31 +125,7 @@ describeRealLlama("real llama-bench and tree drafting", () => {
     const family = await getModelFamily();
     const build = await probeLlamaBuild(bin);
     if (!build.tools["llama-speculative"]) return expect.fail(`llama-speculative is not in ${bin}`);
-    const engine = await createEngine("llama-speculative", { llama: { build, timeoutMs: 300_000 } });
-    const cell = withId({
-      kind: "speculative",
-      engine: "llama-speculative",
-      target: { name: "target" },
-      draft: { name: "draft" },
-      k: { kind: "fixed", k: 4 },
-      pMin: 0,
-      nParallel: 2,
-      pSplit: 0.1,
-      temperature: 0,
-      prompt: PROMPT,
-      promptHash: createHash("sha256").update(PROMPT).digest("hex"),
-      promptIndex: 0,
-      nPredict: 32,
-      seed: 42,
-      repeat: 0,
-      llama,
-    });
-    const session = await engine.openSession({
-      key: { engine: "llama-speculative", target: cell.target, draft: cell.draft!, llama },
-      models: { targetPath: family.target, draftPath: family.drafts.get(0.2)! },
-    });
-    const outcome = await session.runCell(cell);
-    await session.close();
+    const outcome = await runTree(build, family, 0);
     expect(outcome.status, outcome.message).toBe("ok");
     const argv = outcome.command!;
     expect(after(argv, "-np")).toBe("2");
@@ -129,31 +142,7 @@ describeRealLlama("real llama-bench and tree drafting", () => {
   it("llama-speculative -np 2 at temperature 0.8: a branched tree runs, or fails naming the coupled sequences", async () => {
     const family = await getModelFamily();
     const build = await probeLlamaBuild(bin);
-    const engine = await createEngine("llama-speculative", { llama: { build, timeoutMs: 300_000 } });
-    const cell = withId({
-      kind: "speculative",
-      engine: "llama-speculative",
-      target: { name: "target" },
-      draft: { name: "draft" },
-      k: { kind: "fixed", k: 4 },
-      pMin: 0,
-      nParallel: 2,
-      pSplit: 0.1,
-      temperature: 0.8,
-      prompt: PROMPT,
-      promptHash: createHash("sha256").update(PROMPT).digest("hex"),
-      promptIndex: 0,
-      nPredict: 32,
-      seed: 42,
-      repeat: 0,
-      llama,
-    });
-    const session = await engine.openSession({
-      key: { engine: "llama-speculative", target: cell.target, draft: cell.draft!, llama },
-      models: { targetPath: family.target, draftPath: family.drafts.get(0.2)! },
-    });
-    const outcome = await session.runCell(cell);
-    await session.close();
+    const outcome = await runTree(build, family, 0.8);
     // the bundle's build (80fb11ac) fails the tree's decodes once it branches (no -kvu in llama-speculative),
     // finishing or aborting; a build that decodes split drafts must draft
     if (outcome.status === "ok") expect(outcome.metrics!.nDrafted).toBeGreaterThan(0);
