@@ -19,7 +19,10 @@ import type { ShardJob } from "../../core/wire/shard-wire.js";
 import type { Engine, EngineSession, ResolvedModels } from "../engines/engine.js";
 import { startHostNoise, type HostNoiseMeasurement } from "../probe/host-noise-probe.js";
 
-export type ShardEnd = "acked" | "nak" | "term" | "released";
+export type ShardEnd = "acked" | "nak" | "term" | "released" | "split";
+
+/** How many times its planned duration a shard runs before it hands its remaining cells back. */
+export const DEFAULT_SPLIT_AFTER_ESTIMATE = 1.5;
 
 export interface RunShardDeps {
   /** Bounds every incoming cell is held to before it runs (core/cell-limits). @default DEFAULT_CELL_LIMITS */
@@ -39,6 +42,14 @@ export interface RunShardDeps {
   maxDeliver: number;
   /** Delay before a failed shard is redelivered. @default 1000 */
   retryDelayMs?: number;
+  /**
+   * A shard that has run this many times its planned duration (a host slower than the plan assumed) hands
+   * its remaining cells back to the pool (nak: the next puller runs only the cells without a done-mark), so
+   * slow hosts run shorter shards and none holds up the end of a sweep. Two deliveries are always kept for
+   * real retries; a baseline is never parted from the speculative cell it pairs with. 0: never.
+   * @default DEFAULT_SPLIT_AFTER_ESTIMATE
+   */
+  splitAfterEstimate?: number;
   /** Starts the host-noise measurement around a cell. @default startHostNoise without a GPU sampler */
   measureNoise?: (cell: Cell) => Promise<HostNoiseMeasurement>;
 }
@@ -130,6 +141,8 @@ class ShardRun {
   readonly pending: Cell[] = [];
   /** Cells whose result this delivery published. */
   readonly published = new Set<string>();
+  /** Set when the shard overran its budget and hands the rest back. */
+  private split: { ran: number; left: number; elapsedMs: number } | undefined;
   /** The publish of the last cell's result, still in flight while the next cell runs. */
   private storing: Promise<void> | undefined;
 
@@ -243,8 +256,26 @@ class ShardRun {
   /** Runs the pending cells in the session's order, each inside a host-noise measurement, until aborted. */
   async runCells(session: EngineSession, signal: AbortSignal): Promise<void> {
     const measure = this.deps.measureNoise ?? ((c: Cell) => startHostNoise(engineThreadsOf(c)));
-    for (const cell of runOrder(session.order, this.pending)) {
+    const splitAfter = this.deps.splitAfterEstimate ?? DEFAULT_SPLIT_AFTER_ESTIMATE;
+    const budgetMs =
+      splitAfter > 0 && this.attempt + 2 <= this.deps.maxDeliver
+        ? this.job.shard.estimatedMs * splitAfter
+        : 0;
+    const started = performance.now();
+    const order = runOrder(session.order, this.pending);
+    let ran = 0;
+    for (const cell of order) {
       if (signal.aborted || this.deps.isCancelled(this.job.sweepId)) break;
+      if (budgetMs > 0 && ran > 0 && order[ran - 1]!.pairedWith !== cell.cellId) {
+        const elapsedMs = performance.now() - started;
+        // hand back only what is worth a delivery: at least a quarter of the budget at this host's pace
+        const restMs = (elapsedMs / ran) * (order.length - ran);
+        if (elapsedMs > budgetMs && restMs > budgetMs / 4) {
+          this.split = { ran, left: order.length - ran, elapsedMs: Math.round(elapsedMs) };
+          break;
+        }
+      }
+      ran++;
       const startedAt = new Date().toISOString();
       const noise = await measure(cell);
       const outcome = await session.runCell(cell, signal);
@@ -275,7 +306,7 @@ class ShardRun {
     await inFlight;
   }
 
-  /** After the cells: terminated (sweep cancelled), released (agent draining) or acked. */
+  /** After the cells: terminated (sweep cancelled), released (agent draining), split (over time) or acked. */
   async finish(signal: AbortSignal): Promise<ShardEnd> {
     if (this.deps.isCancelled(this.job.sweepId)) {
       this.log.info("sweep cancelled while running; terminating shard");
@@ -287,6 +318,12 @@ class ShardRun {
       this.log.info("released (agent draining)");
       this.msg.nak();
       return "released";
+    }
+    if (this.split !== undefined) {
+      const estimatedMs = Math.round(this.job.shard.estimatedMs);
+      this.log.info({ ...this.split, estimatedMs }, "shard over its time: rest handed back");
+      this.msg.nak();
+      return "split";
     }
     await withRetry(() => this.msg.ackAck(), undefined, 20);
     this.log.info({ cells: this.job.shard.cells.length }, "shard done");
