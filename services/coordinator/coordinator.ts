@@ -56,6 +56,9 @@ export interface CoordinatorDeps {
   logger: Logger;
 }
 
+/** Shard publishes whose acks are awaited together at submit. */
+const PUBLISH_WINDOW = 64;
+
 function newSweepId(name: string): string {
   const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
   return `${name.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 40)}-${stamp}-${randomBytes(3).toString("hex")}`;
@@ -214,17 +217,24 @@ export class Coordinator {
   /** Publishes the sweep's placements (or only `placements`, a round of added repeats). */
   async publish(rec: SweepRecord, placements: readonly ShardPlacement[] = rec.placements): Promise<void> {
     const byId = new Map(rec.shards.map((s) => [s.shardId, s]));
-    for (const p of placements) {
-      const shard = byId.get(p.shardId);
-      if (!shard) continue;
-      await ensurePoolConsumer(this.d.jsm, p.pool, this.d.timeouts.ackWaitMs, this.d.timeouts.maxDeliver);
-      const job =
-        p.hostId === undefined
-          ? { sweepId: rec.sweepId, shard }
-          : { sweepId: rec.sweepId, shard, hostId: p.hostId };
-      await this.d.js.publish(jobsSubject(p.pool), encodeShard(job), {
-        msgID: shardMsgId(rec.sweepId, shard.shardId, p.hostId),
-      });
+    // one consumer lookup per pool, then the shards in windows of acks in flight: one round trip after
+    // another per shard took a 100,000-cell sweep (2,000 shards) past the client's deadline on a loaded box
+    for (const pool of new Set(placements.map((p) => p.pool)))
+      await ensurePoolConsumer(this.d.jsm, pool, this.d.timeouts.ackWaitMs, this.d.timeouts.maxDeliver);
+    for (let i = 0; i < placements.length; i += PUBLISH_WINDOW) {
+      await Promise.all(
+        placements.slice(i, i + PUBLISH_WINDOW).map(async (p) => {
+          const shard = byId.get(p.shardId);
+          if (!shard) return;
+          const job =
+            p.hostId === undefined
+              ? { sweepId: rec.sweepId, shard }
+              : { sweepId: rec.sweepId, shard, hostId: p.hostId };
+          await this.d.js.publish(jobsSubject(p.pool), encodeShard(job), {
+            msgID: shardMsgId(rec.sweepId, shard.shardId, p.hostId),
+          });
+        }),
+      );
     }
     rec.published = true;
     await this.d.sweeps.save(rec);
