@@ -25,7 +25,13 @@ export const PIPELINE_20K: GridShape = { pairs: 1, ks: 4, temperatures: 4, promp
 const DRAFT_FILES = ["draft-n0.gguf", "draft-n0.01.gguf", "draft-n0.02.gguf", "draft-n0.05.gguf"];
 
 /** Writes a manifest of the given shape (JSON, which is YAML) and returns its path. */
-export async function writeGridManifest(dir: string, name: string, g: GridShape): Promise<string> {
+export async function writeGridManifest(
+  dir: string,
+  name: string,
+  g: GridShape,
+  /** Manifest keys set over the defaults below (placement, estimate). */
+  overrides: Record<string, unknown> = {},
+): Promise<string> {
   if (g.pairs > DRAFT_FILES.length) throw new Error(`at most ${DRAFT_FILES.length} pairs`);
   const drafts = DRAFT_FILES.slice(0, g.pairs);
   const models: Record<string, { file: string }> = { target: { file: "target.gguf" } };
@@ -46,6 +52,7 @@ export async function writeGridManifest(dir: string, name: string, g: GridShape)
     placement: "spread",
     engine: "in-process",
     llama: { gpu_layers: 0, ctx: 256, threads: 1 },
+    ...overrides,
   };
   const file = path.join(dir, `${name}.yaml`);
   await writeFile(file, JSON.stringify(manifest, null, 2));

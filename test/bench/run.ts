@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { openStore, type Store } from "../../cli/store/open-store.js";
 import type { BenchResult } from "./bench-result.js";
 import { benchEngine } from "./engine.js";
+import { benchFleet } from "./fleet.js";
 import { benchIngestRaw, benchIngestStream } from "./ingest.js";
 import { benchLoadAmortization } from "./load-amortization.js";
 import { benchPipeline } from "./pipeline.js";
@@ -67,6 +68,8 @@ const BENCHES: Bench[] = [
   { name: "spec-overhead", runs: 3, run: (c, n) => benchSpecOverhead(c.dir, n) },
   // real llama.cpp (SPECGRID_LLAMA_BIN or the `specgrid llama build` cache): minutes per run on 2 cores
   { name: "real-sweep", runs: 1, run: (c, n) => benchRealSweep(c.dir, n) },
+  // 64 agent processes and a 100,000-cell sweep: several minutes on 2 cores (docs/scaling.md)
+  { name: "fleet", runs: 1, run: (c, n) => benchFleet(c.dir, n) },
 ];
 
 async function main(): Promise<void> {
