@@ -2,6 +2,7 @@
 // hashes and values only, but a compromised or buggy coordinator (or anyone who can publish a shard) must
 // not be able to make an agent allocate a 10M-token context, draft 10,000 tokens or read a 1 GB prompt.
 // Pure: the agent calls it on each cell and records the RejectedParameterError on the cell.
+import { DEFAULT_SPEC_TYPE, specTypeTraits } from "./spec-types.js";
 import { ENGINE_NAMES, type Cell, type CellParams, type ModelRef } from "./cell.js";
 import { RejectedParameterError } from "./errors.js";
 import { sha256Hex } from "./ids.js";
@@ -104,7 +105,8 @@ function checkModel(problems: ProblemList, field: string, ref: ModelRef | undefi
 function checkK(problems: ProblemList, p: CellParams, l: Required<CellLimits>): void {
   const k = p.k;
   if (k === undefined) {
-    if (p.kind === "speculative") problems.add("k", k, "a speculative cell needs a K");
+    if (p.kind === "speculative" && specTypeTraits(p.specType ?? DEFAULT_SPEC_TYPE).usesK)
+      problems.add("k", k, `a speculative cell of spec type ${p.specType ?? DEFAULT_SPEC_TYPE} needs a K`);
     return;
   }
   if (k.kind === "fixed") {
@@ -136,8 +138,18 @@ export function cellLimitProblems(p: CellParams, limits: CellLimits = {}): CellL
     problems.add("engine", p.engine, `engine "${String(p.engine)}" is not one of ${ENGINE_NAMES.join(", ")}`);
   checkModel(problems, "target", p.target);
   checkModel(problems, "draft", p.draft);
-  if (p.kind === "speculative" && p.draft === undefined)
-    problems.add("draft", undefined, "a speculative cell needs a draft model");
+  const spec = specTypeTraits(p.specType ?? DEFAULT_SPEC_TYPE);
+  if (spec.unknown.length > 0)
+    problems.add("specType", p.specType, `unknown speculation type ${spec.unknown.join(", ")}`);
+  // n-gram and MTP types speculate without a draft model
+  if (p.kind === "speculative" && p.draft === undefined && spec.draftModel)
+    problems.add(
+      "draft",
+      undefined,
+      `a speculative cell of spec type ${p.specType ?? DEFAULT_SPEC_TYPE} needs a draft model`,
+    );
+  for (const [key, value] of Object.entries(p.specSettings ?? {}))
+    problems.int(`specSettings.${key}`, value, 0, 1_000_000);
   checkK(problems, p, l);
   if (p.pMin !== undefined) problems.real("pMin", p.pMin, 0, 1);
   if (p.nParallel !== undefined) problems.int("nParallel", p.nParallel, 1, 64);

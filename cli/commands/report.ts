@@ -27,6 +27,16 @@ export interface ReportCommandResult {
     too_noisy: string[];
   }>;
   recommendations: string[];
+  /** Per host and target: the llama-server command line to paste (argv), with its measured speedup, or none. */
+  server_commands: Array<{
+    host_id: string;
+    target: string;
+    argv: string[] | undefined;
+    speedup: number | undefined;
+    ci95: [number, number] | undefined;
+    temperature: number | undefined;
+    text: string;
+  }>;
   /** The verdict per host and pair, as the report's first table says it. */
   verdicts: Array<{
     host_id: string;
@@ -102,6 +112,15 @@ export default class Report extends SpecgridCommand {
           too_noisy: a.tooNoisy,
         })),
         recommendations: r.recommendations,
+        server_commands: r.serverCommands.map((c) => ({
+          host_id: c.hostId,
+          target: c.target,
+          argv: c.argv,
+          speedup: c.speedup,
+          ci95: c.ci95,
+          temperature: c.temperature,
+          text: c.text,
+        })),
         verdicts: r.verdicts.map((v) => ({
           host_id: v.hostId,
           target: v.target,

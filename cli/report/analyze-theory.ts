@@ -54,7 +54,9 @@ export function analyzeTheory(
   for (const g of speculative) {
     const { nAccept, nDrafted } = g.acceptPooled;
     if (nDrafted > 0 && nAccept === 0) g.noneAccepted = true;
-    if (g.adaptive) continue;
+    // the theory is about K drafted tokens a step: adaptive K and methods that size their own drafts
+    // (n-gram, k = 0) have no fixed K to fit
+    if (g.adaptive || g.k < 1) continue;
     const key = [g.hostId, g.pair, g.temperature].join("|");
     const list = byKey.get(key);
     if (list === undefined) byKey.set(key, [g]);

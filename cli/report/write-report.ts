@@ -10,6 +10,7 @@ import { answerQuestions, type Answer } from "./answer-questions.js";
 import { buildReportDocument } from "./build-report-document.js";
 import { chartSpecs } from "./chart-specs.js";
 import { methodSections } from "./method-sections.js";
+import { recommendCommands, type ServerRecommendation } from "./recommend-command.js";
 import { recommend } from "./recommend.js";
 import { renderChart } from "./render-chart.js";
 import { renderHtml, renderMarkdown } from "./report-document.js";
@@ -27,6 +28,8 @@ export interface ReportResult {
   files: string[];
   answers: Answer[];
   recommendations: string[];
+  /** Per host and target: the llama-server command line of the best paying configuration, or none. */
+  serverCommands: ServerRecommendation[];
   /** The verdict per host and pair the report opens with. */
   verdicts: Verdict[];
   analysis: SweepAnalysis;
@@ -84,7 +87,8 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportResul
     precision === undefined ? {} : { precision },
   );
   const answers = answerQuestions(analysis);
-  const recommendations = recommend(analysis, answers);
+  const serverCommands = recommendCommands(analysis, results, hosts);
+  const recommendations = [...recommend(analysis, answers), ...serverCommands.map((c) => c.text)];
   const verdicts = verdictsOf(analysis);
   const { charts, missing } = chartSpecs(analysis);
 
@@ -117,5 +121,5 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportResul
   await writeFile(md, renderMarkdown(doc));
   await writeFile(html, renderHtml(doc, svgs));
   files.unshift(md, html);
-  return { files, answers, recommendations, verdicts, analysis, missingCharts: missing };
+  return { files, answers, recommendations, serverCommands, verdicts, analysis, missingCharts: missing };
 }
