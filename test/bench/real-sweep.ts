@@ -89,6 +89,7 @@ async function runSpecgrid(build: LlamaBuildProbe, modelDir: string, manifest: s
       llama: { build, loadTimeoutMs: 300_000, cellTimeoutMs: 300_000 },
     }),
     engineName: "llama-server",
+    llamaBuild: build,
     modelDirs: [modelDir],
   });
   const stackStartMs = performance.now() - t0;

@@ -48,6 +48,7 @@ async function sweep(
   const stack = await startDaemonStack({
     engine: await createEngine(engine, { llama: { build, loadTimeoutMs: 120_000, cellTimeoutMs: 300_000 } }),
     engineName: engine,
+    llamaBuild: build,
     modelDirs: [modelDir],
   });
   try {

@@ -7,6 +7,8 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { pino } from "pino";
 import { startAgent, type RunningAgent } from "../../agents/daemon/agent-daemon.js";
 import type { Engine } from "../../agents/engines/engine.js";
+import type { LlamaBuildProbe } from "../../agents/probe/probe-llama-build.js";
+import { llamaBuildsOf } from "../../cli/workflows/agent-engine.js";
 import { manifestForSubmit } from "../../cli/workflows/manifest-for-submit.js";
 import type { EngineName } from "../../core/cell.js";
 import type { CellResult } from "../../core/metrics.js";
@@ -29,6 +31,11 @@ export interface DaemonStackOptions {
   targetShardMs?: number;
   /** Agent name. @default "stack-agent" */
   agentName?: string;
+  /**
+   * The llama.cpp build the engine runs, reported at registration as a real agent does: placement checks a
+   * shard's tools and flags against it, so a llama.cpp engine without it is eligible for nothing.
+   */
+  llamaBuild?: LlamaBuildProbe;
 }
 
 export interface SweepRun {
@@ -86,6 +93,7 @@ export async function startDaemonStack(o: DaemonStackOptions): Promise<DaemonSta
       modelDirs: o.modelDirs,
       engineName: o.engineName,
       engine: o.engine,
+      llamaBuilds: llamaBuildsOf(o.llamaBuild),
       logger: agentLogger,
       slots: 1,
       skipGpuProbe: true,
