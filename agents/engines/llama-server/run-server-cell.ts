@@ -3,7 +3,13 @@
 // the responses and the batch's wall time, since the server reports only per-slot rates (§8.7, §14.14).
 import type { Cell } from "../../../core/cell.js";
 import { DEFAULT_SPEC_TYPE, specTypeTraits } from "../../../core/spec-types.js";
-import { acceptRate, tokensSha256, type CellMetrics, type CellOutcome } from "../../../core/metrics.js";
+import {
+  acceptRate,
+  acceptRateByPosition,
+  tokensSha256,
+  type CellMetrics,
+  type CellOutcome,
+} from "../../../core/metrics.js";
 import {
   parseServerCompletion,
   type ServerCompletionMetrics,
@@ -223,5 +229,9 @@ export function addSpecCounters(m: CellMetrics, delta: SpecCountersDelta, k: num
   }
   if (k === undefined || delta.nDrafts === 0 || delta.nDrafted !== delta.nDrafts * k) return;
   if (delta.acceptedByPosition.length < k) return;
-  m.acceptByPosition = delta.acceptedByPosition.slice(0, k).map((a) => a / delta.nDrafts);
+  // every position up to K was drafted once per draft
+  m.acceptByPosition = acceptRateByPosition(
+    delta.acceptedByPosition.slice(0, k),
+    Array.from({ length: k }, () => delta.nDrafts),
+  );
 }
