@@ -3,22 +3,26 @@
 import { createHash } from "node:crypto";
 import type { HostNoise, WarmupRecord } from "./measurement-protocol.js";
 
-export type CellStatus = "ok" | "invalid" | "failed";
+/** The statuses a cell result has, as a list for the checks at the process boundaries (core/wire). */
+export const CELL_STATUSES = ["ok", "invalid", "failed"] as const;
+export type CellStatus = (typeof CELL_STATUSES)[number];
 
-/** Why a cell result must not be counted. Stored with the result. */
-export type InvalidReason =
-  | "speculation-not-engaged" // drafted = 0 on a speculative cell
-  | "output-truncated" // the tool's closing lines are missing
-  | "stopped-early" // fewer tokens than n_predict (EOS, context full)
-  | "greedy-mismatch" // temperature 0 speculative output differs from the baseline
-  | "out-of-memory"
-  | "vocab-mismatch"
-  | "unsupported-flag"
-  | "timeout"
-  | "crashed"
-  | "cancelled"
-  | "rejected-parameter"
-  | "error";
+/** Why a cell result must not be counted. Stored with the result; the wire keeps an unknown one as "error". */
+export const INVALID_REASONS = [
+  "speculation-not-engaged", // drafted = 0 on a speculative cell
+  "output-truncated", // the tool's closing lines are missing
+  "stopped-early", // fewer tokens than n_predict (EOS, context full)
+  "greedy-mismatch", // temperature 0 speculative output differs from the baseline
+  "out-of-memory",
+  "vocab-mismatch",
+  "unsupported-flag",
+  "timeout",
+  "crashed",
+  "cancelled",
+  "rejected-parameter",
+  "error",
+] as const;
+export type InvalidReason = (typeof INVALID_REASONS)[number];
 
 export interface CellMetrics {
   /** Generated tokens (prompt excluded). */

@@ -4,7 +4,7 @@
 // Generated migrations live in drizzle/ (`npm run gen:db`).
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-import { METRIC_FIELDS, type CellMetrics, type MetricField } from "../../core/metrics.js";
+import { CELL_STATUSES, METRIC_FIELDS, type CellMetrics, type MetricField } from "../../core/metrics.js";
 
 /** Facts about this database itself, e.g. its id (which names its durable consumer on the results stream). */
 export const storeMeta = sqliteTable("store_meta", {
@@ -120,7 +120,7 @@ export const results = sqliteTable(
     cellId: text("cell_id").notNull(),
     hostId: text("host_id").notNull(),
     shardId: text("shard_id").notNull(),
-    status: text("status", { enum: ["ok", "invalid", "failed"] }).notNull(),
+    status: text("status", { enum: CELL_STATUSES }).notNull(),
     invalidReason: text("invalid_reason"),
     message: text("message"),
     attempt: integer("attempt").notNull(),

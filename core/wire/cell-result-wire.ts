@@ -1,6 +1,8 @@
 // Cell results as published on SPECGRID_RESULTS. Optional fields stay absent (not zero) across the
 // round trip so the store can tell "not measured" from 0.
 import {
+  CELL_STATUSES,
+  INVALID_REASONS,
   METRIC_FIELDS,
   type CellMetrics,
   type CellOutcome,
@@ -12,22 +14,6 @@ import {
 import { SpecgridError } from "../errors.js";
 import type { HostNoise, WarmupRecord } from "../measurement-protocol.js";
 import type * as pb from "../../proto/gen/specgrid/v1/types.js";
-
-const STATUSES: readonly CellStatus[] = ["ok", "invalid", "failed"];
-const INVALID_REASONS: readonly InvalidReason[] = [
-  "speculation-not-engaged",
-  "output-truncated",
-  "stopped-early",
-  "greedy-mismatch",
-  "out-of-memory",
-  "vocab-mismatch",
-  "unsupported-flag",
-  "timeout",
-  "crashed",
-  "cancelled",
-  "rejected-parameter",
-  "error",
-];
 
 // Keys of CellMetrics that are optional scalars: copied only when present (lists and messages below).
 const OPTIONAL_METRICS = METRIC_FIELDS.filter(
@@ -127,10 +113,10 @@ export function outcomeToProto(o: CellOutcome): pb.CellOutcome {
 }
 
 export function outcomeFromProto(o: pb.CellOutcome): CellOutcome {
-  if (!(STATUSES as readonly string[]).includes(o.status)) {
+  if (!(CELL_STATUSES as readonly string[]).includes(o.status)) {
     throw new SpecgridError(
       "WIRE_INVALID",
-      `wire payload: outcome.status = "${o.status}" is not ok/invalid/failed`,
+      `wire payload: outcome.status = "${o.status}" is not ${CELL_STATUSES.join("/")}`,
     );
   }
   const out: CellOutcome = { status: o.status as CellStatus };
