@@ -16,7 +16,7 @@ import {
   summarizeContention,
   type ContentionSummary,
 } from "../../core/stats/summarize-contention.js";
-import { studentTQuantile } from "../../core/stats/student-t.js";
+import { ratioInterval } from "../../core/stats/ratio-interval.js";
 import type { StoredResult } from "../store/store-records.js";
 
 export type CompareMetric = "decodeTps" | "acceptRate" | "speedup" | "aggregateTps";
@@ -192,16 +192,15 @@ export function compareSweeps(
   for (const metric of ["decodeTps", "acceptRate", "speedup", "aggregateTps"] as const) {
     const gs = groups.filter((g) => g.metric === metric && g.meanA > 0 && g.meanB > 0);
     if (gs.length === 0) continue;
-    const logs = gs.map((g) => Math.log(g.meanB / g.meanA));
-    const m = mean(logs);
-    let ci95: [number, number];
-    if (gs.length === 1) {
-      ci95 = gs[0]!.agreement.ci95;
-    } else {
-      const sd = Math.sqrt(logs.reduce((s, x) => s + (x - m) ** 2, 0) / (logs.length - 1));
-      const half = studentTQuantile(0.975, logs.length - 1) * (sd / Math.sqrt(logs.length));
-      ci95 = [Math.exp(m - half), Math.exp(m + half)];
-    }
+    // one group: its own Welch interval; several: the paired log-t interval over groups (core/stats)
+    const { ratio, ci95 } =
+      gs.length === 1
+        ? gs[0]!.agreement
+        : ratioInterval(
+            gs.map((g) => g.meanB),
+            gs.map((g) => g.meanA),
+            { paired: true },
+          );
     const containsOne = ci95[0] <= 1 && 1 <= ci95[1];
     const negligible = ci95[0] >= 1 - tolerance && ci95[1] <= 1 + tolerance;
     const agree = containsOne || negligible;
@@ -210,7 +209,7 @@ export function compareSweeps(
       groups: gs.length,
       groupsAgree: gs.filter((g) => g.agreement.verdict === "agree").length,
       groupsDiffer: gs.filter((g) => g.agreement.verdict === "differ").length,
-      ratio: gs.length === 1 ? gs[0]!.agreement.ratio : Math.exp(m),
+      ratio,
       ci95,
       // a difference measured on a contended host says nothing about the system: name the load instead
       verdict: agree ? "agree" : confoundedBy === "" ? "differ" : "confounded",
