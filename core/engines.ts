@@ -32,6 +32,8 @@ export interface EngineTraits {
   cellTools?: Partial<Record<CellKind, string>>;
   /** Runs parallel cells with the draft loaded (llama-parallel cannot load one). */
   parallelDraft: boolean;
+  /** Drafts a tree of sequences (manifest n_parallel, p_split); the others draft one sequence. */
+  treeDrafting: boolean;
   /**
    * Speculation types (`--spec-type` values, core/spec-types.ts) it can run. The in-process engine and
    * llama-speculative draft with a draft model by rejection sampling of their own, listed as draft-simple
@@ -54,6 +56,7 @@ export const ENGINE_TRAITS = {
     drafter: "greedy",
     tools: ["llama-server"],
     parallelDraft: true,
+    treeDrafting: false,
     speculation: SPEC_TYPE_NAMES,
   },
   "llama-speculative": {
@@ -65,6 +68,7 @@ export const ENGINE_TRAITS = {
     tools: ["llama-speculative", "llama-completion", "llama-parallel"],
     cellTools: { baseline: "llama-completion", parallel: "llama-parallel" },
     parallelDraft: false,
+    treeDrafting: true,
     speculation: ["draft-simple"],
   },
   "llama-speculative-simple": {
@@ -76,6 +80,7 @@ export const ENGINE_TRAITS = {
     tools: ["llama-speculative-simple", "llama-completion", "llama-parallel"],
     cellTools: { baseline: "llama-completion", parallel: "llama-parallel" },
     parallelDraft: false,
+    treeDrafting: false,
     speculation: ["draft-simple"],
   },
   "llama-completion": {
@@ -86,6 +91,7 @@ export const ENGINE_TRAITS = {
     drafter: "rejection-sampling",
     tools: ["llama-completion"],
     parallelDraft: false,
+    treeDrafting: false,
     speculation: [],
   },
   "llama-parallel": {
@@ -96,6 +102,7 @@ export const ENGINE_TRAITS = {
     drafter: "rejection-sampling",
     tools: ["llama-parallel"],
     parallelDraft: false,
+    treeDrafting: false,
     speculation: [],
   },
   "llama-bench": {
@@ -107,6 +114,7 @@ export const ENGINE_TRAITS = {
     drafter: "greedy",
     tools: ["llama-bench"],
     parallelDraft: false,
+    treeDrafting: false,
     speculation: [],
     companion: true,
   },
@@ -119,6 +127,7 @@ export const ENGINE_TRAITS = {
     drafter: "rejection-sampling",
     tools: [],
     parallelDraft: true,
+    treeDrafting: false,
     speculation: ["draft-simple"],
   },
 } as const satisfies Record<string, EngineTraits>;
@@ -136,6 +145,9 @@ export const MANIFEST_ENGINES = ENGINE_NAMES.filter((n) => ENGINE_TRAITS[n].mani
   ManifestEngine,
   ...ManifestEngine[],
 ];
+
+/** The engine of a manifest without `engine:`. */
+export const DEFAULT_ENGINE: ManifestEngine = "llama-server";
 
 /** The engines of one family, e.g. the CLI tools an LlamaCliEngine runs. */
 export type EngineOfFamily<F extends EngineFamily> = {

@@ -1,7 +1,7 @@
 // Rules that span several keys. They run on the raw parsed YAML, not on the schema's output, so they are
 // reported together with schema errors elsewhere in the file: the user sees every problem in one pass.
 import { ADAPTIVE_K_DEFAULTS } from "../cell.js";
-import { ENGINE_TRAITS, engineTraitsOf } from "../engines.js";
+import { DEFAULT_ENGINE, ENGINE_TRAITS, MANIFEST_ENGINES, engineTraitsOf } from "../engines.js";
 import { SPEC_TYPES, SPEC_TYPE_NAMES, isSpecTypeName, specTypeParts } from "../spec-types.js";
 import type { DataPath } from "./locate-yaml-path.js";
 import { nearestKey } from "./nearest-key.js";
@@ -16,12 +16,24 @@ export interface RawIssue {
 /** K range the in-process engine accepts (its sampler verifies at most kMax drafted tokens per step). */
 const IN_PROCESS_K_MAX = ENGINE_TRAITS["in-process"].kMax;
 
+// The engines a manifest may name that choose K per step, that draft a tree (n_parallel, p_split), and that
+// run from a llama.cpp build (beside which llama-bench baselines run).
+const ADAPTIVE_ENGINES = MANIFEST_ENGINES.filter((n) => ENGINE_TRAITS[n].adaptiveK);
+const TREE_ENGINES = MANIFEST_ENGINES.filter((n) => ENGINE_TRAITS[n].treeDrafting);
+const LLAMA_CPP_ENGINES = MANIFEST_ENGINES.filter((n) => ENGINE_TRAITS[n].tools.length > 0);
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function field(v: unknown, key: string): unknown {
   return isRecord(v) ? v[key] : undefined;
+}
+
+/** The manifest's engine as written (the schema reports one that is not a string), else the default. */
+function engineOf(raw: unknown): string {
+  const engine = field(raw, "engine");
+  return typeof engine === "string" ? engine : DEFAULT_ENGINE;
 }
 
 function checkPairs(raw: unknown, issues: RawIssue[]): void {
@@ -77,8 +89,7 @@ function checkDistinct(raw: unknown, path: DataPath, issues: RawIssue[]): void {
 }
 
 function checkEngineSupport(raw: unknown, issues: RawIssue[]): void {
-  const rawEngine = field(raw, "engine");
-  const engine = typeof rawEngine === "string" ? rawEngine : "llama-server";
+  const engine = engineOf(raw);
   const ks = field(field(raw, "sweep"), "k");
   const hasAdaptive = Array.isArray(ks) && ks.includes("adaptive");
   if (Array.isArray(ks) && engineTraitsOf(engine)?.adaptiveK !== true) {
@@ -86,7 +97,7 @@ function checkEngineSupport(raw: unknown, issues: RawIssue[]): void {
       if (k === "adaptive") {
         issues.push({
           path: ["sweep", "k", i],
-          message: `"adaptive" K needs engine: in-process (engine ${engine} drafts a fixed K per process)`,
+          message: `"adaptive" K needs engine: ${ADAPTIVE_ENGINES.join(" or ")} (engine ${engine} drafts a fixed K per process)`,
         });
       }
     });
@@ -128,8 +139,7 @@ function checkEngineSupport(raw: unknown, issues: RawIssue[]): void {
 
 /** spec_type values the engine runs, and spec_settings naming types and settings llama.cpp has. */
 function checkSpecTypes(raw: unknown, issues: RawIssue[]): void {
-  const rawEngine = field(raw, "engine");
-  const engine = typeof rawEngine === "string" ? rawEngine : "llama-server";
+  const engine = engineOf(raw);
   const runs: readonly string[] = engineTraitsOf(engine)?.speculation ?? [];
   const sweep = field(raw, "sweep");
   const types = field(sweep, "spec_type");
@@ -198,19 +208,18 @@ function checkParallel(raw: unknown, issues: RawIssue[]): void {
   }
 }
 
-/** Tree drafting runs only on llama-speculative, and p_split only splits where there are branches. */
+/** Tree drafting runs only on engines with treeDrafting, and p_split only splits where there are branches. */
 function checkTree(raw: unknown, issues: RawIssue[]): void {
   const sweep = field(raw, "sweep");
   const nParallel = field(sweep, "n_parallel");
   const pSplit = field(sweep, "p_split");
   if (nParallel === undefined && pSplit === undefined) return;
-  const rawEngine = field(raw, "engine");
-  const engine = typeof rawEngine === "string" ? rawEngine : "llama-server";
-  if (engine !== "llama-speculative") {
+  const engine = engineOf(raw);
+  if (engineTraitsOf(engine)?.treeDrafting !== true) {
     issues.push({
       path: ["sweep", nParallel === undefined ? "p_split" : "n_parallel"],
       atKey: true,
-      message: `tree drafting (n_parallel, p_split) runs on engine: llama-speculative only (engine ${engine} drafts one sequence); set engine: llama-speculative or drop the key`,
+      message: `tree drafting (n_parallel, p_split) runs on engine: ${TREE_ENGINES.join(", ")} only (engine ${engine} drafts one sequence); set engine: ${TREE_ENGINES.join(" or ")} or drop the key`,
     });
     return;
   }
@@ -227,14 +236,12 @@ function checkTree(raw: unknown, issues: RawIssue[]): void {
 /** llama-bench baselines run beside a llama.cpp engine, from the same build. */
 function checkLlamaBench(raw: unknown, issues: RawIssue[]): void {
   if (field(raw, "llama_bench") === undefined) return;
-  const rawEngine = field(raw, "engine");
-  const engine = typeof rawEngine === "string" ? rawEngine : "llama-server";
-  if (engine === "in-process") {
+  const engine = engineOf(raw);
+  if (engineTraitsOf(engine)?.tools.length === 0) {
     issues.push({
       path: ["llama_bench"],
       atKey: true,
-      message:
-        "llama-bench baselines run beside a llama.cpp engine (llama-server, llama-speculative, llama-speculative-simple), from its build; engine in-process has none: pick one or drop llama_bench",
+      message: `llama-bench baselines run beside a llama.cpp engine (${LLAMA_CPP_ENGINES.join(", ")}), from its build; engine ${engine} has none: pick one or drop llama_bench`,
     });
   }
 }

@@ -5,7 +5,7 @@
 import { z } from "zod";
 
 import { ADAPTIVE_K_DEFAULTS } from "../cell.js";
-import { MANIFEST_ENGINES } from "../engines.js";
+import { DEFAULT_ENGINE, MANIFEST_ENGINES } from "../engines.js";
 import { DEFAULT_SPEC_TYPE, SPEC_TYPE_NAMES, specTypeParts } from "../spec-types.js";
 
 /** The engines a manifest may name (core/engines.ts). */
@@ -211,7 +211,7 @@ export const manifestSchema = z.strictObject({
   llama_bench: llamaBenchSchema.optional(),
   parallel: parallelSchema.optional(),
   placement: placementSchema.default("spread"),
-  engine: z.enum(MANIFEST_ENGINES).default("llama-server"),
+  engine: z.enum(MANIFEST_ENGINES).default(DEFAULT_ENGINE),
   llama: llamaSchema.default({ gpu_layers: 99, ctx: 4096, flash_attn: "auto" }),
   estimate: estimateSchema.default({ decode_tps: 30, speculative_factor: 1, load_ms: 5000 }),
 });

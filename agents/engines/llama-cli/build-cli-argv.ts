@@ -2,7 +2,7 @@
 // changes a result is passed explicitly (K, p_min, draft min, seed, temperature) because defaults moved
 // between builds (K 16 → 3, p_min 0.75 → 0.0 in 2026-05): an omitted flag would make two hosts differ.
 import type { Cell } from "../../../core/cell.js";
-import type { EngineOfFamily } from "../../../core/engines.js";
+import { ENGINE_NAMES, ENGINE_TRAITS, type EngineOfFamily } from "../../../core/engines.js";
 import { RejectedParameterError } from "../../../core/errors.js";
 import type { ResolvedModels } from "../engine.js";
 import type { ToolCapabilities } from "../../probe/tool-capabilities.js";
@@ -36,7 +36,7 @@ function commonArgs(tool: string, caps: ToolCapabilities, cell: Cell, models: Re
   return argv;
 }
 
-function draftArgs(tool: string, caps: ToolCapabilities, cell: Cell, models: ResolvedModels): string[] {
+function draftArgs(tool: LlamaCliTool, caps: ToolCapabilities, cell: Cell, models: ResolvedModels): string[] {
   if (models.draftPath === undefined) {
     throw new RejectedParameterError(`${tool} needs a draft model, and cell ${cell.cellId} names none`, {
       cellId: cell.cellId,
@@ -66,12 +66,13 @@ function draftArgs(tool: string, caps: ToolCapabilities, cell: Cell, models: Res
   return argv;
 }
 
-/** Tree drafting: draft sequences (`-np`) and the split probability, llama-speculative only (§4). */
-function treeArgs(tool: string, caps: ToolCapabilities, cell: Cell): string[] {
+/** Tree drafting: draft sequences (`-np`) and the split probability, on the tools with treeDrafting (§4). */
+function treeArgs(tool: LlamaCliTool, caps: ToolCapabilities, cell: Cell): string[] {
   if (cell.nParallel === undefined && cell.pSplit === undefined) return [];
-  if (tool !== "llama-speculative") {
+  if (!ENGINE_TRAITS[tool].treeDrafting) {
+    const tree = ENGINE_NAMES.filter((n) => ENGINE_TRAITS[n].treeDrafting);
     throw new RejectedParameterError(
-      `tree drafting (n_parallel, p_split) runs on llama-speculative only; ${tool} drafts one sequence`,
+      `tree drafting (n_parallel, p_split) runs on ${tree.join(", ")} only; ${tool} drafts one sequence`,
       { cellId: cell.cellId, tool },
     );
   }
