@@ -3,6 +3,7 @@
 // agents/engines (wired in agents/engines/create-engine.ts by its family).
 
 import type { CellKind } from "./cell.js";
+import type { LlamaTool } from "./llama-tools.js";
 import { SPEC_TYPE_NAMES, type SpecTypeName } from "./spec-types.js";
 
 /** How an engine is implemented: the agents' factory builds one class per family. */
@@ -27,9 +28,9 @@ export interface EngineTraits {
    */
   drafter: "rejection-sampling" | "greedy";
   /** The llama.cpp programs it runs, main one first; none for in-process. */
-  tools: readonly string[];
+  tools: readonly LlamaTool[];
   /** Cell kinds it leaves to another of its tools (a speculative tool cannot run a baseline without a draft). */
-  cellTools?: Partial<Record<CellKind, string>>;
+  cellTools?: Partial<Record<CellKind, LlamaTool>>;
   /** Runs parallel cells with the draft loaded (llama-parallel cannot load one). */
   parallelDraft: boolean;
   /** Drafts a tree of sequences (manifest n_parallel, p_split); the others draft one sequence. */
@@ -160,7 +161,7 @@ export function engineTraitsOf(name: string): EngineTraits | undefined {
 }
 
 /** The llama.cpp program a cell of this kind runs on with this engine; undefined for in-process. */
-export function toolForCell(engine: EngineName, kind: CellKind): string | undefined {
+export function toolForCell(engine: EngineName, kind: CellKind): LlamaTool | undefined {
   const traits: EngineTraits = ENGINE_TRAITS[engine];
   return traits.cellTools?.[kind] ?? traits.tools[0];
 }

@@ -5,7 +5,8 @@ import path from "node:path";
 import { runProcess } from "../process/run-process.js";
 import { parseLlamaHelp } from "./parse-llama-help.js";
 import { parseLlamaVersion, type LlamaVersion } from "./parse-llama-version.js";
-import { LLAMA_TOOLS, toolCapabilities, type LlamaTool, type ToolCapabilities } from "./tool-capabilities.js";
+import { LLAMA_TOOLS, type LlamaTool } from "../../core/llama-tools.js";
+import { toolCapabilities, type ToolCapabilities } from "./tool-capabilities.js";
 
 export interface LlamaToolProbe {
   tool: LlamaTool;

@@ -1,21 +1,10 @@
 // Turns one tool's --help into the spellings the engines must use with that build. Engines never hard-code
 // a speculative flag: they ask this map, and a build that lacks a needed flag is reported, not guessed at.
+import type { LlamaTool } from "../../core/llama-tools.js";
 import type { ToolCapabilities } from "../../core/tool-capabilities.js";
 import type { ParsedHelp } from "./parse-llama-help.js";
 
 export type { ToolCapabilities };
-
-/** The llama.cpp programs specgrid knows how to probe. */
-export const LLAMA_TOOLS = [
-  "llama-server",
-  "llama-speculative",
-  "llama-speculative-simple",
-  "llama-completion",
-  "llama-parallel",
-  "llama-bench",
-  "llama-batched-bench",
-] as const;
-export type LlamaTool = (typeof LLAMA_TOOLS)[number];
 
 const pick = (help: ParsedHelp, ...candidates: string[]): string | undefined =>
   candidates.find((c) => help.accepted.includes(c));

@@ -8,7 +8,7 @@ import type { LlamaBuild } from "../../core/wire/generated.js";
 import type { Engine } from "../../agents/engines/engine.js";
 import { createEngine } from "../../agents/engines/create-engine.js";
 import { probeLlamaBuild, type LlamaBuildProbe } from "../../agents/probe/probe-llama-build.js";
-import type { LlamaTool } from "../../agents/probe/tool-capabilities.js";
+import type { LlamaTool } from "../../core/llama-tools.js";
 import {
   chooseLlamaBin,
   describeLlamaBin,

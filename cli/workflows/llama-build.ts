@@ -10,18 +10,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-
-/** The eight tools specgrid's engines and benchmarks run. */
-export const LLAMA_TOOLS = [
-  "llama-server",
-  "llama-speculative",
-  "llama-speculative-simple",
-  "llama-completion",
-  "llama-cli",
-  "llama-parallel",
-  "llama-bench",
-  "llama-batched-bench",
-] as const;
+import { LLAMA_BUILD_TARGETS } from "../../core/llama-tools.js";
 
 export type LlamaVariant = "cpu" | "cuda";
 
@@ -83,14 +72,7 @@ export async function finishedBuild(buildDir: string): Promise<LlamaBuildStamp |
   if (raw === undefined) return undefined;
   const parsed = stampSchema.safeParse(JSON.parse(raw));
   if (!parsed.success) return undefined;
-  for (const tool of LLAMA_TOOLS) {
-    const ok = await access(path.join(binDirOf(buildDir), tool), constants.X_OK).then(
-      () => true,
-      () => false,
-    );
-    if (!ok) return undefined;
-  }
-  return parsed.data;
+  return (await toolsPresent(binDirOf(buildDir))) ? parsed.data : undefined;
 }
 
 export type LlamaBinSource = "flag" | "env" | "cache";
@@ -230,7 +212,7 @@ export async function buildLlama(opts: LlamaBuildOptions = {}): Promise<LlamaBui
       "-j",
       String(jobs),
       "--target",
-      ...LLAMA_TOOLS,
+      ...LLAMA_BUILD_TARGETS,
     ],
     (line) => {
       const m = /^\[\s*(\d+)%\]/.exec(line);
@@ -240,13 +222,15 @@ export async function buildLlama(opts: LlamaBuildOptions = {}): Promise<LlamaBui
   const stamp: LlamaBuildStamp = {
     commit,
     variant,
-    tools: [...LLAMA_TOOLS],
+    tools: [...LLAMA_BUILD_TARGETS],
     cmakeFlags,
     builtAt: new Date().toISOString(),
     buildMs: Date.now() - started,
   };
   if (!(await toolsPresent(binDir))) {
-    throw new LlamaBuildError(`the build finished but ${binDir} lacks some of ${LLAMA_TOOLS.join(", ")}`);
+    throw new LlamaBuildError(
+      `the build finished but ${binDir} lacks some of ${LLAMA_BUILD_TARGETS.join(", ")}`,
+    );
   }
   await writeFile(path.join(buildDir, STAMP), JSON.stringify(stamp, null, 2) + "\n");
   return {
@@ -262,7 +246,7 @@ export async function buildLlama(opts: LlamaBuildOptions = {}): Promise<LlamaBui
 }
 
 async function toolsPresent(binDir: string): Promise<boolean> {
-  for (const tool of LLAMA_TOOLS) {
+  for (const tool of LLAMA_BUILD_TARGETS) {
     const ok = await access(path.join(binDir, tool), constants.X_OK).then(
       () => true,
       () => false,

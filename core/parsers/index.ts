@@ -29,10 +29,9 @@ export {
   parseToolOutput,
   detectBenchFormat,
   detectServerKind,
-  LLAMA_TOOLS,
   SERVER_RESPONSE_KINDS,
-  type LlamaTool,
   type ServerResponseKind,
   type ToolOutput,
   type ToolParseResult,
 } from "./parse-tool-output.js";
+export { LLAMA_TOOLS, type LlamaTool } from "../llama-tools.js";

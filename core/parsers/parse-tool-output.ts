@@ -1,6 +1,7 @@
 // One entry point from a tool name to its parser, for `specgrid parse` and for engines that hold a
 // tool name rather than a parser. Formats the caller did not state are recognised from the text.
 
+import type { LlamaTool } from "../llama-tools.js";
 import { detectErrors } from "./detect-errors.js";
 import { parseBatchedBench } from "./parse-batched-bench.js";
 import { parseBench, type BenchFormat } from "./parse-bench.js";
@@ -13,17 +14,6 @@ import { parseServerMetrics } from "./parse-server-metrics.js";
 import { parseServerProps } from "./parse-server-props.js";
 import { parseServerSlots } from "./parse-server-slots.js";
 import { parseSpeculative } from "./parse-speculative.js";
-
-export const LLAMA_TOOLS = [
-  "llama-speculative",
-  "llama-speculative-simple",
-  "llama-completion",
-  "llama-parallel",
-  "llama-bench",
-  "llama-batched-bench",
-  "llama-server",
-] as const;
-export type LlamaTool = (typeof LLAMA_TOOLS)[number];
 
 export const SERVER_RESPONSE_KINDS = ["completion", "props", "slots", "metrics"] as const;
 export type ServerResponseKind = (typeof SERVER_RESPONSE_KINDS)[number];

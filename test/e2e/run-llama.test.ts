@@ -8,13 +8,8 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  binDirOf,
-  buildDirFor,
-  bundleCommit,
-  LLAMA_TOOLS,
-  llamaCacheRoot,
-} from "../../cli/workflows/llama-build.js";
+import { binDirOf, buildDirFor, bundleCommit, llamaCacheRoot } from "../../cli/workflows/llama-build.js";
+import { LLAMA_BUILD_TARGETS } from "../../core/llama-tools.js";
 import { currentBuild, installReplayLlama, REPLAY_FIXTURES } from "../support/replay-llama.js";
 import { getModelFamily } from "../support/model-family.js";
 
@@ -44,7 +39,7 @@ let manifest: string;
 async function fakeBuild(binDir: string): Promise<void> {
   await mkdir(binDir, { recursive: true });
   const tools: Record<string, ReturnType<typeof currentBuild> & { server?: object }> = {};
-  for (const tool of LLAMA_TOOLS) {
+  for (const tool of LLAMA_BUILD_TARGETS) {
     const own = existsSync(path.join(REPLAY_FIXTURES, `${tool}-help.txt`));
     tools[tool] = currentBuild(own ? tool : "llama-completion");
   }
@@ -116,7 +111,7 @@ describe("specgrid run --engine llama-server (embedded, fake llama.cpp)", () => 
       JSON.stringify({
         commit,
         variant: "cpu",
-        tools: [...LLAMA_TOOLS],
+        tools: [...LLAMA_BUILD_TARGETS],
         cmakeFlags: [],
         builtAt: new Date().toISOString(),
         buildMs: 1,

@@ -6,13 +6,8 @@ import { runCommand } from "@oclif/test";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AgentsProbeResult } from "../../cli/commands/agents/probe.js";
 import { currentBuild, installReplayLlama } from "../support/replay-llama.js";
-import {
-  binDirOf,
-  buildDirFor,
-  bundleCommit,
-  LLAMA_TOOLS,
-  llamaCacheRoot,
-} from "../../cli/workflows/llama-build.js";
+import { binDirOf, buildDirFor, bundleCommit, llamaCacheRoot } from "../../cli/workflows/llama-build.js";
+import { LLAMA_BUILD_TARGETS } from "../../core/llama-tools.js";
 import { getModelFamily } from "../support/model-family.js";
 
 let root: string;
@@ -83,13 +78,13 @@ describe("specgrid agents probe", () => {
   it("finds the build of `specgrid llama build` in the cache when no --llama-bin is given", async () => {
     const commit = await bundleCommit();
     const buildDir = buildDirFor(commit, "cpu", llamaCacheRoot());
-    const tools = Object.fromEntries(LLAMA_TOOLS.map((t) => [t, currentBuild("llama-server")]));
+    const tools = Object.fromEntries(LLAMA_BUILD_TARGETS.map((t) => [t, currentBuild("llama-server")]));
     await mkdir(binDirOf(buildDir), { recursive: true });
     await installReplayLlama(binDirOf(buildDir), { tools });
     const stamp = {
       commit,
       variant: "cpu",
-      tools: [...LLAMA_TOOLS],
+      tools: [...LLAMA_BUILD_TARGETS],
       cmakeFlags: [],
       builtAt: "x",
       buildMs: 1,

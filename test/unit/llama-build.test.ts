@@ -5,7 +5,6 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
-  LLAMA_TOOLS,
   LlamaBuildError,
   binDirOf,
   buildDirFor,
@@ -16,6 +15,7 @@ import {
   llamaCacheRoot,
   requireBuildTools,
 } from "../../cli/workflows/llama-build.js";
+import { LLAMA_BUILD_TARGETS } from "../../core/llama-tools.js";
 
 let tmp: string;
 beforeEach(async () => {
@@ -29,7 +29,7 @@ async function fakeBuild(
   dir: string,
   commit: string,
   variant: "cpu" | "cuda",
-  tools: readonly string[] = LLAMA_TOOLS,
+  tools: readonly string[] = LLAMA_BUILD_TARGETS,
 ): Promise<void> {
   await mkdir(binDirOf(dir), { recursive: true });
   for (const tool of tools) {
@@ -50,7 +50,7 @@ describe("llama build cache", () => {
 
   it("a build without its stamp or missing a tool is not finished", async () => {
     const dir = path.join(tmp, "b");
-    await fakeBuild(dir, "a".repeat(40), "cpu", LLAMA_TOOLS.slice(0, 7));
+    await fakeBuild(dir, "a".repeat(40), "cpu", LLAMA_BUILD_TARGETS.slice(0, 7));
     expect(await finishedBuild(dir)).toBeUndefined();
     await fakeBuild(dir, "a".repeat(40), "cpu");
     expect((await finishedBuild(dir))?.variant).toBe("cpu");
