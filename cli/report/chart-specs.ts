@@ -1,7 +1,7 @@
 // Vega-Lite specs for the report's charts, built from the analysis. Each returns undefined when the sweep
 // has no data for it, so the report can say so instead of drawing an empty frame. The hosts' charts
 // (hardware side by side, where the time went) are in cli/report/host-charts.ts.
-import { ALIGNED_ACCEPTANCE } from "./alignment.js";
+import { alignmentOf, pairAlphaAt } from "./alignment.js";
 import { finite, TIP, VEGA_LITE_SCHEMA as SCHEMA, withCi, type ChartSpec } from "./chart-base.js";
 import { formatPct } from "./format-number.js";
 import { hardwareChart, timeChart } from "./host-charts.js";
@@ -158,10 +158,8 @@ function temperatureAcceptance(a: SweepAnalysis): ChartSpec | undefined {
   for (const pair of pairs) {
     const mine = fits.filter((f) => f.pair === pair);
     if (mine.length === 0) continue;
-    const t0 = Math.min(...mine.map((f) => f.temperature));
-    const at0 = mine.filter((f) => f.temperature === t0);
-    const alpha = at0.reduce((sum, f) => sum + f.alpha!, 0) / at0.length;
-    alignment.set(pair, alpha >= ALIGNED_ACCEPTANCE ? "aligned" : "misaligned");
+    const { alpha } = pairAlphaAt(fits, pair, Math.min(...mine.map((f) => f.temperature)));
+    if (alpha !== undefined) alignment.set(pair, alignmentOf(alpha));
   }
   const panel = (pair: string): string => (alignment.has(pair) ? `${pair} (${alignment.get(pair)!})` : pair);
   const ks = [...new Set(fixed.map((g) => g.k))].sort((x, y) => x - y);

@@ -2,7 +2,7 @@
 // study per host, memory, hosts, invalid cells and greedy mismatches.
 import type { ContentionSummary } from "../../core/stats/summarize-contention.js";
 import type { HostSnapshot } from "../store/store-records.js";
-import { ALIGNED_ACCEPTANCE } from "./alignment.js";
+import { alignmentOf } from "./alignment.js";
 import { bestGroup } from "./best-group.js";
 import { formatCi, formatNumber, formatPct } from "./format-number.js";
 import type { SweepAnalysis } from "./sweep-analysis.js";
@@ -129,7 +129,7 @@ export function temperatureTable(a: SweepAnalysis, hostId: string): Table {
         formatNumber(best?.decodeTps.mean),
         formatNumber(best?.speedup),
         formatCi(best?.speedupCi95),
-        fit?.alpha === undefined ? "" : fit.alpha >= ALIGNED_ACCEPTANCE ? "aligned" : "misaligned",
+        fit?.alpha === undefined ? "" : alignmentOf(fit.alpha),
       ]);
     }
   }

@@ -1,7 +1,6 @@
 // How do aligned and misaligned pairs compare? A pair is aligned when its per-token α at the lowest
 // temperature (K-free, unlike accepted/drafted) reaches ALIGNED_ACCEPTANCE; an α near the line is borderline.
-import { summarize } from "../../../core/stats/summarize.js";
-import { ALIGNED_ACCEPTANCE } from "../alignment.js";
+import { ALIGNED_ACCEPTANCE, alignmentOf, pairAlphaAt } from "../alignment.js";
 import { bestGroup } from "../best-group.js";
 import { formatNumber } from "../format-number.js";
 import type { NoiseNote } from "../noise-check.js";
@@ -29,8 +28,7 @@ export const alignedVsMisaligned: Question<Class> = {
     return uniq(a.speculative.map((g) => g.pair)).map((pair) => {
       const gs = a.speculative.filter((g) => g.pair === pair);
       const t0 = temperaturesOf(gs)[0]!;
-      const fits = a.fits.filter((f) => f.pair === pair && f.temperature === t0 && f.alpha !== undefined);
-      const alpha = fits.length === 0 ? undefined : summarize(fits.map((f) => f.alpha!)).mean;
+      const { alpha, fits } = pairAlphaAt(a.fits, pair, t0);
       const sources = uniq(fits.map((f) => f.alphaSource ?? "fitted"));
       const alphaSource = sources.length === 1 ? sources[0]! : sources.length === 0 ? null : "mixed";
       const speedups = uniq(gs.map((g) => g.hostId)).flatMap((h) => {
@@ -38,7 +36,7 @@ export const alignedVsMisaligned: Question<Class> = {
         return s === undefined ? [] : [s];
       });
       const bestSpeedup = speedups.length === 0 ? null : Math.max(...speedups);
-      const aligned = alpha === undefined ? null : alpha >= ALIGNED_ACCEPTANCE;
+      const aligned = alpha === undefined ? null : alignmentOf(alpha) === "aligned";
       const noise: NoiseNote[] =
         alpha !== undefined && Math.abs(alpha - ALIGNED_ACCEPTANCE) < 0.05
           ? [
