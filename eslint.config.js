@@ -1,18 +1,33 @@
 // Lint: typescript-eslint with type-checked rules, and the import direction of DESIGN.md:
 //   proto/gen <- core <- {services, agents, cli/store, cli/report} <- cli/commands
-// with no runtime import cycles (eslint-import-cycles.js), and only core/wire importing proto/gen.
+// with no runtime import cycles (eslint-import-cycles.js), only core/wire importing proto/gen, and no gRPC
+// or NATS client in core outside core/wire, nor in cli/store and cli/report.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import { noImportCycle } from "./eslint-import-cycles.js";
 
+const folderPatterns = (groups) =>
+  groups.map((g) => ({
+    group: [`**/${g}/**`, `**/${g}`],
+    message: `DESIGN.md import direction: this folder may not import from ${g}/.`,
+  }));
 const restrict = (...groups) => ({
+  "no-restricted-imports": ["error", { patterns: folderPatterns(groups) }],
+});
+// core (but core/wire), cli/store and cli/report are offline libraries: no gRPC or NATS client in them, so
+// they run where no coordinator or NATS server is (the workflows in cli/workflows combine them with both).
+const restrictOffline = (...groups) => ({
   "no-restricted-imports": [
     "error",
     {
-      patterns: groups.map((g) => ({
-        group: [`**/${g}/**`, `**/${g}`],
-        message: `DESIGN.md import direction: this folder may not import from ${g}/.`,
-      })),
+      patterns: [
+        ...folderPatterns(groups),
+        {
+          group: ["@grpc/*", "@nats-io/*"],
+          message:
+            "An offline library imports no gRPC or NATS client: talk to the coordinator through core/wire from cli/workflows.",
+        },
+      ],
     },
   ],
 });
@@ -61,12 +76,13 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ["core/**/*.ts"], rules: restrict("services", "agents", "cli") },
+  { files: ["core/**/*.ts"], ignores: ["core/wire/**"], rules: restrictOffline("services", "agents", "cli") },
+  { files: ["core/wire/**/*.ts"], rules: restrict("services", "agents", "cli") },
   { files: ["services/**/*.ts"], rules: restrict("agents", "cli") },
   { files: ["agents/**/*.ts"], rules: restrict("services", "cli") },
   {
     files: ["cli/store/**/*.ts", "cli/report/**/*.ts"],
-    rules: restrict("services", "agents", "commands", "workflows"),
+    rules: restrictOffline("services", "agents", "commands", "workflows"),
   },
   { files: ["proto/gen/**/*.ts"], rules: restrict("core", "services", "agents", "cli") },
   {
