@@ -2,7 +2,6 @@ import { stat } from "node:fs/promises";
 // Real inference on the test model family: conformance, then the properties of the project's own
 // speculative sampler (identical draft accepts everything, greedy output equals the baseline, acceptance
 // falls with noise). No speed is asserted.
-import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cell, CellKind, CellParams, LlamaSettings, ShardKey } from "../../core/cell.js";
 import { IncompatibleModelsError } from "../../core/errors.js";
@@ -11,31 +10,14 @@ import { createEngine } from "../../agents/engines/create-engine.js";
 import type { Engine, EngineSession } from "../../agents/engines/engine.js";
 import { describeEngineConformance } from "../support/engine-conformance.js";
 import { getModelFamily, type ModelFamily } from "../support/model-family.js";
+import { engineTestCell } from "../support/engine-test-cell.js";
 
 const llama: LlamaSettings = { gpuLayers: 0, ctx: 2048, flashAttn: "auto" };
 const key: ShardKey = { engine: "in-process", target: { name: "target" }, draft: { name: "draft" }, llama };
 const PROMPT = "The quick brown fox jumps over the lazy dog";
 
 function cell(kind: CellKind, overrides: Partial<CellParams> = {}): Cell {
-  const params: CellParams = {
-    kind,
-    engine: "in-process",
-    target: { name: "target" },
-    ...(kind === "speculative" ? { draft: { name: "draft" }, k: { kind: "fixed", k: 4 } } : {}),
-    temperature: 0,
-    prompt: PROMPT,
-    promptHash: createHash("sha256").update(PROMPT).digest("hex"),
-    promptIndex: 0,
-    nPredict: 24,
-    seed: 7,
-    repeat: 0,
-    llama,
-    ...overrides,
-  };
-  return {
-    ...params,
-    cellId: createHash("sha256").update(JSON.stringify(params)).digest("hex").slice(0, 32),
-  };
+  return engineTestCell("in-process", kind, { llama, nPredict: 24, prompt: PROMPT, seed: 7 }, overrides);
 }
 
 const makeEngine = (): Promise<Engine> => createEngine("in-process", { inProcess: { gpu: "cpu" } });

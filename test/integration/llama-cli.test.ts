@@ -6,12 +6,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Cell } from "../../core/cell.js";
+import type { Cell, CellParams, LlamaSettings } from "../../core/cell.js";
 import { WARMUP_TOKENS } from "../../core/measurement-protocol.js";
 import { LlamaCliEngine } from "../../agents/engines/llama-cli/llama-cli-engine.js";
 import type { LlamaCliTool } from "../../agents/engines/llama-cli/build-cli-argv.js";
 import { probeLlamaBuild, type LlamaBuildProbe } from "../../agents/probe/probe-llama-build.js";
 import { processGroupAlive } from "../../agents/process/start-process.js";
+import { engineTestCell } from "../support/engine-test-cell.js";
 import {
   currentBuild,
   installReplayLlama,
@@ -37,24 +38,10 @@ function printed(capture: string, re: RegExp): number {
   return Number(m[1]);
 }
 
-function cell(over: Partial<Cell> = {}): Cell {
-  return {
-    cellId: "cell-1",
-    kind: "speculative",
-    engine: "llama-speculative-simple",
-    target: { name: "target" },
-    draft: { name: "draft" },
-    k: { kind: "fixed", k: 4 },
-    temperature: 0,
-    prompt: "The quick brown fox jumps over the lazy dog and",
-    promptHash: "h",
-    promptIndex: 0,
-    nPredict: 64,
-    seed: 42,
-    repeat: 0,
-    llama: { gpuLayers: 0, ctx: 1024, flashAttn: "auto", threads: 2 },
-    ...over,
-  };
+const llama: LlamaSettings = { gpuLayers: 0, ctx: 1024, flashAttn: "auto", threads: 2 };
+
+function cell(over: Partial<CellParams> = {}): Cell {
+  return engineTestCell("llama-speculative-simple", "speculative", { llama, nPredict: 64 }, over);
 }
 
 let root: string;

@@ -3,7 +3,6 @@
 // block when memory allows, servers stopped as soon as no remaining cell needs them, the baselines
 // regrouped when both servers do not fit, and one server for every K where the build takes K per request
 // (checked per cell from the response, with a fall back to a server per K when a server ignores it).
-import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -22,31 +21,14 @@ import {
   type ReplayInstall,
   type ReplayTool,
 } from "../support/replay-llama.js";
+import { engineTestCell } from "../support/engine-test-cell.js";
 
 const llama: LlamaSettings = { gpuLayers: 0, ctx: 2048, flashAttn: "auto", threads: 1 };
 const key: ShardKey = { engine: "llama-server", target: { name: "target" }, draft: { name: "draft" }, llama };
-const PROMPT = "The quick brown fox jumps over the lazy dog and";
 
 function cell(kind: CellKind, over: Partial<CellParams> = {}): Cell {
-  const params: CellParams = {
-    kind,
-    engine: "llama-server",
-    target: { name: "target" },
-    ...(kind === "speculative" ? { draft: { name: "draft" }, k: { kind: "fixed", k: 2 }, pMin: 0 } : {}),
-    temperature: 0,
-    prompt: PROMPT,
-    promptHash: createHash("sha256").update(PROMPT).digest("hex"),
-    promptIndex: 0,
-    nPredict: 64,
-    seed: 42,
-    repeat: 0,
-    llama,
-    ...over,
-  };
-  return {
-    ...params,
-    cellId: createHash("sha256").update(JSON.stringify(params)).digest("hex").slice(0, 32),
-  };
+  const speculative: Partial<CellParams> = { k: { kind: "fixed", k: 2 }, pMin: 0 };
+  return engineTestCell("llama-server", kind, { llama, nPredict: 64, speculative }, over);
 }
 
 const spec = (k: number, temperature: number): Cell =>

@@ -2,7 +2,6 @@
 // loopback): the shared conformance suite, figures equal to the captured timings, the silent fallback to
 // no speculation (cell invalid, reason stored), a server that dies while loading, and close() leaving no
 // process behind.
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,6 +23,7 @@ import {
   type ReplayInstall,
 } from "../support/replay-llama.js";
 import type { ReplayServerScenario } from "../support/replay-llama-server.js";
+import { engineTestCell } from "../support/engine-test-cell.js";
 
 const llama: LlamaSettings = { gpuLayers: 0, ctx: 2048, flashAttn: "auto", threads: 2 };
 const key: ShardKey = {
@@ -33,28 +33,9 @@ const key: ShardKey = {
   llama,
 };
 const models = { targetPath: "/models/target.gguf", draftPath: "/models/draft-n20.gguf" };
-const PROMPT = "The quick brown fox jumps over the lazy dog and";
 
 function cell(kind: CellKind, overrides: Partial<CellParams> = {}): Cell {
-  const params: CellParams = {
-    kind,
-    engine: "llama-server",
-    target: { name: "target" },
-    ...(kind === "speculative" ? { draft: { name: "draft" }, k: { kind: "fixed", k: 4 } } : {}),
-    temperature: 0,
-    prompt: PROMPT,
-    promptHash: createHash("sha256").update(PROMPT).digest("hex"),
-    promptIndex: 0,
-    nPredict: 64,
-    seed: 42,
-    repeat: 0,
-    llama,
-    ...overrides,
-  };
-  return {
-    ...params,
-    cellId: createHash("sha256").update(JSON.stringify(params)).digest("hex").slice(0, 32),
-  };
+  return engineTestCell("llama-server", kind, { llama, nPredict: 64 }, overrides);
 }
 
 let root: string;

@@ -2,25 +2,17 @@
 // (SPECGRID_LLAMA_BIN) on the project's synthetic models, one thread and few tokens. The figures the
 // engines store are checked against what the binaries print for the same argv: llama-bench's JSON rows
 // (its own format, read with JSON.parse) and llama-speculative's counters with -np above 1.
-import { createHash } from "node:crypto";
 import { expect, it } from "vitest";
-import type { Cell, CellParams, LlamaSettings } from "../../core/cell.js";
+import type { CellParams, LlamaSettings } from "../../core/cell.js";
 import type { CellOutcome } from "../../core/metrics.js";
 import { createEngine } from "../../agents/engines/create-engine.js";
 import { probeLlamaBuild } from "../../agents/probe/probe-llama-build.js";
 import { runProcess } from "../../agents/process/run-process.js";
+import { engineTestCell } from "../support/engine-test-cell.js";
 import { getModelFamily } from "../support/model-family.js";
 import { describeRealLlama, realLlamaBin as bin } from "../support/real-llama.js";
 
 const llama: LlamaSettings = { gpuLayers: 0, ctx: 512, flashAttn: "auto", threads: 1 };
-const PROMPT = "The quick brown fox jumps over the lazy dog and";
-
-function withId(params: CellParams): Cell {
-  return {
-    ...params,
-    cellId: createHash("sha256").update(JSON.stringify(params)).digest("hex").slice(0, 32),
-  };
-}
 
 const after = (argv: readonly string[], flag: string): string | undefined => argv[argv.indexOf(flag) + 1];
 
@@ -37,24 +29,13 @@ async function runTree(
   temperature: number,
 ): Promise<CellOutcome> {
   const engine = await createEngine("llama-speculative", { llama: { build, timeoutMs: 300_000 } });
-  const cell = withId({
-    kind: "speculative",
-    engine: "llama-speculative",
-    target: { name: "target" },
-    draft: { name: "draft" },
-    k: { kind: "fixed", k: 4 },
-    pMin: 0,
-    nParallel: 2,
-    pSplit: 0.1,
-    temperature,
-    prompt: PROMPT,
-    promptHash: createHash("sha256").update(PROMPT).digest("hex"),
-    promptIndex: 0,
-    nPredict: 32,
-    seed: 42,
-    repeat: 0,
-    llama,
-  });
+  const speculative: Partial<CellParams> = { pMin: 0, nParallel: 2, pSplit: 0.1 };
+  const cell = engineTestCell(
+    "llama-speculative",
+    "speculative",
+    { llama, nPredict: 32, speculative },
+    { temperature },
+  );
   const session = await engine.openSession({
     key: { engine: "llama-speculative", target: cell.target, draft: cell.draft!, llama },
     models: { targetPath: family.target, draftPath: family.drafts.get(0.2)! },
@@ -72,20 +53,12 @@ describeRealLlama("real llama-bench and tree drafting", () => {
     const build = await probeLlamaBuild(bin);
     if (!build.tools["llama-bench"]) return expect.fail(`llama-bench is not in ${bin}`);
     const engine = await createEngine("llama-bench", { llama: { build, timeoutMs: 300_000 } });
-    const cell = withId({
-      kind: "bench",
-      engine: "llama-bench",
-      target: { name: "target" },
-      temperature: 0,
-      prompt: "",
-      promptHash: createHash("sha256").update("").digest("hex"),
-      promptIndex: 0,
-      nPredict: 8,
-      seed: 42,
-      repeat: 0,
-      bench: { repetitions: 2, nPrompt: 16 },
-      llama,
-    });
+    const cell = engineTestCell(
+      "llama-bench",
+      "bench",
+      { llama, nPredict: 8, prompt: "" },
+      { bench: { repetitions: 2, nPrompt: 16 } },
+    );
     const session = await engine.openSession({
       key: { engine: "llama-bench", target: cell.target, llama },
       models: { targetPath: family.target },

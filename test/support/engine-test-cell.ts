@@ -5,23 +5,37 @@ import type { Cell, CellKind, CellParams, EngineName, LlamaSettings } from "../.
 
 export const ENGINE_TEST_PROMPT = "The quick brown fox jumps over the lazy dog and";
 
+export interface EngineTestDefaults {
+  llama: LlamaSettings;
+  nPredict: number;
+  /** The prompt; its hash follows it. @default ENGINE_TEST_PROMPT */
+  prompt?: string;
+  /** @default 42 */
+  seed?: number;
+  /** What a speculative cell sets beyond the draft "draft" and K 4 (or instead of them). */
+  speculative?: Partial<CellParams>;
+}
+
 export function engineTestCell(
   engine: EngineName,
   kind: CellKind,
-  defaults: { llama: LlamaSettings; nPredict: number },
+  defaults: EngineTestDefaults,
   overrides: Partial<CellParams> = {},
 ): Cell {
+  const prompt = defaults.prompt ?? ENGINE_TEST_PROMPT;
   const params: CellParams = {
     kind,
     engine,
     target: { name: "target" },
-    ...(kind === "speculative" ? { draft: { name: "draft" }, k: { kind: "fixed", k: 4 } } : {}),
+    ...(kind === "speculative"
+      ? { draft: { name: "draft" }, k: { kind: "fixed", k: 4 }, ...defaults.speculative }
+      : {}),
     temperature: 0,
-    prompt: ENGINE_TEST_PROMPT,
-    promptHash: createHash("sha256").update(ENGINE_TEST_PROMPT).digest("hex"),
+    prompt,
+    promptHash: createHash("sha256").update(prompt).digest("hex"),
     promptIndex: 0,
     nPredict: defaults.nPredict,
-    seed: 42,
+    seed: defaults.seed ?? 42,
     repeat: 0,
     llama: defaults.llama,
     ...overrides,
