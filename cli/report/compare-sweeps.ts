@@ -9,7 +9,7 @@
 // contains 1 or lies within 1 ± tolerance.
 import { kLabel, pairLabel, type Cell } from "../../core/cell.js";
 import { baselinePartner } from "../../core/plan/baseline-partner.js";
-import { agreeWithinNoise, type Agreement } from "../../core/stats/agree-within-noise.js";
+import { agreeWithinNoise, agreementVerdict, type Agreement } from "../../core/stats/agree-within-noise.js";
 import type { HostNoise } from "../../core/measurement-protocol.js";
 import {
   describeContention,
@@ -201,9 +201,7 @@ export function compareSweeps(
             gs.map((g) => g.meanA),
             { paired: true },
           );
-    const containsOne = ci95[0] <= 1 && 1 <= ci95[1];
-    const negligible = ci95[0] >= 1 - tolerance && ci95[1] <= 1 + tolerance;
-    const agree = containsOne || negligible;
+    const agree = agreementVerdict(ci95, tolerance) === "agree";
     metrics.push({
       metric,
       groups: gs.length,

@@ -56,7 +56,12 @@ export function agreeWithinNoise(
     ci95 = [1 + (diff - t * se) / A.mean, 1 + (diff + t * se) / A.mean];
     if (A.mean < 0) ci95 = [ci95[1], ci95[0]];
   }
+  return { verdict: agreementVerdict(ci95, tolerance), ratio, ci95 };
+}
+
+/** The rule above for any 95% interval of a ratio: agree when it contains 1 or lies within 1 ± tolerance. */
+export function agreementVerdict(ci95: readonly [number, number], tolerance: number): Agreement["verdict"] {
   const containsOne = ci95[0] <= 1 && 1 <= ci95[1];
   const negligible = ci95[0] >= 1 - tolerance && ci95[1] <= 1 + tolerance;
-  return { verdict: containsOne || negligible ? "agree" : "differ", ratio, ci95 };
+  return containsOne || negligible ? "agree" : "differ";
 }
