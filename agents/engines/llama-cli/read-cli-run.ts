@@ -2,6 +2,7 @@
 // Order matters: a failure the tool names in its text (out of memory, vocab, removed flag) outranks the
 // exit status, and truncation is only judged on runs that exited cleanly (rc 0 with the tail lost, §1.5).
 import type { Cell } from "../../../core/cell.js";
+import { ENGINE_TRAITS } from "../../../core/engines.js";
 import { acceptRate, type CellMetrics, type CellOutcome, type InvalidReason } from "../../../core/metrics.js";
 import { detectErrors } from "../../../core/parsers/detect-errors.js";
 import { parseCompletion } from "../../../core/parsers/parse-completion.js";
@@ -185,7 +186,8 @@ export function readCliRun(tool: LlamaCliTool, cell: Cell, run: ProcessResult): 
     kind: "done",
     outcome: { status: "invalid", invalidReason, message, metrics, ...base },
   });
-  if ((tool === "llama-speculative" || tool === "llama-speculative-simple") && !(metrics.nDrafted ?? 0)) {
+  // a tool with a speculation type drafts on every cell it is the tool of (baselines run on llama-completion)
+  if (ENGINE_TRAITS[tool].speculation.length > 0 && !(metrics.nDrafted ?? 0)) {
     return invalid("speculation-not-engaged", `${tool} drafted 0 tokens: speculation did not engage`);
   }
   const expected =
