@@ -3,14 +3,16 @@
 // the synthetic model family: skipped on a developer's machine without a build, failed under CI=true
 // (describeRealLlama). in-process and llama-server run it in their own files; the table below names where
 // each entry runs it, so a new entry without conformance fails to compile. The CLI tools differ from the
-// session engines in three declared ways (fixture flags): each cell loads its models, they print text, not
-// token ids, and the speculative tools may decode up to K tokens past n_predict.
+// session engines in declared ways (fixture flags): each cell loads its models, they print text, not token
+// ids, and the speculative tools may decode up to K tokens past n_predict; llama-parallel prints no text and
+// no load or prompt time, and llama-bench runs bench cells (its own repetitions, its own warm-up) with no
+// text and no load time.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Cell, CellKind, CellParams, EngineName, LlamaSettings } from "../../core/cell.js";
 import { ENGINE_NAMES, ENGINE_TRAITS } from "../../core/engines.js";
 import { createEngine } from "../../agents/engines/create-engine.js";
 import { probeLlamaBuild, type LlamaBuildProbe } from "../../agents/probe/probe-llama-build.js";
-import { describeEngineConformance } from "../support/engine-conformance.js";
+import { describeEngineConformance, type EngineConformanceFixtures } from "../support/engine-conformance.js";
 import { engineTestCell } from "../support/engine-test-cell.js";
 import { getModelFamily, type ModelFamily } from "../support/model-family.js";
 import { describeRealLlama, realLlamaBin } from "../support/real-llama.js";
@@ -22,11 +24,17 @@ const CONFORMANCE: Record<EngineName, string> = {
   "llama-speculative": "this file",
   "llama-speculative-simple": "this file",
   "llama-completion": "this file",
-  // its parallel cells run here through the speculative engines; as an engine of its own its results carry
-  // no load time and no text (agents/engines/llama-cli/read-cli-run.ts), which the suite needs
-  "llama-parallel": "not yet: no load time or text in its results",
-  // its cells are `bench` cells (llama-bench's own repetitions, no text, no token ids): not yet covered
-  "llama-bench": "not yet: test/unit/llama-bench-engine.test.ts tests it on its own",
+  "llama-parallel": "this file",
+  "llama-bench": "this file",
+};
+
+/** What each entry's results lack or do differently, beyond its traits (EngineConformanceFixtures). */
+const DECLARED: Partial<Record<EngineName, Partial<EngineConformanceFixtures>>> = {
+  // agents/engines/llama-cli/read-cli-run.ts: its speeds divide the whole run's wall time, and the clients'
+  // answers are among its logs, not a text of the cell's
+  "llama-parallel": { output: "none", unreported: ["loadMs", "promptMs"] },
+  // agents/engines/llama-bench: `-o json` rows of llama-bench's own repetitions, after a warm-up of its own
+  "llama-bench": { plainKind: "bench", output: "none", unreported: ["loadMs"], sessionWarmup: false },
 };
 
 describe("engine conformance covers the traits table", () => {
@@ -37,10 +45,16 @@ describe("engine conformance covers the traits table", () => {
 
 // llama-parallel adds its own system prompt (1,063 tokens with the family's vocabulary) before each request
 const llama: LlamaSettings = { gpuLayers: 0, ctx: 4096, flashAttn: "auto", threads: 1 };
+// a bench cell also times a 16-token prompt, so its results carry a prompt time like a baseline's
 const cellFor =
   (engine: EngineName) =>
   (kind: CellKind, overrides: Partial<CellParams> = {}): Cell =>
-    engineTestCell(engine, kind, { llama, nPredict: 24 }, overrides);
+    engineTestCell(
+      engine,
+      kind,
+      { llama, nPredict: 24 },
+      { ...(kind === "bench" ? { bench: { repetitions: 2, nPrompt: 16 } } : {}), ...overrides },
+    );
 
 const CLI_ENGINES = ENGINE_NAMES.filter((n) => CONFORMANCE[n] === "this file");
 
@@ -72,12 +86,13 @@ describeRealLlama("engine conformance: llama.cpp CLI engines on real binaries", 
             ...(speculative ? { draftPath: family.drafts.get(0.05)! } : {}),
           },
           cell,
-          longCell: () => cell("baseline", { nPredict: 900 }),
+          longCell: () => cell(DECLARED[engine]?.plainKind ?? "baseline", { nPredict: 900 }),
           parallel: speculative || engine === "llama-parallel",
           speculative,
           loadsPerCell: traits.loads === "cell",
-          tokenHash: false,
+          output: "text",
           speculativeOvershoot: true,
+          ...DECLARED[engine],
         }),
     );
   }

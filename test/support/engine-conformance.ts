@@ -23,15 +23,32 @@ export interface EngineConformanceFixtures {
    */
   speculative?: boolean;
   /**
+   * The kind of its plain decode cells (the baseline, cancel and close cases): baseline, or bench for
+   * llama-bench, whose cells are its own repetitions of a target-only run. @default "baseline"
+   */
+  plainKind?: CellKind;
+  /**
    * Models load per cell (core/engines.ts `loads: "cell"`: one tool process each): the session has no load
-   * of its own, and every result carries its process's load time instead. @default false
+   * of its own, and every result carries its process's load time instead (unless unreported). @default false
    */
   loadsPerCell?: boolean;
   /**
-   * The engine sees token ids and hashes them (tokensSha256); the CLI tools print text only, and their
-   * results carry that text instead. @default true
+   * Figures the tool does not print, declared so the suite does not ask for them: llama-parallel prints
+   * neither a load nor a prompt time (its speeds divide the whole run's wall time), llama-bench no load time.
+   * @default []
    */
-  tokenHash?: boolean;
+  unreported?: ReadonlyArray<"loadMs" | "promptMs">;
+  /**
+   * What identifies a cell's output: its token ids' hash (tokensSha256), the text the CLI tools print, or
+   * nothing (llama-parallel prints its clients' answers among its logs, llama-bench generates no text).
+   * @default "token-hash"
+   */
+  output?: "token-hash" | "text" | "none";
+  /**
+   * The session runs one warm-up generation after a load and names it in each result; llama-bench runs a
+   * warm-up repetition inside its own process instead. @default true
+   */
+  sessionWarmup?: boolean;
   /**
    * Speculative cells may decode up to K tokens past n_predict (llama.cpp's speculative tools accept a whole
    * draft past the limit and count it). @default false
@@ -41,8 +58,11 @@ export interface EngineConformanceFixtures {
 
 /** What a cell's output is identified by: its token hash, or its text where the engine sees no tokens. */
 function outputOf(fx: EngineConformanceFixtures, m: CellMetrics | undefined): string | undefined {
-  return fx.tokenHash === false ? m?.text : m?.tokensSha256;
+  return fx.output === "text" ? m?.text : m?.tokensSha256;
 }
+
+const unreported = (fx: EngineConformanceFixtures, figure: "loadMs" | "promptMs"): boolean =>
+  fx.unreported?.includes(figure) === true;
 
 /** Tokens past n_predict a cell may decode: none, or up to K for speculative tools that overshoot. */
 function overshootOf(fx: EngineConformanceFixtures, cell: Cell): number {
@@ -61,9 +81,9 @@ function expectMeasured(
   expect(m.decodeMs).toBeGreaterThan(0);
   expect(m.decodeTps).toBeGreaterThan(0);
   expect(m.wallMs).toBeGreaterThanOrEqual(m.decodeMs);
-  if (fx.tokenHash === false) expect(m.text?.length ?? 0).toBeGreaterThan(0);
-  else expect(m.tokensSha256).toMatch(/^[0-9a-f]{64}$/);
-  if (fx.loadsPerCell === true) expect(m.loadMs).toBeGreaterThan(0);
+  if (fx.output === "text") expect(m.text?.length ?? 0).toBeGreaterThan(0);
+  else if (fx.output !== "none") expect(m.tokensSha256).toMatch(/^[0-9a-f]{64}$/);
+  if (fx.loadsPerCell === true && !unreported(fx, "loadMs")) expect(m.loadMs).toBeGreaterThan(0);
   return m;
 }
 
@@ -76,8 +96,10 @@ export function describeEngineConformance(
     let engine: Engine;
     let fx: EngineConformanceFixtures;
     let session: EngineSession;
-    /** The cells the engine is for: speculative ones, or baselines on a tool that only decodes. */
-    const mainKind = (): CellKind => (fx.speculative === false ? "baseline" : "speculative");
+    /** Its plain decode cells: baselines, or llama-bench's bench cells. */
+    const plainKind = (): CellKind => fx.plainKind ?? "baseline";
+    /** The cells the engine is for: speculative ones, or plain ones on a tool that only decodes. */
+    const mainKind = (): CellKind => (fx.speculative === false ? plainKind() : "speculative");
 
     beforeAll(async () => {
       fx = await fixtures();
@@ -96,26 +118,28 @@ export function describeEngineConformance(
       expect(text.trim().length).toBeGreaterThan(0);
     });
 
-    it("reports the session's model load time (per cell where each cell loads)", async () => {
+    it("reports the session's model load time (per cell where each cell loads)", async (ctx) => {
       if (fx.loadsPerCell !== true) {
         expect(session.loadMs).toBeGreaterThan(0);
         return;
       }
-      const outcome = await session.runCell(fx.cell("baseline"));
+      if (unreported(fx, "loadMs")) ctx.skip();
+      const outcome = await session.runCell(fx.cell(plainKind()));
       expect(outcome.status, outcome.message).toBe("ok");
       expect(outcome.metrics?.loadMs).toBeGreaterThan(0);
     });
 
     it("runs a baseline cell with every decode metric filled", async () => {
-      const cell = fx.cell("baseline");
+      const cell = fx.cell(plainKind());
       const outcome = await session.runCell(cell);
       expect(outcome.status, outcome.message).toBe("ok");
       const m = expectMeasured(fx, outcome.metrics, cell);
-      expect(m.promptMs).toBeGreaterThanOrEqual(0);
+      if (!unreported(fx, "promptMs")) expect(m.promptMs).toBeGreaterThanOrEqual(0);
       expect(m.nDrafted ?? 0).toBe(0);
     });
 
-    it("discards one warm-up generation after the load and names it in each result", async () => {
+    it("discards one warm-up generation after the load and names it in each result", async (ctx) => {
+      if (fx.sessionWarmup === false) ctx.skip();
       const first = fx.cell(mainKind());
       const outcome = await session.runCell(first);
       expect(outcome.status, outcome.message).toBe("ok");
@@ -126,7 +150,7 @@ export function describeEngineConformance(
       expect(w!.wallMs).toBeGreaterThan(0);
       // recorded as a warm-up, not as a cell: a later result of the same load carries the same record
       // (a cell beyond the plan, or a baseline, may run on a load of its own: warmed up as well)
-      for (const next of [fx.cell(mainKind(), { seed: 77 }), fx.cell("baseline")]) {
+      for (const next of [fx.cell(mainKind(), { seed: 77 }), fx.cell(plainKind())]) {
         const m = (await session.runCell(next)).metrics;
         if (m?.loadId === outcome.metrics?.loadId) expect(m?.warmup).toEqual(w);
         else expect(m?.warmup?.nDecoded).toBeGreaterThan(0);
@@ -149,7 +173,8 @@ export function describeEngineConformance(
       }
     });
 
-    it("repeats a seeded sampled cell exactly", async () => {
+    it("repeats a seeded sampled cell exactly", async (ctx) => {
+      if (fx.output === "none") ctx.skip();
       const cell = fx.cell(mainKind(), { temperature: 0.8, seed: 1234 });
       const a = await session.runCell(cell);
       const b = await session.runCell(cell);
@@ -172,7 +197,7 @@ export function describeEngineConformance(
     it("returns a cancelled outcome, not a throw, for an already aborted signal", async () => {
       const controller = new AbortController();
       controller.abort();
-      const outcome: CellOutcome = await session.runCell(fx.cell("baseline"), controller.signal);
+      const outcome: CellOutcome = await session.runCell(fx.cell(plainKind()), controller.signal);
       expect(outcome.status).not.toBe("ok");
       expect(outcome.invalidReason).toBe("cancelled");
     });
@@ -185,7 +210,7 @@ export function describeEngineConformance(
       const outcome = await running;
       expect(outcome.invalidReason).toBe("cancelled");
       expect(outcome.metrics?.nDecoded ?? 0).toBeLessThan(cell.nPredict);
-      const after = await session.runCell(fx.cell("baseline"));
+      const after = await session.runCell(fx.cell(plainKind()));
       expect(after.status, after.message).toBe("ok");
     });
 
@@ -193,7 +218,7 @@ export function describeEngineConformance(
       const extra = await engine.openSession({ key: fx.key, models: fx.models });
       await extra.close();
       await extra.close();
-      const outcome = await extra.runCell(fx.cell("baseline"));
+      const outcome = await extra.runCell(fx.cell(plainKind()));
       expect(outcome.status).toBe("failed");
     });
   });
