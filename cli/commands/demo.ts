@@ -1,4 +1,5 @@
 import { SpecgridCommand } from "../workflows/specgrid-command.js";
+import { llamaBinFlag } from "../workflows/llama-bin-flag.js";
 import { copyFile, mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { runSummaryLine } from "../workflows/run-summary-line.js";
@@ -62,11 +63,7 @@ export default class Demo extends SpecgridCommand {
         "run into an --out that already holds a demo: replaces its demo.yaml and report (results already in its database stay)",
       default: false,
     }),
-    "llama-bin": Flags.string({
-      description:
-        "llama.cpp build directory for the llama.cpp engines [default: the build of 'specgrid llama build']",
-      env: "SPECGRID_LLAMA_BIN",
-    }),
+    "llama-bin": llamaBinFlag(),
   };
 
   async run(): Promise<DemoResult> {

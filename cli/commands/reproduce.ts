@@ -14,6 +14,8 @@ import { formatCi, formatNumber } from "../report/format-number.js";
 import { startEmbeddedStack } from "../workflows/embedded-stack.js";
 import { DEFAULT_DB_FILE } from "../store/open-store.js";
 import { sweepComparisonJson, type CompareResult } from "./compare.js";
+import { llamaBinFor } from "../workflows/agent-engine.js";
+import { llamaBinFlag } from "../workflows/llama-bin-flag.js";
 
 export interface ReproduceCommandResult {
   original_sweep_id: string;
@@ -69,6 +71,7 @@ export default class Reproduce extends SpecgridCommand {
       options: [...ENGINE_NAMES],
       default: "in-process",
     }),
+    "llama-bin": llamaBinFlag("for embedded mode's llama.cpp engines"),
     tolerance: Flags.string({
       description: "relative difference treated as negligible (0..1)",
       default: "0.05",
@@ -87,12 +90,19 @@ export default class Reproduce extends SpecgridCommand {
         "without --token, reproduce runs on this machine: give the model directory with --models DIR",
         { exit: 2 },
       );
+    const engine = flags.engine as EngineName;
+    const llamaBin = embedded
+      ? await llamaBinFor(engine, flags["llama-bin"]).catch((err: unknown) =>
+          this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
+        )
+      : undefined;
     const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db, { sweepId: args.sweep });
     const stack = embedded
       ? await startEmbeddedStack({
           agents: 1,
           modelDirs: flags.models!,
-          engine: flags.engine as EngineName,
+          engine,
+          ...(llamaBin === undefined ? {} : { llamaBin }),
           logger: pino(
             { name: "specgrid-reproduce" },
             pino.destination({

@@ -1,4 +1,5 @@
 import { SpecgridCommand } from "../workflows/specgrid-command.js";
+import { llamaBinFlag } from "../workflows/llama-bin-flag.js";
 import { manifestFlags, manifestOptions } from "../workflows/manifest-flags.js";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -37,12 +38,7 @@ export default class Run extends SpecgridCommand {
       description: "engine the agents run the sweep with, in place of the manifest's engine",
       options: [...MANIFEST_ENGINES],
     }),
-    "llama-bin": Flags.string({
-      description:
-        "llama.cpp build directory (llama-server, llama-speculative, ...) for the llama.cpp engines " +
-        "[default: the build of 'specgrid llama build']",
-      env: "SPECGRID_LLAMA_BIN",
-    }),
+    "llama-bin": llamaBinFlag(),
     db: Flags.string({ description: "SQLite results database (default: <out>/specgrid.sqlite)" }),
     out: Flags.string({ description: "report and log directory", default: "specgrid-out" }),
     ...manifestFlags,

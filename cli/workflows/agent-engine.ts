@@ -75,9 +75,10 @@ export async function probeAgentLlama(
   const build = await probeLlamaBuild(choice?.binDir);
   const tool = mainTool(engine);
   if (tool !== undefined && build.tools[tool] === undefined) {
-    const where = choice === undefined ? "no llama.cpp build" : describeLlamaBin(choice);
+    const missing =
+      choice === undefined ? "no llama.cpp build was given" : `it is not in ${describeLlamaBin(choice)}`;
     throw new ConfigError(
-      `engine ${engine} needs ${tool}, which is not in ${where}` +
+      `engine ${engine} needs ${tool}, and ${missing}` +
         (build.notes.length > 0 ? ` (${build.notes.join("; ")})` : "") +
         `: point --llama-bin at a build's bin directory, or run 'specgrid llama build'`,
       { engine, binDir: choice?.binDir },

@@ -16,6 +16,7 @@ import { getModelFamily } from "../support/model-family.js";
 const root = path.resolve(import.meta.dirname, "../..");
 
 interface RunJson {
+  sweep_id: string;
   engine: string;
   llama?: { bin_dir: string; source: string; commit?: string; variant?: string };
   status: { state: string; cells: { total: number; valid: number; done: number } };
@@ -166,4 +167,52 @@ describe("specgrid run --engine llama-server (embedded, fake llama.cpp)", () => 
     expect(out.llama).toEqual({ bin_dir: bin, source: "flag" });
     allValid(out);
   }, 180_000);
+
+  it("reproduce runs the stored sweep again on the same build (--llama-bin), and without one says how to get it", () => {
+    const bin = path.join(dir, "flag-bin");
+    const first = JSON.parse(
+      String(
+        specgrid(
+          [
+            "run",
+            manifest,
+            "--engine",
+            "llama-server",
+            "--llama-bin",
+            bin,
+            "--models",
+            models,
+            "--out",
+            path.join(dir, "repro"),
+            "--json",
+          ],
+          { XDG_CACHE_HOME: path.join(dir, "cache") },
+        ).stdout,
+      ),
+    ) as RunJson;
+    const args = [
+      "reproduce",
+      first.sweep_id,
+      "--db",
+      path.join(dir, "repro", "specgrid.sqlite"),
+      "--models",
+      models,
+      "--engine",
+      "llama-server",
+    ];
+    const none = specgrid([...args, "--json"], { XDG_CACHE_HOME: path.join(dir, "empty-cache") });
+    expect(none.status).toBe(2);
+    expect(String(none.stdout)).toMatch(/no build was found/);
+    expect(String(none.stdout)).toMatch(/--llama-bin/);
+    const res = specgrid([...args, "--llama-bin", bin, "--json"], {
+      XDG_CACHE_HOME: path.join(dir, "empty-cache"),
+    });
+    expect(res.status, `${String(res.stderr).slice(-3000)}\n${String(res.stdout).slice(-3000)}`).toBe(0);
+    const out = JSON.parse(String(res.stdout)) as {
+      original_sweep_id: string;
+      new_state: string;
+      mode: string;
+    };
+    expect(out).toMatchObject({ original_sweep_id: first.sweep_id, new_state: "done", mode: "embedded" });
+  }, 240_000);
 });

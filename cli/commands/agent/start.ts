@@ -1,4 +1,5 @@
 import { SpecgridCommand } from "../../workflows/specgrid-command.js";
+import { llamaBinFlag } from "../../workflows/llama-bin-flag.js";
 import os from "node:os";
 import path from "node:path";
 import { SpecgridError } from "../../../core/errors.js";
@@ -33,11 +34,7 @@ export default class AgentStart extends SpecgridCommand {
   static override flags = {
     ...clientFlags,
     models: Flags.string({ description: "model directory (repeatable)", multiple: true, default: [] }),
-    "llama-bin": Flags.string({
-      description:
-        "directory of llama.cpp binaries (CLI and server engines) [default: the build of 'specgrid llama build']",
-      env: "SPECGRID_LLAMA_BIN",
-    }),
+    "llama-bin": llamaBinFlag("for the CLI and server engines"),
     engine: Flags.string({
       description: "engine to run cells with",
       options: [...ENGINE_NAMES],

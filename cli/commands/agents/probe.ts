@@ -1,4 +1,5 @@
 import { SpecgridCommand } from "../../workflows/specgrid-command.js";
+import { llamaBinFlag } from "../../workflows/llama-bin-flag.js";
 import os from "node:os";
 import path from "node:path";
 import { Flags } from "@oclif/core";
@@ -73,11 +74,7 @@ export default class AgentsProbe extends SpecgridCommand {
       multiple: true,
       default: [],
     }),
-    "llama-bin": Flags.string({
-      description:
-        "directory of llama.cpp binaries (llama-server, llama-speculative, ...) [default: the build of 'specgrid llama build']",
-      env: "SPECGRID_LLAMA_BIN",
-    }),
+    "llama-bin": llamaBinFlag("to probe"),
     "hash-cache": Flags.string({
       description: "JSON file caching model sha256 by (path, size, mtime)",
       default: path.join(os.homedir(), ".cache", "specgrid", "model-sha256.json"),

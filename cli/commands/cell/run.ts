@@ -1,4 +1,5 @@
 import { SpecgridCommand } from "../../workflows/specgrid-command.js";
+import { llamaBinFlag } from "../../workflows/llama-bin-flag.js";
 import os from "node:os";
 import path from "node:path";
 import { Flags } from "@oclif/core";
@@ -122,12 +123,7 @@ export default class CellRun extends SpecgridCommand {
       min: 1,
     }),
     ctx: Flags.integer({ description: "context tokens per sequence", default: 2048, min: 16 }),
-    "llama-bin": Flags.string({
-      description:
-        "llama.cpp build directory (llama-server, llama-speculative, ...) for the llama.cpp engines " +
-        "[default: the build of 'specgrid llama build']",
-      env: "SPECGRID_LLAMA_BIN",
-    }),
+    "llama-bin": llamaBinFlag(),
     gpu: Flags.string({
       description: "in-process backend: auto probes CUDA, then falls back to CPU",
       options: ["auto", "cuda", "cpu"],
