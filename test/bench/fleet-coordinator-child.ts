@@ -19,6 +19,8 @@ export interface FleetCoordinatorReport {
   cpuS: number;
   /** RSS sampled every second, MiB (the peak is maxRssMib). */
   rssSamplesMib: number[];
+  /** Largest V8 heapUsed of the samples, MiB. */
+  peakHeapUsedMib: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? "null") as FleetCoordinatorArgs | null;
@@ -32,7 +34,12 @@ const coordinator = await startCoordinator({
   ...coordinatorPlanning({ targetShardMs: args.targetShardMs, maxCells: 200_000 }),
 });
 const rssSamplesMib: number[] = [];
-const sampler = setInterval(() => rssSamplesMib.push(process.memoryUsage().rss / 2 ** 20), 1_000);
+let peakHeapUsedMib = 0;
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  rssSamplesMib.push(m.rss / 2 ** 20);
+  peakHeapUsedMib = Math.max(peakHeapUsedMib, m.heapUsed / 2 ** 20);
+}, 1_000);
 process.stdout.write(JSON.stringify({ address: coordinator.address }) + "\n");
 let stopping = false;
 process.on("SIGTERM", () => {
@@ -46,6 +53,7 @@ process.on("SIGTERM", () => {
       maxRssMib: process.resourceUsage().maxRSS / 1024,
       cpuS: (cpu.user + cpu.system) / 1e6,
       rssSamplesMib,
+      peakHeapUsedMib,
     };
     await writeFile(args.reportFile, JSON.stringify(report));
     process.exit(0);

@@ -110,7 +110,7 @@ export interface FleetFigures {
   duplicateResults: number;
 }
 
-interface Child {
+export interface Child {
   proc: ChildProcess;
   firstLine: Promise<string>;
   stderrTail: () => string;
@@ -121,7 +121,7 @@ interface Child {
  * process is tens of MiB lighter and the coordinator's RSS is the coordinator's alone. The bundles sit under
  * node_modules/.cache so that their package imports resolve to the project's node_modules.
  */
-async function bundleChildren(): Promise<{ dir: string; agent: string; coordinator: string }> {
+export async function bundleChildren(): Promise<{ dir: string; agent: string; coordinator: string }> {
   const cache = path.resolve(HERE, "../../node_modules/.cache");
   await mkdir(cache, { recursive: true });
   const dir = await mkdtemp(path.join(cache, "specgrid-fleet-"));
@@ -143,7 +143,7 @@ async function bundleChildren(): Promise<{ dir: string; agent: string; coordinat
   };
 }
 
-function spawnChild(script: string, args: unknown): Child {
+export function spawnChild(script: string, args: unknown): Child {
   const proc = spawn(process.execPath, [script, JSON.stringify(args)], { stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   proc.stderr.on("data", (d: Buffer) => {
@@ -163,7 +163,7 @@ function spawnChild(script: string, args: unknown): Child {
   return { proc, firstLine, stderrTail: () => err };
 }
 
-async function stopChild(c: Child, timeoutMs = 15_000): Promise<void> {
+export async function stopChild(c: Child, timeoutMs = 15_000): Promise<void> {
   if (c.proc.exitCode !== null) return;
   const exited = new Promise<void>((resolve) => c.proc.once("exit", () => resolve()));
   c.proc.kill("SIGTERM");
@@ -177,7 +177,7 @@ async function hardlinkOrCopy(from: string, to: string): Promise<void> {
 }
 
 /** VmHWM (peak RSS) and utime+stime of a live process, from /proc; undefined where unreadable. */
-async function procFigures(pid: number): Promise<{ peakRssMib?: number; cpuS?: number }> {
+export async function procFigures(pid: number): Promise<{ peakRssMib?: number; cpuS?: number }> {
   try {
     const status = await readFile(`/proc/${pid}/status`, "utf8");
     const hwm = /VmHWM:\s+(\d+) kB/.exec(status);

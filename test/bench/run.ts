@@ -7,6 +7,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { openStore, type Store } from "../../cli/store/open-store.js";
 import type { BenchResult } from "./bench-result.js";
+import { benchCoordinatorMemory } from "./coordinator-memory.js";
 import { benchEngine } from "./engine.js";
 import { benchFleet } from "./fleet.js";
 import { benchIngestRaw, benchIngestStream } from "./ingest.js";
@@ -70,6 +71,8 @@ const BENCHES: Bench[] = [
   { name: "real-sweep", runs: 1, run: (c, n) => benchRealSweep(c.dir, n) },
   // 64 agent processes and a 100,000-cell sweep: several minutes on 2 cores (docs/scaling.md)
   { name: "fleet", runs: 1, run: (c, n) => benchFleet(c.dir, n) },
+  // the fleet's 100,000-cell spread sweep against the coordinator alone, this process playing the agent
+  { name: "coordinator-memory", runs: 1, run: (c, n) => benchCoordinatorMemory(c.dir, n) },
 ];
 
 async function main(): Promise<void> {
