@@ -2,13 +2,14 @@
 // check every placement the coordinator counted is still there. On a cluster a node failover can leave the
 // stream without a message the coordinator already saw (it was delivered, then lost with the node that held
 // it, or a retried publish was deduped against a copy that was never stored); such a result is published
-// again from the coordinator's copy and the check repeats, so "done" always means "all stored".
+// again from the coordinator's copy (result-spill.ts) and the check repeats, so "done" always means "all
+// stored".
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import type { CellStatus } from "../../core/metrics.js";
 import { RESULTS_STREAM, resultMsgId, resultsSubject } from "../../core/nats-names.js";
-import { decodeCellResult, encodeCellResult } from "../../core/wire/nats-payloads.js";
+import { decodeCellResult } from "../../core/wire/nats-payloads.js";
 import type { CountedPlacement } from "./progress-tracker.js";
 
 export interface ConfirmStoredDeps {
@@ -99,13 +100,15 @@ export async function confirmStored(
   d: ConfirmStoredDeps,
   sweepId: string,
   counted: () => CountedPlacement[],
+  /** The encoded result a placement was counted from (the coordinator's copy). */
+  copyOf: (p: CountedPlacement) => Promise<Uint8Array | undefined>,
 ): Promise<ConfirmSummary> {
   const rounds = d.rounds ?? 5;
   let restored = 0;
   for (let round = 1; ; round++) {
     const placements = counted();
     const stored = await storedStatuses(d, sweepId);
-    const missing = placements.filter((p) => !held(stored.get(p.key), p.result.outcome.status));
+    const missing = placements.filter((p) => !held(stored.get(p.key), p.status));
     if (missing.length === 0) return { checked: placements.length, restored };
     if (round > rounds)
       throw new Error(
@@ -116,10 +119,13 @@ export async function confirmStored(
       "counted results missing from the results stream (lost in a NATS failover); publishing them again",
     );
     for (const p of missing) {
-      const r = p.result;
+      const data = await copyOf(p);
+      if (data === undefined)
+        throw new Error(
+          `${RESULTS_STREAM} lost the counted result of ${sweepId} placement ${p.key} and the coordinator kept no copy of it`,
+        );
       const base =
-        p.stored?.msgId ?? resultMsgId(sweepId, r.cellId, p.key.endsWith("|any") ? undefined : r.hostId);
-      const data = encodeCellResult(r);
+        p.stored?.msgId ?? resultMsgId(sweepId, p.cellId, p.key.endsWith("|any") ? undefined : p.hostId);
       const opts = { expect: { streamName: RESULTS_STREAM } };
       let ack = await d.js.publish(resultsSubject(sweepId), data, { ...opts, msgID: base });
       // deduped against a copy the read-back did not find: that copy is the lost one, so use a fresh id

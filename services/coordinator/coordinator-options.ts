@@ -53,6 +53,12 @@ export interface CoordinatorOptions {
    * (survives the loss of one node). Existing streams are scaled to it at start. @default 1
    */
   replicas?: number;
+  /**
+   * Directory for the coordinator's copy of the results it counted (one file per running sweep, removed when
+   * the sweep ends), from which a result the stream lost is put back (services/coordinator/result-spill.ts).
+   * @default a fresh temp dir, removed at stop
+   */
+  resultCopyDir?: string;
 }
 
 export interface ResolvedTimeouts {

@@ -23,6 +23,7 @@ import {
 } from "../../core/wire/nats-payloads.js";
 import { shardToProto } from "../../core/wire/shard-wire.js";
 import type { AgentInfo, AgentRegistration } from "../../core/agent-info.js";
+import type { Shard } from "../../core/cell.js";
 import type {
   HeartbeatRequest,
   HeartbeatResponse,
@@ -122,15 +123,15 @@ export class Coordinator {
       manifestYaml: req.manifestYaml,
       manifestResolvedJson: JSON.stringify({ ...resolved, sourceText: undefined }),
       spread: resolved.placement === "spread",
-      shards: plan.shards,
       placements: placed.placements,
       placementsTotal: placed.placementsTotal,
       published: false,
       requirements: placed.requirements,
     };
+    await this.d.sweeps.saveShards(sweepId, plan.shards);
     await this.d.sweeps.save(rec);
     await this.d.progress.track(rec);
-    await this.publish(rec);
+    await this.publish(rec, plan.shards);
     this.d.logger.info(
       {
         sweep: sweepId,
@@ -213,10 +214,16 @@ export class Coordinator {
     }
   }
 
-  /** Publishes every placement of a sweep; safe to repeat (message ids dedupe within the window). */
-  /** Publishes the sweep's placements (or only `placements`, a round of added repeats). */
-  async publish(rec: SweepRecord, placements: readonly ShardPlacement[] = rec.placements): Promise<void> {
-    const byId = new Map(rec.shards.map((s) => [s.shardId, s]));
+  /**
+   * Publishes the sweep's placements (or only `placements`, a round of added repeats) of `shards`; safe to
+   * repeat (message ids dedupe within the window).
+   */
+  async publish(
+    rec: SweepRecord,
+    shards: readonly Shard[],
+    placements: readonly ShardPlacement[] = rec.placements,
+  ): Promise<void> {
+    const byId = new Map(shards.map((s) => [s.shardId, s]));
     // one consumer lookup per pool, then the shards in windows of acks in flight: one round trip after
     // another per shard took a 100,000-cell sweep (2,000 shards) past the client's deadline on a loaded box
     for (const pool of new Set(placements.map((p) => p.pool)))
@@ -241,7 +248,8 @@ export class Coordinator {
     await this.emit({ sweepId: rec.sweepId, kind: "submitted", cellsTotal: rec.placementsTotal });
   }
 
-  status(sweepId: string, withDetail = true): SweepStatus {
+  /** A sweep's progress; manifests and shards are left empty (getSweep() carries them). */
+  status(sweepId: string): SweepStatus {
     const rec = this.d.sweeps.get(sweepId);
     if (!rec) {
       throw new SpecgridError(
@@ -277,9 +285,22 @@ export class Coordinator {
         failed: counts.perHost.get(h)?.failed ?? 0,
         currentShard: running.get(h),
       })),
-      manifestResolvedJson: withDetail ? rec.manifestResolvedJson : "",
-      manifestYaml: withDetail ? rec.manifestYaml : "",
-      shards: withDetail ? rec.shards.map((shard) => shardToProto({ sweepId, shard })) : [],
+      manifestResolvedJson: "",
+      manifestYaml: "",
+      shards: [],
+    };
+  }
+
+  /** A sweep's progress with its manifests and every shard (read from the bucket, not held in memory). */
+  async getSweep(sweepId: string): Promise<SweepStatus> {
+    const status = this.status(sweepId);
+    const rec = this.d.sweeps.get(sweepId)!;
+    const shards = await this.d.sweeps.shards(sweepId);
+    return {
+      ...status,
+      manifestResolvedJson: rec.manifestResolvedJson,
+      manifestYaml: rec.manifestYaml,
+      shards: shards.map((shard) => shardToProto({ sweepId, shard })),
     };
   }
 
@@ -288,7 +309,7 @@ export class Coordinator {
   }
 
   list(): SweepStatus[] {
-    return this.d.sweeps.all().map((r) => this.status(r.sweepId, false));
+    return this.d.sweeps.all().map((r) => this.status(r.sweepId));
   }
 
   async cancel(sweepId: string): Promise<SweepStatus> {
@@ -298,10 +319,11 @@ export class Coordinator {
       rec.state = "cancelled";
       rec.finishedAt = new Date().toISOString();
       await this.d.sweeps.save(rec);
+      await this.d.progress.settled(sweepId);
       await this.emit({ sweepId, kind: "cancelled", cellsTotal: rec.placementsTotal });
       this.d.logger.info({ sweep: sweepId }, "sweep cancelled");
     }
-    return this.status(sweepId, false);
+    return this.status(sweepId);
   }
 
   /**
@@ -363,9 +385,11 @@ export class Coordinator {
       return false;
     }
     if (manifest.sweep?.precision === undefined) return false;
-    const cells = new Map(rec.shards.flatMap((sh) => sh.cells.map((c) => [c.cellId, c] as const)));
+    // both read back for this round only: the shard list from the bucket, the results from the tracker's copy
+    const planned = await this.d.sweeps.shards(rec.sweepId);
+    const cells = new Map(planned.flatMap((sh) => sh.cells.map((c) => [c.cellId, c] as const)));
     const inputs: PrecisionInput[] = [];
-    for (const { result } of this.d.progress.counted(rec.sweepId)) {
+    for await (const result of this.d.progress.countedResults(rec.sweepId)) {
       const cell = cells.get(result.cellId);
       if (cell === undefined) continue;
       inputs.push({
@@ -392,14 +416,13 @@ export class Coordinator {
       this.d.registry.live().map((r) => r.info),
     );
     if (placed.placementsTotal === 0) return false;
-    rec.shards.push(...shards);
+    await this.d.sweeps.saveShards(rec.sweepId, [...planned, ...shards]);
     rec.placements.push(...placed.placements);
     rec.placementsTotal += placed.placementsTotal;
     for (const req of placed.requirements)
       if (!rec.requirements.some((r) => r.pool === req.pool)) rec.requirements.push(req);
-    this.d.sweeps.shardsChanged(rec.sweepId);
     await this.d.sweeps.save(rec);
-    await this.publish(rec, placed.placements);
+    await this.publish(rec, shards, placed.placements);
     this.d.logger.info(
       {
         sweep: rec.sweepId,
@@ -427,6 +450,7 @@ export class Coordinator {
         },
         rec.sweepId,
         () => this.d.progress.counted(rec.sweepId),
+        (p) => this.d.progress.copyOf(rec.sweepId, p),
       );
       if (confirmed.restored > 0)
         this.d.logger.warn(
@@ -447,6 +471,7 @@ export class Coordinator {
     rec.state = counts.valid + counts.invalid === 0 && counts.failed > 0 ? "failed" : "done";
     rec.finishedAt = new Date().toISOString();
     await this.d.sweeps.save(rec);
+    await this.d.progress.settled(rec.sweepId);
     await this.emit({
       sweepId: rec.sweepId,
       kind: "sweep-done",

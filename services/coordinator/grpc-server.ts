@@ -93,7 +93,7 @@ export async function startGrpcServer(o: GrpcServerOptions): Promise<{ server: g
     }),
     heartbeat: unary(token, logger, "Heartbeat", (req) => c.heartbeat(req)),
     submitSweep: unary(token, logger, "SubmitSweep", (req) => c.submit(req)),
-    getSweep: unary(token, logger, "GetSweep", (req) => c.status(req.sweepId)),
+    getSweep: unary(token, logger, "GetSweep", (req) => c.getSweep(req.sweepId)),
     listSweeps: unary(token, logger, "ListSweeps", () => ({ sweeps: c.list() })),
     cancelSweep: unary(token, logger, "CancelSweep", (req) => c.cancel(req.sweepId)),
     listAgents: unary(token, logger, "ListAgents", () => ({ agents: c.agents().map(agentInfoToProto) })),
@@ -105,7 +105,7 @@ export async function startGrpcServer(o: GrpcServerOptions): Promise<{ server: g
       const sweepId = call.request.sweepId;
       let status;
       try {
-        status = c.status(sweepId, false);
+        status = c.status(sweepId);
       } catch (err) {
         call.destroy(Object.assign(new Error(String(err)), toGrpcStatus(err)));
         return;

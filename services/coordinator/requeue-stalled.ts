@@ -8,7 +8,7 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { Logger } from "pino";
-import type { Cell } from "../../core/cell.js";
+import type { Cell, Shard } from "../../core/cell.js";
 import { JOBS_STREAM, doneKey, jobsSubject, shardMsgId } from "../../core/nats-names.js";
 import { encodeShard } from "../../core/wire/nats-payloads.js";
 import type { AgentRegistry } from "./agent-registry.js";
@@ -21,6 +21,8 @@ export interface RequeueDeps {
   done: KV;
   registry: AgentRegistry;
   progress: ProgressTracker;
+  /** The sweep's shard list (read from the bucket: the coordinator does not hold it). */
+  shards(sweepId: string): Promise<Shard[]>;
   logger: Logger;
   /** Quiet time (no counted result, nothing running or queued) before missing cells are published again. */
   requeueAfterMs: number;
@@ -87,7 +89,7 @@ export class StalledSweeps {
   private async requeue(rec: SweepRecord): Promise<number> {
     const round = (this.rounds.get(rec.sweepId) ?? 0) + 1;
     this.rounds.set(rec.sweepId, round);
-    const shards = new Map(rec.shards.map((s) => [s.shardId, s]));
+    const shards = new Map((await this.d.shards(rec.sweepId)).map((s) => [s.shardId, s]));
     let cells = 0;
     for (const p of rec.placements) {
       const shard = shards.get(p.shardId);

@@ -13,6 +13,7 @@ import { startGrpcServer } from "./grpc-server.js";
 import { setupJetStream } from "./jetstream-setup.js";
 import { ProgressTracker } from "./progress-tracker.js";
 import { StalledSweeps } from "./requeue-stalled.js";
+import { ResultSpill } from "./result-spill.js";
 import { SweepRecords } from "./sweep-record.js";
 
 export interface RunningCoordinator {
@@ -45,7 +46,12 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
   const sweeps = new SweepRecords(sweepsKv);
   // the tracker reports completion to the coordinator, which is built after it
   const completion: { coordinator?: Coordinator } = {};
-  const progress = new ProgressTracker(async (rec, counts) => completion.coordinator?.complete(rec, counts));
+  // the coordinator's copy of the results it counts, on disk: see result-spill.ts
+  const spill = new ResultSpill(opts.resultCopyDir);
+  const progress = new ProgressTracker(
+    async (rec, counts) => completion.coordinator?.complete(rec, counts),
+    spill,
+  );
   const coordinator = new Coordinator({
     js,
     jsm,
@@ -64,12 +70,14 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     done: doneKv,
     registry,
     progress,
+    shards: (sweepId) => sweeps.shards(sweepId),
     logger,
     requeueAfterMs: timeouts.requeueAfterMs,
   });
   for (const rec of await sweeps.load()) await progress.track(rec);
   for (const rec of sweeps.all()) {
-    if (rec.state === "running" && !rec.published) await coordinator.publish(rec);
+    if (rec.state === "running" && !rec.published)
+      await coordinator.publish(rec, await sweeps.shards(rec.sweepId));
   }
 
   let stopped = false;
@@ -103,10 +111,7 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
           lastSeq = m.seq;
           try {
             const msgId = m.headers?.get("Nats-Msg-Id");
-            await progress.add(decodeCellResult(m.data), {
-              seq: m.seq,
-              ...(msgId ? { msgId } : {}),
-            });
+            await progress.add(decodeCellResult(m.data), { seq: m.seq, ...(msgId ? { msgId } : {}) }, m.data);
           } catch (err) {
             logger.warn({ seq: m.seq, err: String(err) }, "skipping an unreadable result message");
           }
@@ -172,6 +177,7 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     messages?.stop();
     advisories.unsubscribe();
     await nc.drain().catch(() => undefined);
+    await spill.close().catch(() => undefined);
     throw err;
   }
   const { server, port } = grpcServer;
@@ -205,6 +211,7 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
       await bounded(nc.drain());
       if (!nc.isClosed()) await nc.close().catch(() => undefined);
       await bounded(consuming);
+      await spill.close().catch(() => undefined);
     },
   };
 }

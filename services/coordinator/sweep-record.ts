@@ -1,5 +1,6 @@
 // A sweep as the coordinator keeps it in the specgrid_sweeps bucket: enough to answer GetSweep, count
-// progress and republish unpublished shards after a restart.
+// progress and republish unpublished shards after a restart. Only the head (state, placements, pools) is
+// held in memory; the shard list, every cell with its prompt, stays in the bucket and is read when needed.
 import type { KV } from "@nats-io/kv";
 import type { Shard } from "../../core/cell.js";
 import type { ShardNeeds } from "../../core/plan/shard-needs.js";
@@ -24,7 +25,7 @@ export interface SweepRecord {
   manifestResolvedJson: string;
   /** "spread": placements count once per cell; otherwise once per (cell, host). */
   spread: boolean;
-  shards: Shard[];
+  /** One per shard (per host for every-host); the shards themselves are read with SweepRecords.shards(). */
   placements: ShardPlacement[];
   placementsTotal: number;
   /** Set once every placement was published (a restart republishes otherwise; msg ids dedupe). */
@@ -36,12 +37,13 @@ export interface SweepRecord {
 /**
  * Shards carry every cell with its prompt, so a large sweep's record outgrows nats-server's max_payload
  * (1 MiB by default; about 2,500 cells). The shard list is stored once, split into pieces under keys of its
- * own; the record's head names how many pieces to read back.
+ * own; the record's head names how many pieces to read back. Held in memory for the life of the sweep it
+ * made the coordinator grow with every cell (docs/scaling.md), so it is read back when needed instead.
  */
 const PIECE_BYTES = 512 * 1024;
 const PIECE_MARK = ".shards.";
 
-interface StoredHead extends Omit<SweepRecord, "shards"> {
+interface StoredHead extends SweepRecord {
   shardPieces?: number;
   /** Records saved before shards were split off carry them inline. */
   shards?: Shard[];
@@ -49,8 +51,10 @@ interface StoredHead extends Omit<SweepRecord, "shards"> {
 
 export class SweepRecords {
   private readonly cache = new Map<string, SweepRecord>();
-  /** Sweeps whose shard pieces are in the bucket already (shards change only when repeats are added). */
-  private readonly piecesSaved = new Set<string>();
+  /** Pieces of each sweep's shard list in the bucket. */
+  private readonly pieces = new Map<string, number>();
+  /** Per sweep, the last shard-list read or write: a read never sees pieces half rewritten. */
+  private readonly shardOps = new Map<string, Promise<unknown>>();
 
   constructor(private readonly kv: KV) {}
 
@@ -60,21 +64,13 @@ export class SweepRecords {
       const entry = await this.kv.get(key);
       if (!entry || entry.length === 0) continue;
       const { shardPieces, shards, ...head } = entry.json<StoredHead>();
-      let all = shards ?? [];
-      if (shardPieces !== undefined) {
-        // pieces are byte ranges of the UTF-8 text: join the bytes, then decode once
-        const bytes: Uint8Array[] = [];
-        for (let i = 0; i < shardPieces; i++) {
-          const piece = await this.kv.get(`${head.sweepId}${PIECE_MARK}${i}`);
-          if (!piece || piece.length === 0)
-            throw new Error(`sweep ${head.sweepId}: shard piece ${i} is missing`);
-          bytes.push(piece.value);
-        }
-        const text = Buffer.concat(bytes).toString("utf8");
-        all = JSON.parse(text) as Shard[];
-        this.piecesSaved.add(head.sweepId);
+      this.cache.set(head.sweepId, head);
+      if (shardPieces !== undefined) this.pieces.set(head.sweepId, shardPieces);
+      else {
+        // an old record with its shards inline: split them off once, as a new record is stored
+        await this.saveShards(head.sweepId, shards ?? []);
+        await this.save(head);
       }
-      this.cache.set(head.sweepId, { ...head, shards: all });
     }
     return [...this.cache.values()];
   }
@@ -87,26 +83,67 @@ export class SweepRecords {
     return [...this.cache.values()].sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
   }
 
-  /** The sweep's shard list grew (adaptive repeats): the next save writes its pieces again. */
-  shardsChanged(sweepId: string): void {
-    this.piecesSaved.delete(sweepId);
+  private serially<T>(sweepId: string, op: () => Promise<T>): Promise<T> {
+    const next = (this.shardOps.get(sweepId) ?? Promise.resolve()).catch(() => undefined).then(op);
+    this.shardOps.set(sweepId, next);
+    return next;
   }
 
+  /** The sweep's shard list, read from its pieces in the bucket. */
+  shards(sweepId: string): Promise<Shard[]> {
+    return this.serially(sweepId, async () => {
+      const count = this.pieces.get(sweepId);
+      if (count === undefined) throw new Error(`sweep ${sweepId}: no shard list stored`);
+      // pieces are byte ranges of the UTF-8 text: join the bytes, then decode once
+      const bytes: Uint8Array[] = [];
+      for (let i = 0; i < count; i++) {
+        const piece = await this.kv.get(`${sweepId}${PIECE_MARK}${i}`);
+        if (!piece || piece.length === 0) throw new Error(`sweep ${sweepId}: shard piece ${i} is missing`);
+        bytes.push(piece.value);
+      }
+      return JSON.parse(Buffer.concat(bytes).toString("utf8")) as Shard[];
+    });
+  }
+
+  /**
+   * Stores the sweep's whole shard list (at submit, and again when adaptive repeats add shards); save() the
+   * head afterwards, so a head is never visible before the shards it names.
+   */
+  saveShards(sweepId: string, shards: readonly Shard[]): Promise<void> {
+    return this.serially(sweepId, async () => {
+      // written a shard at a time: the JSON of a 100,000-cell list is never one string in memory
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      let written = 0;
+      const put = async (piece: Buffer): Promise<void> => {
+        await this.kv.put(`${sweepId}${PIECE_MARK}${written}`, piece);
+        written++;
+      };
+      const add = async (text: string): Promise<void> => {
+        const b = Buffer.from(text, "utf8");
+        pending.push(b);
+        pendingBytes += b.length;
+        while (pendingBytes >= PIECE_BYTES) {
+          const all = Buffer.concat(pending);
+          await put(all.subarray(0, PIECE_BYTES));
+          pending = [all.subarray(PIECE_BYTES)];
+          pendingBytes = all.length - PIECE_BYTES;
+        }
+      };
+      await add("[");
+      for (const [i, shard] of shards.entries()) await add((i === 0 ? "" : ",") + JSON.stringify(shard));
+      await add("]");
+      if (pendingBytes > 0) await put(Buffer.concat(pending));
+      this.pieces.set(sweepId, written);
+    });
+  }
+
+  /** Stores the head: state, placements and pools, naming the shard pieces saveShards() wrote. */
   async save(rec: SweepRecord): Promise<void> {
+    const shardPieces = this.pieces.get(rec.sweepId);
+    if (shardPieces === undefined) throw new Error(`sweep ${rec.sweepId}: save its shards before its head`);
     this.cache.set(rec.sweepId, rec);
-    const { shards, ...head } = rec;
-    const bytes = Buffer.from(JSON.stringify(shards), "utf8");
-    const shardPieces = Math.max(1, Math.ceil(bytes.length / PIECE_BYTES));
-    // pieces first: a head is never visible before the shards it names
-    if (!this.piecesSaved.has(rec.sweepId)) {
-      for (let i = 0; i < shardPieces; i++)
-        await this.kv.put(
-          `${rec.sweepId}${PIECE_MARK}${i}`,
-          bytes.subarray(i * PIECE_BYTES, (i + 1) * PIECE_BYTES),
-        );
-      this.piecesSaved.add(rec.sweepId);
-    }
-    const stored: StoredHead = { ...head, shardPieces };
+    const stored: StoredHead = { ...rec, shardPieces };
     await this.kv.put(rec.sweepId, JSON.stringify(stored));
   }
 }

@@ -1,6 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
 import type { CellResult, CellStatus } from "../../core/metrics.js";
+import { decodeCellResult, encodeCellResult } from "../../core/wire/nats-payloads.js";
 import { ProgressTracker, type ProgressCounts } from "../../services/coordinator/progress-tracker.js";
+import { ResultSpill } from "../../services/coordinator/result-spill.js";
 import type { SweepRecord } from "../../services/coordinator/sweep-record.js";
 
 const record = (spread: boolean, placementsTotal: number): SweepRecord => ({
@@ -11,7 +16,6 @@ const record = (spread: boolean, placementsTotal: number): SweepRecord => ({
   manifestYaml: "",
   manifestResolvedJson: "{}",
   spread,
-  shards: [],
   placements: [],
   placementsTotal,
   published: true,
@@ -73,5 +77,63 @@ describe("ProgressTracker", () => {
     c.perHost.get("h1")!.done = 99;
     expect(t.counts("sw").done).toBe(1);
     expect(t.counts("sw").perHost.get("h1")!.done).toBe(1);
+  });
+
+  describe("with a result spill", () => {
+    let dir: string | undefined;
+    afterEach(async () => {
+      if (dir) await rm(dir, { recursive: true, force: true });
+      dir = undefined;
+    });
+
+    it("keeps each counted result on disk, not in memory, and hands back the one it was counted from", async () => {
+      dir = await mkdtemp(path.join(os.tmpdir(), "specgrid-spill-"));
+      const spill = new ResultSpill(dir);
+      const t = new ProgressTracker(() => Promise.resolve(), spill);
+      await t.track(record(true, 10));
+      const failed = result("a", "h1", "failed");
+      const ok = { ...result("a", "h2", "ok"), attempt: 2 };
+      await t.add(failed, { seq: 1, msgId: "sw.a.any.failed-1" }, encodeCellResult(failed));
+      await t.add(ok, { seq: 2, msgId: "sw.a.any" }); // no bytes given: encoded from the result
+      await t.add(result("b", "h1", "invalid"), { seq: 3 });
+      const counted = t.counted("sw");
+      expect(counted.map((c) => [c.key, c.cellId, c.hostId, c.status])).toEqual([
+        ["a|any", "a", "h2", "ok"],
+        ["b|any", "b", "h1", "invalid"],
+      ]);
+      // the default message id is implied, not held; any other is kept
+      expect(counted[0]!.stored).toEqual({ seq: 2 });
+      const copy = await t.copyOf("sw", counted[0]!);
+      expect(decodeCellResult(copy!)).toMatchObject({
+        cellId: "a",
+        hostId: "h2",
+        attempt: 2,
+        outcome: { status: "ok" },
+      });
+      const all: CellResult[] = [];
+      for await (const r of t.countedResults("sw")) all.push(r);
+      expect(all.map((r) => [r.cellId, r.hostId, r.outcome.status])).toEqual([
+        ["a", "h2", "ok"],
+        ["b", "h1", "invalid"],
+      ]);
+      expect(await readdir(dir)).toEqual(["sw.results"]);
+      await t.settled("sw");
+      expect(await readdir(dir)).toEqual([]);
+      expect(await t.copyOf("sw", t.counted("sw")[0]!)).toBeUndefined();
+      expect(t.counts("sw")).toMatchObject({ done: 2, valid: 1, invalid: 1 });
+      await spill.close();
+    });
+
+    it("copies nothing for a sweep that is no longer running", async () => {
+      dir = await mkdtemp(path.join(os.tmpdir(), "specgrid-spill-"));
+      const spill = new ResultSpill(dir);
+      const t = new ProgressTracker(() => Promise.resolve(), spill);
+      await t.track({ ...record(true, 1), state: "done" });
+      await t.add(result("a", "h1", "ok"), { seq: 1 });
+      expect(t.counts("sw").done).toBe(1);
+      expect(t.counted("sw")[0]!.copy).toBeUndefined();
+      expect(await readdir(dir)).toEqual([]);
+      await spill.close();
+    });
   });
 });
