@@ -5,7 +5,8 @@
 // as a real agent's carries) and acks the shard. The sweep is the fleet benchmark's spread sweep (FLEET_64).
 //
 // Measured: the coordinator's peak RSS (VmHWM) after submit and at close-out, its RSS at close-out, its peak
-// V8 heap (sampled every second), submit RPC time and submit → close-out.
+// V8 heap (sampled every second) and its heap after a full GC at close-out (what it still holds), submit RPC
+// time and submit → close-out.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import path from "node:path";
@@ -37,6 +38,7 @@ export interface CoordinatorMemoryFigures {
   peakRssMib: number;
   rssAtCloseOutMib: number;
   peakHeapUsedMib: number;
+  heapAfterGcAtCloseOutMib: number;
   submitRpcMs: number;
   submitToCloseOutMs: number;
   resultsPublished: number;
@@ -74,7 +76,8 @@ export async function runCoordinatorMemory(dir: string): Promise<CoordinatorMemo
     reportFile,
   };
   const bundles = await bundleChildren();
-  const coordinator = spawnChild(bundles.coordinator, args);
+  // --expose-gc: the heap it still holds at close-out is measured after a full collection
+  const coordinator = spawnChild(bundles.coordinator, args, ["--expose-gc"]);
   const nc = await connect({ servers: nats.url, name: "coordinator-memory-bench" });
   try {
     const { address } = JSON.parse(await coordinator.firstLine) as { address: string };
@@ -189,6 +192,7 @@ export async function runCoordinatorMemory(dir: string): Promise<CoordinatorMemo
       peakRssMib: report.maxRssMib,
       rssAtCloseOutMib,
       peakHeapUsedMib: report.peakHeapUsedMib,
+      heapAfterGcAtCloseOutMib: report.heapAfterGcMib ?? NaN,
       submitRpcMs,
       submitToCloseOutMs: closedAt - t0,
       resultsPublished: published,
@@ -220,6 +224,7 @@ export async function benchCoordinatorMemory(dir: string, runs: number): Promise
       peak_rss_after_submit_mib: r1(last.peakRssAfterSubmitMib),
       rss_at_close_out_mib: r1(last.rssAtCloseOutMib),
       peak_heap_used_mib: r1(last.peakHeapUsedMib),
+      heap_after_gc_at_close_out_mib: r1(last.heapAfterGcAtCloseOutMib),
       submit_rpc_ms: Math.round(last.submitRpcMs),
       submit_to_close_out_ms: Math.round(last.submitToCloseOutMs),
       ...(runs > 1 ? { figures_are_of: `the last of ${runs} runs` } : {}),

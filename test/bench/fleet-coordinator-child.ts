@@ -21,6 +21,8 @@ export interface FleetCoordinatorReport {
   rssSamplesMib: number[];
   /** Largest V8 heapUsed of the samples, MiB. */
   peakHeapUsedMib: number;
+  /** V8 heapUsed after a full GC at SIGTERM, before stopping (what the coordinator still holds), MiB; only under --expose-gc. */
+  heapAfterGcMib?: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? "null") as FleetCoordinatorArgs | null;
@@ -46,6 +48,9 @@ process.on("SIGTERM", () => {
   if (stopping) return;
   stopping = true;
   clearInterval(sampler);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const heapAfterGcMib = gc === undefined ? undefined : process.memoryUsage().heapUsed / 2 ** 20;
   void (async () => {
     await coordinator.stop().catch(() => undefined);
     const cpu = process.cpuUsage();
@@ -54,6 +59,7 @@ process.on("SIGTERM", () => {
       cpuS: (cpu.user + cpu.system) / 1e6,
       rssSamplesMib,
       peakHeapUsedMib,
+      ...(heapAfterGcMib === undefined ? {} : { heapAfterGcMib }),
     };
     await writeFile(args.reportFile, JSON.stringify(report));
     process.exit(0);

@@ -143,8 +143,10 @@ export async function bundleChildren(): Promise<{ dir: string; agent: string; co
   };
 }
 
-export function spawnChild(script: string, args: unknown): Child {
-  const proc = spawn(process.execPath, [script, JSON.stringify(args)], { stdio: ["ignore", "pipe", "pipe"] });
+export function spawnChild(script: string, args: unknown, nodeArgs: string[] = []): Child {
+  const proc = spawn(process.execPath, [...nodeArgs, script, JSON.stringify(args)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let err = "";
   proc.stderr.on("data", (d: Buffer) => {
     err = (err + d.toString()).slice(-4_000);
