@@ -194,7 +194,8 @@ export class ProgressTracker {
   /** The sweep ended (done, failed, cancelled): its copies are dropped. */
   async settled(sweepId: string): Promise<void> {
     const p = this.sweeps.get(sweepId);
-    if (p) for (const r of p.results.values()) delete r.copy;
+    // set, not deleted: a deleted property turns each of these objects into a larger dictionary-mode one
+    if (p) for (const r of p.results.values()) r.copy = undefined;
     await this.spill?.drop(sweepId);
   }
 
