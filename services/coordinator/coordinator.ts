@@ -318,8 +318,8 @@ export class Coordinator {
     if (rec.state === "running") {
       rec.state = "cancelled";
       rec.finishedAt = new Date().toISOString();
+      rec.settledCounts = await this.d.progress.settle(sweepId);
       await this.d.sweeps.save(rec);
-      await this.d.progress.settled(sweepId);
       await this.emit({ sweepId, kind: "cancelled", cellsTotal: rec.placementsTotal });
       this.d.logger.info({ sweep: sweepId }, "sweep cancelled");
     }
@@ -470,8 +470,9 @@ export class Coordinator {
     counts = this.d.progress.counts(rec.sweepId);
     rec.state = counts.valid + counts.invalid === 0 && counts.failed > 0 ? "failed" : "done";
     rec.finishedAt = new Date().toISOString();
+    // the counts the state was decided on are the ones stored: nothing counts between the two
+    rec.settledCounts = await this.d.progress.settle(rec.sweepId);
     await this.d.sweeps.save(rec);
-    await this.d.progress.settled(rec.sweepId);
     await this.emit({
       sweepId: rec.sweepId,
       kind: "sweep-done",

@@ -11,7 +11,7 @@ import { resultMsgId } from "../../core/nats-names.js";
 import { decodeCellResult, encodeCellResult } from "../../core/wire/nats-payloads.js";
 import type { SweepEvent } from "../../core/wire/nats-payloads.js";
 import type { ResultSpill, SpillRef } from "./result-spill.js";
-import type { SweepRecord } from "./sweep-record.js";
+import type { SettledCounts, SweepRecord } from "./sweep-record.js";
 
 interface PlacementResult {
   status: CellResult["outcome"]["status"];
@@ -44,6 +44,8 @@ interface SweepProgress {
   early: { result: CellResult; stored?: StoredResult; bytes?: Uint8Array }[];
   /** Kept up to date on every counted result: reading progress is O(hosts), not O(results). */
   counts: ProgressCounts;
+  /** The sweep ended: its counts are final and its per-placement state is gone. */
+  settled: boolean;
 }
 
 export interface ProgressCounts {
@@ -76,7 +78,7 @@ export class ProgressTracker {
   private progress(sweepId: string): SweepProgress {
     let p = this.sweeps.get(sweepId);
     if (!p) {
-      p = { results: new Map(), early: [], counts: emptyCounts() };
+      p = { results: new Map(), early: [], counts: emptyCounts(), settled: false };
       this.sweeps.set(sweepId, p);
     }
     return p;
@@ -93,6 +95,14 @@ export class ProgressTracker {
   async track(rec: SweepRecord): Promise<void> {
     this.records.set(rec.sweepId, rec);
     const p = this.progress(rec.sweepId);
+    if (rec.settledCounts !== undefined) {
+      // counted before it ended: its results in the stream are not replayed into memory again
+      p.counts = countsFrom(rec.settledCounts);
+      p.results = new Map();
+      p.early = [];
+      p.settled = true;
+      return;
+    }
     const early = p.early.splice(0);
     for (const r of early) await this.add(r.result, r.stored, r.bytes);
     await this.checkComplete(rec);
@@ -104,6 +114,7 @@ export class ProgressTracker {
    */
   async add(result: CellResult, stored?: StoredResult, bytes?: Uint8Array): Promise<void> {
     const p = this.progress(result.sweepId);
+    if (p.settled) return;
     const rec = this.records.get(result.sweepId);
     if (!rec) {
       p.early.push({
@@ -128,6 +139,7 @@ export class ProgressTracker {
       // a copy that cannot be written (disk full, the sweep's file dropped meanwhile) costs only the chance
       // to restore this one result; the result still counts
       copy = await this.spill.append(rec.sweepId, bytes ?? encodeCellResult(result)).catch(() => undefined);
+    if (p.settled) return; // the sweep ended while the copy was written
     const latest = p.results.get(key);
     if (latest !== prev) return; // a concurrent add for the same placement got there first
     if (prev) tally(p.counts, prev, -1);
@@ -191,12 +203,24 @@ export class ProgressTracker {
       yield decodeCellResult(bytes);
   }
 
-  /** The sweep ended (done, failed, cancelled): its copies are dropped. */
-  async settled(sweepId: string): Promise<void> {
-    const p = this.sweeps.get(sweepId);
-    // set, not deleted: a deleted property turns each of these objects into a larger dictionary-mode one
-    if (p) for (const r of p.results.values()) r.copy = undefined;
+  /**
+   * The sweep ended (done, failed, cancelled): its counts are final (returned, to be stored with the sweep),
+   * later results no longer count, and its per-placement state and copies are dropped.
+   */
+  async settle(sweepId: string): Promise<SettledCounts> {
+    const p = this.progress(sweepId);
+    p.settled = true;
+    p.results = new Map();
+    p.early = [];
     await this.spill?.drop(sweepId);
+    const c = p.counts;
+    return {
+      done: c.done,
+      valid: c.valid,
+      invalid: c.invalid,
+      failed: c.failed,
+      perHost: Object.fromEntries([...c.perHost].map(([h, v]) => [h, { ...v }])),
+    };
   }
 
   /** The placement key of a result in this sweep: the cell for spread, (cell, host) otherwise. */
@@ -239,6 +263,11 @@ function compactStored(rec: SweepRecord, result: CellResult, stored: StoredResul
 
 function placementKey(rec: SweepRecord, cellId: string, hostId: string): string {
   return `${cellId}|${rec.spread ? "any" : hostId}`;
+}
+
+function countsFrom(s: SettledCounts): ProgressCounts {
+  const perHost = new Map(Object.entries(s.perHost).map(([h, v]) => [h, { ...v }]));
+  return { done: s.done, valid: s.valid, invalid: s.invalid, failed: s.failed, perHost };
 }
 
 function emptyCounts(): ProgressCounts {

@@ -7,6 +7,15 @@ import type { ShardNeeds } from "../../core/plan/shard-needs.js";
 
 export type SweepState = "running" | "done" | "failed" | "cancelled";
 
+/** A finished sweep's counts, stored with it: its results are not counted again after a restart. */
+export interface SettledCounts {
+  done: number;
+  valid: number;
+  invalid: number;
+  failed: number;
+  perHost: Record<string, { done: number; valid: number; failed: number }>;
+}
+
 /** One shard published to one pool (every-host publishes a shard once per host). */
 export interface ShardPlacement {
   shardId: string;
@@ -32,6 +41,8 @@ export interface SweepRecord {
   published: boolean;
   /** Spread pools with what an agent must hold to pull from them. */
   requirements: ({ pool: string } & ShardNeeds)[];
+  /** Set when the sweep ended (done, failed, cancelled); a result that arrives later no longer counts. */
+  settledCounts?: SettledCounts;
 }
 
 /**

@@ -68,6 +68,21 @@ describe("ProgressTracker", () => {
     expect(t.hasResult("sw", "b", "h1")).toBe(false);
   });
 
+  it("a sweep stored with settled counts takes them and does not count its replayed results again", async () => {
+    const t = new ProgressTracker(() => Promise.reject(new Error("an ended sweep never completes again")));
+    const perHost = { h1: { done: 2, valid: 1, failed: 1 } };
+    await t.track({
+      ...record(true, 2),
+      state: "done",
+      settledCounts: { done: 2, valid: 1, invalid: 0, failed: 1, perHost },
+    });
+    await t.add(result("a", "h1", "ok"));
+    await t.add(result("b", "h2", "ok"));
+    expect(t.counts("sw")).toMatchObject({ done: 2, valid: 1, invalid: 0, failed: 1 });
+    expect([...t.counts("sw").perHost]).toEqual([["h1", { done: 2, valid: 1, failed: 1 }]]);
+    expect(t.counted("sw")).toEqual([]);
+  });
+
   it("hands out copies: a caller changing its counts does not change the tracker's", async () => {
     const t = new ProgressTracker(() => Promise.resolve());
     await t.track(record(true, 5));
@@ -117,9 +132,19 @@ describe("ProgressTracker", () => {
         ["b", "h1", "invalid"],
       ]);
       expect(await readdir(dir)).toEqual(["sw.results"]);
-      await t.settled("sw");
+      const settled = await t.settle("sw");
+      expect(settled).toEqual({
+        done: 2,
+        valid: 1,
+        invalid: 1,
+        failed: 0,
+        perHost: { h1: { done: 1, valid: 0, failed: 0 }, h2: { done: 1, valid: 1, failed: 0 } },
+      });
+      // the ended sweep keeps its counts, nothing per placement, no copies, and counts nothing more
       expect(await readdir(dir)).toEqual([]);
-      expect(await t.copyOf("sw", t.counted("sw")[0]!)).toBeUndefined();
+      expect(t.counted("sw")).toEqual([]);
+      expect(await t.copyOf("sw", counted[0]!)).toBeUndefined();
+      await t.add(result("c", "h1", "ok"), { seq: 4 });
       expect(t.counts("sw")).toMatchObject({ done: 2, valid: 1, invalid: 1 });
       await spill.close();
     });
