@@ -102,6 +102,14 @@ describeRealLlama("real llama.cpp binaries", () => {
       expect(s.status, s.message).toBe("ok");
       expect(s.metrics!.nDrafted).toBeGreaterThan(0);
       expect(s.metrics!.acceptRate).toBeCloseTo(s.metrics!.nAccept! / s.metrics!.nDrafted!, 10);
+      // each cell's /metrics counters are its own change (the last cell's "after" is the next one's
+      // "before"): accepted by position sums to the cell's accepted tokens from the response, cell by cell
+      for (const seed of [11, 12]) {
+        const again = await session.runCell({ ...spec, seed, temperature: 0.8 });
+        expect(again.status, again.message).toBe("ok");
+        const byPosition = again.metrics!.acceptedByPosition!;
+        expect(byPosition.reduce((a, b) => a + b, 0)).toBe(again.metrics!.nAccept);
+      }
       const b = await session.runCell(cell("baseline", "llama-server"));
       expect(b.status, b.message).toBe("ok");
       expect(b.metrics!.nDecoded).toBe(64);

@@ -20,7 +20,7 @@ import type { LlamaBuildProbe, LlamaToolProbe } from "../../probe/probe-llama-bu
 import type { VramSampler } from "../../probe/vram-sampler.js";
 import type { Engine, EngineSession, EngineSessionOptions } from "../engine.js";
 import { LlamaServerProcess, type SpeculationCheck } from "./llama-server-process.js";
-import { specCountersDelta } from "../../../core/parsers/parse-server-metrics.js";
+import { specCountersDelta, type ServerMetricsSnapshot } from "../../../core/parsers/parse-server-metrics.js";
 import {
   addSpecCounters,
   draftedPerStep,
@@ -63,6 +63,11 @@ interface RunningServer {
   warmup?: WarmupRecord;
   cells: number;
   lastUsed: number;
+  /**
+   * The /metrics snapshot taken after its last cell: nothing else asks this server to generate between two
+   * cells, so it is the next cell's "before" (one scrape per cell instead of two).
+   */
+  lastMetrics?: ServerMetricsSnapshot;
 }
 
 export class LlamaServerEngine implements Engine {
@@ -423,7 +428,10 @@ class LlamaServerSession implements EngineSession {
     const sampler = this.opts.startVramSampler?.();
     running.cells++;
     // the speculative counters are cumulative: the cell's own are the change across it
-    const before = cfg.speculative ? await scrapeServerMetrics(running.server.baseUrl, signal) : undefined;
+    const before = cfg.speculative
+      ? (running.lastMetrics ?? (await scrapeServerMetrics(running.server.baseUrl, signal)))
+      : undefined;
+    running.lastMetrics = undefined;
     const sent = await sendServerCell(
       {
         baseUrl: running.server.baseUrl,
@@ -452,6 +460,7 @@ class LlamaServerSession implements EngineSession {
     const outcome = serverCellOutcome(cell, sent, cfg.speculative);
     const after =
       before === undefined ? undefined : await scrapeServerMetrics(running.server.baseUrl, signal);
+    if (after !== undefined) running.lastMetrics = after;
     const delta = before && after ? specCountersDelta(before, after) : undefined;
     if (outcome.metrics && delta !== undefined) addSpecCounters(outcome.metrics, delta, cfg.k);
     if (outcome.metrics) {
