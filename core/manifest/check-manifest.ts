@@ -2,7 +2,14 @@
 // reported together with schema errors elsewhere in the file: the user sees every problem in one pass.
 import { ADAPTIVE_K_DEFAULTS } from "../cell.js";
 import { DEFAULT_ENGINE, ENGINE_TRAITS, MANIFEST_ENGINES, engineTraitsOf } from "../engines.js";
-import { SPEC_TYPES, SPEC_TYPE_NAMES, isSpecTypeName, specTypeParts } from "../spec-types.js";
+import {
+  DEFAULT_SPEC_TYPE,
+  SPEC_TYPES,
+  SPEC_TYPE_NAMES,
+  isSpecTypeName,
+  specTypeParts,
+  specTypeTraits,
+} from "../spec-types.js";
 import type { DataPath } from "./locate-yaml-path.js";
 import { nearestKey } from "./nearest-key.js";
 
@@ -194,6 +201,56 @@ function checkSpecTypes(raw: unknown, issues: RawIssue[]): void {
   }
 }
 
+/** The types that run without a draft model, for messages. */
+const DRAFTLESS_TYPES = SPEC_TYPE_NAMES.filter((t) => !SPEC_TYPES[t].draftModel);
+
+/**
+ * What a pair without a draft cannot run (a spec_type or a parallel cell that drafts with the pair's draft),
+ * and sweep.k where a listed type drafts K tokens: the n-gram types size their own drafts, so a sweep of
+ * those alone needs no k.
+ */
+function checkDraftNeeds(raw: unknown, issues: RawIssue[]): void {
+  const sweep = field(raw, "sweep");
+  const listed = field(sweep, "spec_type");
+  const types = Array.isArray(listed)
+    ? listed.filter((t): t is string => typeof t === "string")
+    : [DEFAULT_SPEC_TYPE];
+  const typesText = Array.isArray(listed)
+    ? "sweep.spec_type"
+    : `sweep.spec_type (default [${DEFAULT_SPEC_TYPE}])`;
+  const needDraft = types.filter((t) => specTypeTraits(t).draftModel);
+  const parallel = field(raw, "parallel");
+  const parallelDraft = field(parallel, "draft") ?? [false, true];
+  const parallelNeedsDraft =
+    isRecord(parallel) && Array.isArray(parallelDraft) && parallelDraft.includes(true);
+  const pairs = field(raw, "pairs");
+  if (Array.isArray(pairs)) {
+    pairs.forEach((pair: unknown, i) => {
+      if (!isRecord(pair) || pair.draft !== undefined) return;
+      const which = `pairs[${i}] (target ${JSON.stringify(pair.target)})`;
+      if (needDraft.length > 0) {
+        issues.push({
+          path: ["pairs", i],
+          message: `${which} has no draft, and ${typesText} lists ${needDraft.join(", ")}, which drafts with a draft model: add draft: <model> to the pair, or list only draftless types (${DRAFTLESS_TYPES.join(", ")})`,
+        });
+      }
+      if (parallelNeedsDraft) {
+        issues.push({
+          path: ["pairs", i],
+          message: `${which} has no draft, and parallel.draft${field(parallel, "draft") === undefined ? " (default [false, true])" : ""} asks for parallel cells with the pair's draft: set parallel.draft: [false], or add draft: <model> to the pair`,
+        });
+      }
+    });
+  }
+  const needK = types.filter((t) => specTypeTraits(t).usesK);
+  if (isRecord(sweep) && sweep.k === undefined && needK.length > 0) {
+    issues.push({
+      path: ["sweep", "k"],
+      message: `required key is missing: ${typesText} lists ${needK.join(", ")}, which drafts K tokens per step (e.g. k: [2, 4, 8]); only the n-gram types size their own drafts and run without k`,
+    });
+  }
+}
+
 function checkParallel(raw: unknown, issues: RawIssue[]): void {
   const parallel = field(raw, "parallel");
   if (!isRecord(parallel)) return;
@@ -274,6 +331,7 @@ export function checkManifest(raw: unknown): RawIssue[] {
   }
   checkEngineSupport(raw, issues);
   checkSpecTypes(raw, issues);
+  checkDraftNeeds(raw, issues);
   checkParallel(raw, issues);
   checkTree(raw, issues);
   checkLlamaBench(raw, issues);

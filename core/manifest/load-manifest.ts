@@ -110,14 +110,14 @@ function gridSize(m: ManifestYaml, promptCount: number): number {
   const configs = specConfigs({
     specType: s.spec_type,
     specSettings: s.spec_settings ?? {},
-    k: s.k.map((_, i) => ({ kind: "fixed", k: i + 1 })),
+    k: (s.k ?? []).map((_, i) => ({ kind: "fixed", k: i + 1 })),
     pMin: s.p_min,
     ...(s.n_parallel === undefined
       ? {}
       : { tree: { nParallel: s.n_parallel, pSplit: s.p_split ?? [DEFAULT_P_SPLIT] } }),
   });
   const lanes =
-    configs.filter((c) => c.draftModel).length * m.pairs.length +
+    configs.filter((c) => c.draftModel).length * m.pairs.filter((p) => p.draft !== undefined).length +
     configs.filter((c) => !c.draftModel).length * new Set(m.pairs.map((p) => p.target)).size;
   const speculative = lanes * s.temperature.length * promptCount * s.repeats;
   // ABAB: every speculative run has its own baseline run (core/plan/plan-sweep)
@@ -129,8 +129,8 @@ function gridSize(m: ManifestYaml, promptCount: number): number {
 }
 
 function toManifest(m: ManifestYaml, file: string, text: string, prompts: Manifest["prompts"]): Manifest {
-  const firstFixedK = m.sweep.k.find((k): k is number => typeof k === "number");
-  const ks: ManifestK[] = m.sweep.k;
+  const ks: ManifestK[] = m.sweep.k ?? [];
+  const firstFixedK = ks.find((k): k is number => typeof k === "number");
   const a = m.adaptive;
   return {
     name: m.name,
@@ -146,7 +146,7 @@ function toManifest(m: ManifestYaml, file: string, text: string, prompts: Manife
         },
       ]),
     ),
-    pairs: m.pairs.map((p) => ({ target: p.target, draft: p.draft })),
+    pairs: m.pairs.map((p) => ({ target: p.target, ...(p.draft === undefined ? {} : { draft: p.draft }) })),
     prompts,
     sweep: {
       specType: m.sweep.spec_type.map((t) => specTypeParts(t).join(",")),

@@ -29,7 +29,8 @@ const modelSchema = z.strictObject({
     .optional(),
 });
 
-const pairSchema = z.strictObject({ target: modelNameSchema, draft: modelNameSchema });
+// a pair without a draft runs only the draftless speculation types (n-gram, MTP) on its target
+const pairSchema = z.strictObject({ target: modelNameSchema, draft: modelNameSchema.optional() });
 
 const categoryNameSchema = z
   .string()
@@ -98,7 +99,8 @@ const sweepSchema = z
       .min(1, `list at least one spec_type or drop the key (default [${DEFAULT_SPEC_TYPE}])`)
       .default([DEFAULT_SPEC_TYPE]),
     spec_settings: specSettingsSchema.optional(),
-    k: z.array(kValueSchema).min(1, "list at least one K, e.g. k: [2, 4, 8]"),
+    // required unless every spec_type sizes its drafts itself (the n-gram types): check-manifest.ts
+    k: z.array(kValueSchema).min(1, "list at least one K, e.g. k: [2, 4, 8]").optional(),
     temperature: z.array(temperatureSchema).min(1, "list at least one temperature, e.g. temperature: [0]"),
     p_min: z
       .array(probabilitySchema)
@@ -198,7 +200,9 @@ export const manifestSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "name uses letters, digits, '.', '_' and '-' only"),
   description: z.string().optional(),
   models: z.record(modelNameSchema, modelSchema),
-  pairs: z.array(pairSchema).min(1, "list at least one { target, draft } pair"),
+  pairs: z
+    .array(pairSchema)
+    .min(1, "list at least one { target, draft } pair ({ target } alone for draftless spec_types)"),
   prompts: z.union([z.array(promptSchema).min(1, "list at least one prompt"), promptSuiteSchema], {
     error: (issue) =>
       issue.input === undefined

@@ -14,7 +14,11 @@ export interface ManifestModel {
 export interface ManifestPair {
   /** Names of entries in `models`. */
   target: string;
-  draft: string;
+  /**
+   * Absent for a target that runs only draftless speculation types (n-gram, MTP); the manifest check refuses
+   * a type or parallel cell that needs a draft on such a pair.
+   */
+  draft?: string;
 }
 
 export interface ManifestPrompt {
@@ -35,6 +39,7 @@ export interface ManifestSweep {
   specType: string[];
   /** Per-type settings as dimensions: type → setting → values, spelled as the flags (`ngram-mod` → `n-match`). */
   specSettings: Record<string, Record<string, number[]>>;
+  /** Empty when the manifest lists no k (allowed when every spec_type sizes its own drafts). */
   k: ManifestK[];
   temperature: number[];
   pMin: number[];

@@ -2,7 +2,8 @@
 //
 // Shard design: one shard key per (engine, target, draft, llama settings), so an agent loads a pair once per
 // shard. Speculation types without a draft model (n-gram, MTP; core/spec-types.ts) are planned once per
-// target under a key with no draft, so a target named by several pairs runs them once.
+// target under a key with no draft, so a target named by several pairs runs them once. A pair may name no draft:
+// its target runs the draftless types only.
 //
 // Measurement protocol (docs/metrics.md): baseline and speculative runs alternate (ABAB). Every speculative
 // cell has a baseline cell of its own (same target, temperature, prompt, seed and repeat; `pairedWith` names
@@ -234,7 +235,9 @@ function lanesOf(m: Manifest, configs: readonly SpecConfig[]): Lane[] {
   const withDraft = configs.filter((c) => c.draftModel);
   const draftless = configs.filter((c) => !c.draftModel);
   if (withDraft.length > 0) {
+    // the manifest check refuses draft types on a pair without a draft
     for (const pair of m.pairs) {
+      if (pair.draft === undefined) continue;
       lanes.push({ target: modelRef(m, pair.target), draft: modelRef(m, pair.draft), configs: withDraft });
     }
   }
@@ -422,9 +425,11 @@ function planParallel(m: Manifest, targetMs: number, shards: Shard[]): { paralle
   let shared = 0;
   for (const pair of m.pairs) {
     for (const withDraft of p.draft) {
+      // refused by the manifest check: parallel cells with the draft of a pair that has none
+      if (withDraft && pair.draft === undefined) continue;
       const target = modelRef(m, pair.target);
-      const draft = withDraft ? modelRef(m, pair.draft) : undefined;
-      const keyName = `${pair.target}\u0000${withDraft ? pair.draft : ""}`;
+      const draft = withDraft && pair.draft !== undefined ? modelRef(m, pair.draft) : undefined;
+      const keyName = `${pair.target}\u0000${withDraft ? (pair.draft ?? "") : ""}`;
       let cutter = cutters.get(keyName);
       if (cutter === undefined) {
         const key: ShardKey = {

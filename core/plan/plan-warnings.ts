@@ -3,6 +3,7 @@
 // happens and what to change.
 import { ENGINE_TRAITS } from "../engines.js";
 import type { Manifest } from "../manifest/manifest.js";
+import { modelsInUse } from "../manifest/models-in-use.js";
 
 export interface PlanFacts {
   speculativeCells: number;
@@ -104,10 +105,17 @@ function samplingWarnings(m: Manifest, facts: PlanFacts, out: string[]): void {
 
 export function planWarnings(m: Manifest, facts: PlanFacts): string[] {
   const out: string[] = [];
-  const used = new Set(m.pairs.flatMap((p) => [p.target, p.draft]));
-  const unused = Object.keys(m.models).filter((name) => !used.has(name));
+  const named = new Set(m.pairs.flatMap((p) => (p.draft === undefined ? [p.target] : [p.target, p.draft])));
+  const unused = Object.keys(m.models).filter((name) => !named.has(name));
   if (unused.length > 0) {
     out.push(`models ${unused.join(", ")} are in no pair: nothing runs them (agents need not hold them).`);
+  }
+  const used = modelsInUse(m);
+  const idleDrafts = [...named].filter((name) => !used.has(name));
+  if (idleDrafts.length > 0) {
+    out.push(
+      `drafts ${idleDrafts.join(", ")} are never loaded: every sweep.spec_type is draftless and no parallel cell uses a draft (agents need not hold them).`,
+    );
   }
   samplingWarnings(m, facts, out);
   kWarnings(m, out);

@@ -29,7 +29,9 @@ export function checkSpecHeads(manifest: Manifest, agents: readonly AgentInfo[])
   for (const specType of manifest.sweep.specType) {
     for (const need of specTypeTraits(specType).heads) {
       const names =
-        need.in === "target" ? manifest.pairs.map((p) => p.target) : manifest.pairs.map((p) => p.draft);
+        need.in === "target"
+          ? manifest.pairs.map((p) => p.target)
+          : manifest.pairs.flatMap((p) => (p.draft === undefined ? [] : [p.draft]));
       for (const name of names) {
         const id = `${need.type}\u0000${name}`;
         if (checked.has(id)) continue;

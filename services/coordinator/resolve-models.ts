@@ -1,6 +1,7 @@
 // Manifest model names → sha256 against what live agents hold. Absence and ambiguity are refused at submit
 // with the model, the file and the hosts seen, so the user can fix the manifest or the fleet.
 import type { Manifest } from "../../core/manifest/manifest.js";
+import { modelsInUse } from "../../core/manifest/models-in-use.js";
 import { SpecgridError } from "../../core/errors.js";
 import type { AgentInfo } from "../../core/agent-info.js";
 
@@ -15,7 +16,7 @@ function describeFleet(agents: AgentInfo[]): string {
 export function resolveModels(manifest: Manifest, agents: AgentInfo[]): Manifest {
   const models: Manifest["models"] = { ...manifest.models };
   // only models a pair uses must exist somewhere; a spare entry in `models` is not an error
-  const used = new Set(manifest.pairs.flatMap((p) => [p.target, p.draft]));
+  const used = modelsInUse(manifest);
   for (const [name, model] of Object.entries(manifest.models)) {
     if (!used.has(name)) continue;
     if (model.sha256 !== undefined) {

@@ -63,8 +63,8 @@ function agent(
   };
 }
 
-function manifest(models: Manifest["models"]): Manifest {
-  return { models, pairs: [{ target: "t", draft: "d" }] } as unknown as Manifest;
+function manifest(models: Manifest["models"], specType = ["draft-simple"]): Manifest {
+  return { models, pairs: [{ target: "t", draft: "d" }], sweep: { specType } } as unknown as Manifest;
 }
 
 describe("resolveModels", () => {
@@ -135,6 +135,13 @@ describe("resolveModels", () => {
     expect(err).toBeInstanceOf(SpecgridError);
     expect((err as SpecgridError).code).toBe(code);
     expect((err as SpecgridError).message).toMatch(message);
+  });
+
+  it("a sweep of draftless types never loads the pairs' drafts, so no agent need hold them", () => {
+    const models = { t: { file: "t.gguf" }, d: { file: "x.gguf" } };
+    const resolved = resolveModels(manifest(models, ["ngram-mod", "ngram-simple"]), [a]);
+    expect(resolved.models.t?.sha256).toBe(T);
+    expect(resolved.models.d?.sha256).toBeUndefined();
   });
 });
 

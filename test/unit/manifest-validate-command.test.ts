@@ -7,7 +7,7 @@ const fixtures = path.resolve(import.meta.dirname, "../fixtures/manifests");
 const examples = path.resolve(import.meta.dirname, "../../examples");
 
 describe("specgrid validate", () => {
-  it.each(["lab1.yaml", "hardware-compare.yaml", "misaligned.yaml", "demo-cpu.yaml"])(
+  it.each(["lab1.yaml", "hardware-compare.yaml", "misaligned.yaml", "demo-cpu.yaml", "ngram-methods.yaml"])(
     "accepts examples/%s with a summary",
     async (file) => {
       const { stdout, error } = await runCommand(["validate", path.join(examples, file)]);

@@ -240,7 +240,7 @@ describe("parseManifest: a valid manifest", () => {
     ]);
   });
 
-  it.each(["lab1.yaml", "hardware-compare.yaml", "misaligned.yaml", "demo-cpu.yaml"])(
+  it.each(["lab1.yaml", "hardware-compare.yaml", "misaligned.yaml", "demo-cpu.yaml", "ngram-methods.yaml"])(
     "examples/%s loads",
     async (f) => {
       const m = await loadManifest(path.join(examples, f));

@@ -149,6 +149,124 @@ describe("planSweep over spec types", () => {
   });
 });
 
+describe("pairs without a draft: draftless types planned per target", () => {
+  // two targets, one with a draft; the n-gram types need neither a draft nor K
+  const draftless = (sweep: Record<string, unknown>, over: Record<string, unknown> = {}): string =>
+    JSON.stringify({
+      name: "draftless",
+      models: { t: { file: "t.gguf" }, u: { file: "u.gguf" }, d: { file: "d.gguf" } },
+      pairs: [{ target: "t" }, { target: "u" }],
+      prompts: ["a b a b a b", "c d c d"],
+      sweep: { temperature: [0], n_predict: 16, ...sweep },
+      engine: "llama-server",
+      ...over,
+    });
+
+  it("n-gram types on pairs without a draft and without k: one lane per target, no draft, no K", () => {
+    const m = parseManifest(
+      draftless({
+        spec_type: ["ngram-mod", "ngram-simple"],
+        spec_settings: { "ngram-mod": { "n-match": [8, 16] } },
+      }),
+      "m.yaml",
+      "/x",
+    );
+    expect(m.pairs).toEqual([{ target: "t" }, { target: "u" }]);
+    expect(m.sweep.k).toEqual([]);
+    const plan = planSweep(m);
+    const spec = plan.cells.filter((c) => c.kind === "speculative");
+    // 2 targets × (2 ngram-mod settings + ngram-simple) × 2 prompts
+    expect(spec).toHaveLength(12);
+    expect(plan.counts).toMatchObject({ speculative: 12, baseline: 12 });
+    for (const c of spec) {
+      expect(c.draft).toBeUndefined();
+      expect(c.k).toBeUndefined();
+    }
+    expect(new Set(spec.map((c) => c.target.name))).toEqual(new Set(["t", "u"]));
+    expect(plan.shards.every((s) => s.key.draft === undefined)).toBe(true);
+  });
+
+  it("mixes with draft-simple where every pair has a draft; the drafts stay unloaded without it", () => {
+    const mixed = planSweep(
+      parseManifest(
+        draftless(
+          { spec_type: ["draft-simple", "ngram-mod"], k: [4] },
+          { pairs: [{ target: "t", draft: "d" }] },
+        ),
+        "m.yaml",
+        "/x",
+      ),
+    );
+    const methods = mixed.cells.filter((c) => c.kind === "speculative").map((c) => methodOf(c));
+    expect(methods.sort()).toEqual(["draft-simple", "draft-simple", "ngram-mod", "ngram-mod"]);
+    const idle = planSweep(
+      parseManifest(
+        draftless({ spec_type: ["ngram-mod"] }, { pairs: [{ target: "t", draft: "d" }] }),
+        "m.yaml",
+        "/x",
+      ),
+    );
+    expect(idle.warnings).toContainEqual(expect.stringMatching(/drafts d are never loaded/));
+  });
+
+  it.each([
+    [
+      "draft-simple on a pair without a draft",
+      { spec_type: ["draft-simple", "ngram-mod"], k: [4] },
+      {},
+      "pairs[1]",
+      /pairs\[1\] \(target "u"\) has no draft, and sweep.spec_type lists draft-simple, which drafts with a draft model: add draft: <model> to the pair, or list only draftless types \(draft-mtp, ngram-simple/,
+    ],
+    [
+      "the default spec_type on a pair without a draft",
+      { k: [4] },
+      {},
+      "pairs[0]",
+      /sweep.spec_type \(default \[draft-simple\]\) lists draft-simple/,
+    ],
+    [
+      "a combined value with a draft part",
+      { spec_type: ["ngram-mod,draft-simple"], k: [4] },
+      {},
+      "pairs[0]",
+      /lists ngram-mod,draft-simple, which drafts with a draft model/,
+    ],
+    [
+      "parallel cells with the draft of a pair without one",
+      { spec_type: ["ngram-mod"] },
+      { parallel: { concurrency: [2], requests: 2, k: 2 } },
+      "pairs[0]",
+      /has no draft, and parallel.draft \(default \[false, true\]\) asks for parallel cells with the pair's draft: set parallel.draft: \[false\]/,
+    ],
+    [
+      "no k with a type that drafts K",
+      { spec_type: ["ngram-mod", "draft-mtp"] },
+      {},
+      "sweep.k",
+      /required key is missing: sweep.spec_type lists draft-mtp, which drafts K tokens per step/,
+    ],
+  ])("refuses %s", (_name, sweep, over, at, message) => {
+    const found = issues(draftless(sweep, over)).filter((i) => i.path === at);
+    expect(found.map((i) => i.message)).toContainEqual(expect.stringMatching(message));
+  });
+
+  it("parallel cells without a draft run on a pair without one", () => {
+    const plan = planSweep(
+      parseManifest(
+        draftless(
+          { spec_type: ["ngram-mod"] },
+          { parallel: { concurrency: [2], requests: 2, draft: [false] } },
+        ),
+        "m.yaml",
+        "/x",
+      ),
+    );
+    const parallel = plan.cells.filter((c) => c.kind === "parallel");
+    expect(parallel.map((c) => c.target.name).sort()).toEqual(["t", "u"]);
+    expect(parallel.every((c) => c.draft === undefined)).toBe(true);
+  });
+});
+
 describe("llama-server argv per spec type (spellings from the build's --help)", () => {
   const help = (file: string) => parseLlamaHelp(readFileSync(path.join(REPLAY_FIXTURES, file), "utf8"));
   const current = help("llama-server-help.txt");
