@@ -36,11 +36,18 @@ export interface EngineTraits {
   /** Drafts a tree of sequences (manifest n_parallel, p_split); the others draft one sequence. */
   treeDrafting: boolean;
   /**
-   * Speculation types (`--spec-type` values, core/spec-types.ts) it can run. The in-process engine and
+   * Speculation types (`--spec-type` values, core/spec-types.ts) it can run. llama-server and
+   * llama-speculative-simple run them all through llama.cpp's common_speculative; the in-process engine and
    * llama-speculative draft with a draft model by rejection sampling of their own, listed as draft-simple
    * (a draft model, K tokens per step).
    */
   speculation: readonly SpecTypeName[];
+  /**
+   * Its speculative tool takes the cell's type as `--spec-type` (llama.cpp's common_speculative): which of
+   * `speculation` a host runs is what its build's --help lists, placement checks that list, and the argv
+   * builder refuses a type it lacks as rejected-parameter. False where the tool drafts its own way.
+   */
+  specTypeFlag: boolean;
   /**
    * Runs a sweep's own cells beside the sweep's engine rather than as `engine:`: llama-bench baselines
    * (manifest `llama_bench:`) run on every agent of a llama.cpp engine whose build has the tool.
@@ -59,6 +66,7 @@ export const ENGINE_TRAITS = {
     parallelDraft: true,
     treeDrafting: false,
     speculation: SPEC_TYPE_NAMES,
+    specTypeFlag: true,
   },
   "llama-speculative": {
     family: "llama-cli",
@@ -71,6 +79,7 @@ export const ENGINE_TRAITS = {
     parallelDraft: false,
     treeDrafting: true,
     speculation: ["draft-simple"],
+    specTypeFlag: false,
   },
   "llama-speculative-simple": {
     family: "llama-cli",
@@ -82,7 +91,8 @@ export const ENGINE_TRAITS = {
     cellTools: { baseline: "llama-completion", parallel: "llama-parallel" },
     parallelDraft: false,
     treeDrafting: false,
-    speculation: ["draft-simple"],
+    speculation: SPEC_TYPE_NAMES,
+    specTypeFlag: true,
   },
   "llama-completion": {
     family: "llama-cli",
@@ -94,6 +104,7 @@ export const ENGINE_TRAITS = {
     parallelDraft: false,
     treeDrafting: false,
     speculation: [],
+    specTypeFlag: false,
   },
   "llama-parallel": {
     family: "llama-cli",
@@ -105,6 +116,7 @@ export const ENGINE_TRAITS = {
     parallelDraft: false,
     treeDrafting: false,
     speculation: [],
+    specTypeFlag: false,
   },
   "llama-bench": {
     family: "llama-bench",
@@ -117,6 +129,7 @@ export const ENGINE_TRAITS = {
     parallelDraft: false,
     treeDrafting: false,
     speculation: [],
+    specTypeFlag: false,
     companion: true,
   },
   "in-process": {
@@ -130,6 +143,7 @@ export const ENGINE_TRAITS = {
     parallelDraft: true,
     treeDrafting: false,
     speculation: ["draft-simple"],
+    specTypeFlag: false,
   },
 } as const satisfies Record<string, EngineTraits>;
 

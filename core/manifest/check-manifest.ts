@@ -159,7 +159,7 @@ function checkSpecTypes(raw: unknown, issues: RawIssue[]): void {
         if (isSpecTypeName(part) && !runs.includes(part)) {
           issues.push({
             path: ["sweep", "spec_type", i],
-            message: `engine ${engine} cannot run spec_type ${part} (it runs ${runs.join(", ") || "no speculation"}); use engine: llama-server`,
+            message: `engine ${engine} cannot run spec_type ${part} (it runs ${runs.join(", ") || "no speculation"}); use engine: ${MANIFEST_ENGINES.filter((e) => (ENGINE_TRAITS[e].speculation as readonly string[]).includes(part)).join(" or ")}`,
           });
         }
       }

@@ -69,7 +69,7 @@ function cellNeeds(
   if (cell.nParallel !== undefined) flags.push("parallel");
   if (cell.pSplit !== undefined) flags.push("pSplit");
   // draft-simple is what a draft model alone turned on in builds that do not list it
-  if (tool === "llama-server")
+  if (ENGINE_TRAITS[engine].specTypeFlag)
     specTypes.push(...specTypeParts(specType).filter((t) => t !== DEFAULT_SPEC_TYPE));
   return { flags, specTypes };
 }

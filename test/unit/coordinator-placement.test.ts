@@ -321,6 +321,15 @@ describe("placement checks llama.cpp capabilities and memory fit (DESIGN's place
       llamaShard("llama-server", [cell("speculative", { draft: undefined, specType: "ngram-mod" })]),
     );
     expect(ngram.tools).toEqual([{ tool: "llama-server", flags: [], specTypes: ["ngram-mod"] }]);
+    // llama-speculative-simple takes --spec-type too: its build must list the type
+    const simple = shardNeeds(
+      llamaShard("llama-speculative-simple", [
+        cell("speculative", { draft: undefined, specType: "ngram-simple" }),
+      ]),
+    );
+    expect(simple.tools).toEqual([
+      { tool: "llama-speculative-simple", flags: ["gpuLayers"], specTypes: ["ngram-simple"] },
+    ]);
     // llama-bench falls back to -ngl itself: it needs its tool only
     expect(shardNeeds(llamaShard("llama-bench", [cell("baseline")])).tools).toEqual([
       { tool: "llama-bench", flags: [] },

@@ -175,6 +175,95 @@ describe("buildCliArgv", () => {
   });
 });
 
+describe("llama-speculative-simple with --spec-type (types other than draft-simple)", () => {
+  const helpText = (file: string) => parseLlamaHelp(readFileSync(path.join(REPLAY_FIXTURES, file), "utf8"));
+  const current = helpText("llama-speculative-simple-help.txt");
+  const simpleCaps = toolCapabilities("llama-speculative-simple", current);
+  const ngram = cell({
+    specType: "ngram-simple",
+    specSettings: { "ngram-simple-size-n": 2, "ngram-simple-size-m": 8 },
+    draft: undefined,
+    k: undefined,
+    pMin: undefined,
+  });
+
+  it("ngram-simple: no draft model and no K, the type and its settings as the tool's --help spells them", () => {
+    // the captured run llama-speculative-simple-ngram-simple.cmd passed the same flags
+    const argv = buildCliArgv(
+      "llama-speculative-simple",
+      "/b/llama-speculative-simple",
+      simpleCaps,
+      ngram,
+      { targetPath: "/m/target.gguf" },
+      current.accepted,
+    );
+    expect(after(argv, "--spec-type")).toBe("ngram-simple");
+    expect(after(argv, "--spec-ngram-simple-size-n")).toBe("2");
+    expect(after(argv, "--spec-ngram-simple-size-m")).toBe("8");
+    expect(argv).not.toContain("--spec-draft-model");
+    expect(argv).not.toContain("--spec-draft-n-max");
+    expect(argv).not.toContain("--spec-draft-p-min");
+  });
+
+  it("draft-mtp: K flags from the target's heads, no draft model", () => {
+    const argv = buildCliArgv(
+      "llama-speculative-simple",
+      "/b/x",
+      simpleCaps,
+      cell({ specType: "draft-mtp", draft: undefined, pMin: 0 }),
+      { targetPath: "/m/target.gguf" },
+      current.accepted,
+    );
+    expect(after(argv, "--spec-type")).toBe("draft-mtp");
+    expect(after(argv, "--spec-draft-n-max")).toBe("4");
+    expect(argv).not.toContain("--spec-draft-model");
+  });
+
+  it("a build whose llama-speculative-simple has no --spec-type refuses as rejected-parameter, naming it", () => {
+    const old = helpText("old-build/common-help.txt");
+    const oldCaps = toolCapabilities("llama-speculative-simple", old);
+    const run = () =>
+      buildCliArgv(
+        "llama-speculative-simple",
+        "/b/x",
+        oldCaps,
+        ngram,
+        { targetPath: "/m/t.gguf" },
+        old.accepted,
+      );
+    expect(run).toThrow(RejectedParameterError);
+    expect(run).toThrow(
+      /llama-speculative-simple in this build does not support --spec-type ngram-simple \(its --help lists no --spec-type at all\)/,
+    );
+  });
+
+  it("a setting the tool's --help lacks is refused naming the flag", () => {
+    const run = () =>
+      buildCliArgv(
+        "llama-speculative-simple",
+        "/b/x",
+        simpleCaps,
+        { ...ngram, specSettings: { "ngram-simple-size-q": 3 } },
+        { targetPath: "/m/t.gguf" },
+        current.accepted,
+      );
+    expect(run).toThrow(/llama-speculative-simple in this build has no --spec-ngram-simple-size-q/);
+  });
+
+  it("llama-speculative ignores --spec-type, so a type other than draft-simple is refused there", () => {
+    const run = () =>
+      buildCliArgv(
+        "llama-speculative",
+        "/b/x",
+        caps("llama-speculative", "llama-speculative-help.txt"),
+        { ...ngram, engine: "llama-speculative" },
+        { targetPath: "/m/t.gguf" },
+      );
+    expect(run).toThrow(RejectedParameterError);
+    expect(run).toThrow(/llama-speculative drafts with a draft model its own way and ignores --spec-type/);
+  });
+});
+
 describe("llama-server argv", () => {
   const server = (help: string) => {
     const parsed = parseLlamaHelp(readFileSync(path.join(REPLAY_FIXTURES, help), "utf8"));

@@ -80,7 +80,9 @@ describe("manifest sweep.spec_type and spec_settings", () => {
   it("refuses a type the manifest's engine cannot run, naming the engine", () => {
     const found = issues(manifest({ spec_type: ["ngram-simple"] }, { engine: "in-process" }));
     expect(found.map((i) => i.message)).toContainEqual(
-      expect.stringMatching(/engine in-process cannot run spec_type ngram-simple.*llama-server/),
+      expect.stringMatching(
+        /engine in-process cannot run spec_type ngram-simple.*use engine: llama-server or llama-speculative-simple/,
+      ),
     );
   });
 });

@@ -4,6 +4,8 @@
 import type { Cell } from "../../../core/cell.js";
 import { ENGINE_NAMES, ENGINE_TRAITS, type EngineOfFamily } from "../../../core/engines.js";
 import { RejectedParameterError } from "../../../core/errors.js";
+import { speculationArgv } from "../../../core/llama-server-flags.js";
+import { DEFAULT_SPEC_TYPE, specTypeTraits } from "../../../core/spec-types.js";
 import type { ResolvedModels } from "../engine.js";
 import type { ToolCapabilities } from "../../probe/tool-capabilities.js";
 
@@ -33,6 +35,52 @@ function commonArgs(tool: string, caps: ToolCapabilities, cell: Cell, models: Re
     if (fa.takesValue) argv.push(fa.flag, cell.llama.flashAttn);
     else if (cell.llama.flashAttn === "on") argv.push(fa.flag);
   }
+  return argv;
+}
+
+/**
+ * A speculation type other than draft-simple (n-gram, heads in a GGUF) on a tool that takes `--spec-type`
+ * (core/engines.ts specTypeFlag): the same common flags llama-server takes, checked against the tool's own
+ * --help, so a build whose tool lacks the type, a setting's flag or `--spec-type` itself refuses the cell
+ * as rejected-parameter, naming what is missing.
+ */
+function specTypeArgs(
+  tool: LlamaCliTool,
+  caps: ToolCapabilities,
+  accepted: readonly string[] | undefined,
+  cell: Cell,
+  models: ResolvedModels,
+): string[] {
+  const specType = cell.specType ?? DEFAULT_SPEC_TYPE;
+  if (!ENGINE_TRAITS[tool].specTypeFlag) {
+    throw new RejectedParameterError(
+      `${tool} drafts with a draft model its own way and ignores --spec-type; spec_type ${specType} runs on ${ENGINE_NAMES.filter((n) => ENGINE_TRAITS[n].specTypeFlag).join(" or ")}`,
+      { cellId: cell.cellId, tool, specType },
+    );
+  }
+  const usesK = specTypeTraits(specType).usesK;
+  if (usesK && cell.k?.kind !== "fixed") {
+    throw new RejectedParameterError(
+      `${tool} drafts a fixed K; the adaptive K policy runs only on the in-process engine`,
+      { cellId: cell.cellId },
+    );
+  }
+  const argv = speculationArgv(
+    caps,
+    accepted,
+    {
+      speculative: true,
+      specType,
+      ...(cell.specSettings === undefined ? {} : { specSettings: cell.specSettings }),
+      ...(usesK && cell.k?.kind === "fixed" ? { k: cell.k.k, pMin: cell.pMin ?? 0 } : {}),
+      slots: 1,
+      llama: cell.llama,
+    },
+    models.draftPath,
+    tool,
+  );
+  // the tree-drafting tool takes no --spec-type: treeArgs refuses a tree here
+  argv.push(...treeArgs(tool, caps, cell));
   return argv;
 }
 
@@ -91,12 +139,19 @@ export function buildCliArgv(
   caps: ToolCapabilities,
   cell: Cell,
   models: ResolvedModels,
+  /** Flags the tool's --help lists (the probe's acceptedFlags); a speculation setting's flag is checked against it. */
+  accepted?: readonly string[],
 ): string[] {
   const argv = [binPath, ...commonArgs(tool, caps, cell, models)];
   switch (tool) {
     case "llama-speculative":
     case "llama-speculative-simple":
-      argv.push(...draftArgs(tool, caps, cell, models));
+      // draft-simple keeps the argv it had before the type was a dimension
+      argv.push(
+        ...((cell.specType ?? DEFAULT_SPEC_TYPE) === DEFAULT_SPEC_TYPE
+          ? draftArgs(tool, caps, cell, models)
+          : specTypeArgs(tool, caps, accepted, cell, models)),
+      );
       break;
     case "llama-completion":
       // With a chat template in the model, llama-completion turns interactive and waits on stdin (§5.1).

@@ -86,11 +86,23 @@ class LlamaCliSession implements EngineSession {
   }
 
   /** The tool a cell runs on (core/engines.ts toolForCell): the engine's own, or another of its build. */
-  private toolFor(cell: Cell): { tool: LlamaCliTool; binPath: string; caps: ToolCapabilities } {
+  private toolFor(cell: Cell): {
+    tool: LlamaCliTool;
+    binPath: string;
+    caps: ToolCapabilities;
+    accepted?: readonly string[];
+  } {
     const own = this.opts.tool;
     const tool = (toolForCell(own, cell.kind) ?? own) as LlamaCliTool;
-    if (tool === own) return { tool, binPath: this.binPath, caps: this.caps };
     const probe = this.opts.build.tools[tool];
+    if (tool === own) {
+      return {
+        tool,
+        binPath: this.binPath,
+        caps: this.caps,
+        ...(probe === undefined ? {} : { accepted: probe.acceptedFlags }),
+      };
+    }
     if (!probe) {
       throw new RejectedParameterError(
         `${cell.kind} cells on engine ${own} run ${tool}, which is not in the llama.cpp build directory ` +
@@ -98,12 +110,12 @@ class LlamaCliSession implements EngineSession {
         { cellId: cell.cellId, tool },
       );
     }
-    return { tool, binPath: probe.path, caps: probe.capabilities };
+    return { tool, binPath: probe.path, caps: probe.capabilities, accepted: probe.acceptedFlags };
   }
 
   private argvFor(cell: Cell): { tool: LlamaCliTool; argv: string[] } {
-    const { tool, binPath, caps } = this.toolFor(cell);
-    return { tool, argv: buildCliArgv(tool, binPath, caps, cell, this.models) };
+    const { tool, binPath, caps, accepted } = this.toolFor(cell);
+    return { tool, argv: buildCliArgv(tool, binPath, caps, cell, this.models, accepted) };
   }
 
   /** One short run of the first planned cell, discarded. */
