@@ -147,6 +147,41 @@ describe("readCliRun", () => {
     if (status !== "ok") expect(verdict.outcome.message).toBeTruthy();
   });
 
+  it("n-gram types: the run's counters, and none drafted is a measurement (the type found no repeat), not a failure to engage", () => {
+    const ngram: Cell = {
+      ...cell,
+      specType: "ngram-simple",
+      specSettings: { "ngram-simple-size-n": 2, "ngram-simple-size-m": 8 },
+      nPredict: 64,
+    };
+    delete ngram.draft;
+    delete ngram.k;
+    const drafted = readCliRun(
+      "llama-speculative-simple",
+      ngram,
+      run("llama-speculative-simple-ngram-simple"),
+    );
+    expect(drafted.outcome.status).toBe("ok");
+    expect(drafted.outcome.metrics).toMatchObject({ nDrafted: 14, nAccept: 3 });
+    // the same output edited to nothing drafted (the tool prints -nan% then): invalid for draft-simple,
+    // ok for an n-gram type
+    const r = run("llama-speculative-simple-ngram-simple");
+    const none = {
+      ...r,
+      stderr: r.stderr
+        .replace(/n_drafted = 14/, "n_drafted = 0")
+        .replace(/n_accept {2}= 3/, "n_accept  = 0")
+        .replace(/accept {4}= 21.429%/, "accept    = -nan%"),
+    };
+    expect(none.stderr).toMatch(/n_drafted = 0\n/);
+    expect(readCliRun("llama-speculative-simple", cell, none).outcome.invalidReason).toBe(
+      "speculation-not-engaged",
+    );
+    const measured = readCliRun("llama-speculative-simple", ngram, none).outcome;
+    expect(measured.status, measured.message).toBe("ok");
+    expect(measured.metrics?.nDrafted).toBe(0);
+  });
+
   it("stops early: fewer tokens than n_predict is not comparable", () => {
     const verdict = readCliRun(
       "llama-speculative-simple",

@@ -9,6 +9,7 @@ import { parseCompletion } from "../../../core/parsers/parse-completion.js";
 import { parseParallel } from "../../../core/parsers/parse-parallel.js";
 import type { DetectedErrorKind } from "../../../core/parsers/parse-result.js";
 import { parseSpeculative } from "../../../core/parsers/parse-speculative.js";
+import { DEFAULT_SPEC_TYPE, specTypeTraits } from "../../../core/spec-types.js";
 import type { ProcessResult } from "../../process/run-process.js";
 import type { LlamaCliTool } from "./build-cli-argv.js";
 
@@ -186,8 +187,12 @@ export function readCliRun(tool: LlamaCliTool, cell: Cell, run: ProcessResult): 
     kind: "done",
     outcome: { status: "invalid", invalidReason, message, metrics, ...base },
   });
-  // a tool with a speculation type drafts on every cell it is the tool of (baselines run on llama-completion)
-  if (ENGINE_TRAITS[tool].speculation.length > 0 && !(metrics.nDrafted ?? 0)) {
+  // a tool with a speculation type drafts on every cell it is the tool of (baselines run on llama-completion),
+  // except the n-gram types, which draft only where the text repeats: none drafted is what they measured
+  // (as on llama-server), and a tool that could not set the type up exits 1 ("failed to initialize
+  // speculative decoding")
+  const mustDraft = specTypeTraits(cell.specType ?? DEFAULT_SPEC_TYPE).usesK;
+  if (ENGINE_TRAITS[tool].speculation.length > 0 && mustDraft && !(metrics.nDrafted ?? 0)) {
     return invalid("speculation-not-engaged", `${tool} drafted 0 tokens: speculation did not engage`);
   }
   const expected =
