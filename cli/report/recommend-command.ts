@@ -2,7 +2,8 @@
 // measured speedup among those whose 95% interval lies wholly above 1 (any pair, speculation method, K and
 // temperature; contended, unstable and never-accepted groups excluded, as everywhere else), as the
 // command line in the spellings that host's llama-server accepts (its probed capability map, stored with
-// the host snapshot), with its speedup and interval; "run without speculation" when nothing pays.
+// the host snapshot), with its speedup and interval; "run without speculation" when nothing pays, and no
+// recommendation (naming the configuration) when what paid ran while the host was contended.
 import type { Cell } from "../../core/cell.js";
 import { speculationArgv } from "../../core/llama-server-flags.js";
 import { DEFAULT_SPEC_TYPE } from "../../core/spec-types.js";
@@ -10,6 +11,7 @@ import type { ToolCapabilities } from "../../core/tool-capabilities.js";
 import type { HostSnapshot, StoredResult } from "../store/store-records.js";
 import { bestGroup } from "./best-group.js";
 import { formatCi, formatNumber } from "./format-number.js";
+import { isContended } from "./noise-check.js";
 import type { SpeculativeGroup, SweepAnalysis } from "./sweep-analysis.js";
 
 export interface ServerRecommendation {
@@ -115,10 +117,18 @@ export function recommendCommands(
     );
     const best = bestGroup(groups);
     if (best === undefined) {
+      // paying configurations that ran under contention are never recommended from; say so rather than
+      // advise against speculation the runs measured as paying
+      const contended = groups
+        .filter((g) => isContended(g) && g.noneAccepted !== true && !g.adaptive)
+        .sort((a, b) => (b.speedup ?? 0) - (a.speedup ?? 0))[0];
       out.push({
         hostId,
         target,
-        text: `${hostId}, ${target}: run without speculation: no measured configuration's 95% interval lies above 1.`,
+        text:
+          contended === undefined
+            ? `${hostId}, ${target}: run without speculation: no measured configuration's 95% interval lies above 1.`
+            : `${hostId}, ${target}: no recommendation: the best configuration whose 95% interval lies above 1, ${contended.pair}${contended.k > 0 ? ` K=${contended.k}` : ""} (${formatNumber(contended.speedup)}x, 95% CI ${formatCi(contended.speedupCi95)}, at T=${contended.temperature}), ran while the host was contended, and contended groups are never recommended from; measure again on a quiet host.`,
       });
       continue;
     }

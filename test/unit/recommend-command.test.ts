@@ -130,4 +130,19 @@ describe("recommendCommands", () => {
     expect(rec!.argv).toBeUndefined();
     expect(rec!.text).toMatch(/h1, t: run without speculation/);
   });
+
+  it("names the paying configuration but recommends nothing when it ran under contention", () => {
+    const contention = { runs: 4, measured: 4, contended: 4, maxLoadAvg1: 9, cores: 2 };
+    const [rec] = recommendCommands(
+      {
+        speculative: [group({ speedup: 0.5, speedupCi95: [0.4, 0.6] }), { ...groups[1]!, contention }],
+      } as unknown as SweepAnalysis,
+      [result(draftCell), result(ngramCell)],
+      [host("llama-server-help.txt")],
+    );
+    expect(rec!.argv).toBeUndefined();
+    expect(rec!.text).toMatch(
+      /h1, t: no recommendation: the best configuration whose 95% interval lies above 1, t \[ngram-mod n-match=24\] \(1.60x, 95% CI \[1.20, 2.10\], at T=0\), ran while the host was contended/,
+    );
+  });
 });
