@@ -12,6 +12,11 @@ export const RESULTS_SUBJECTS = "specgrid.results.>";
 export const EVENTS_SUBJECTS = "specgrid.events.>";
 
 export const RESULTS_SUBJECT_PREFIX = "specgrid.results";
+/**
+ * Plain NATS (no stream): the coordinator says here that a sweep was submitted or cancelled, and agents
+ * heartbeat at once to learn their pools and cancels, instead of at their next beat (5 s by default).
+ */
+export const CONTROL_SUBJECT = "specgrid.control.sweeps";
 export const EVENTS_SUBJECT_PREFIX = "specgrid.events";
 
 /** KV buckets: sweeps (definition + state), agent registry (bucket TTL). */

@@ -10,7 +10,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { Cell, EngineName } from "../../core/cell.js";
 import { SpecgridError } from "../../core/errors.js";
-import { DONE_BUCKET, JOBS_STREAM } from "../../core/nats-names.js";
+import { CONTROL_SUBJECT, DONE_BUCKET, JOBS_STREAM } from "../../core/nats-names.js";
 import { natsLogin } from "../../core/nats-credentials.js";
 import type { CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import type { ShardJob } from "../../core/wire/shard-wire.js";
@@ -359,9 +359,16 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     }
   };
   await heartbeat();
+  // a submit or cancel announced by the coordinator: heartbeat now, so the new pools (or the cancel) reach
+  // this agent in milliseconds instead of up to a heartbeat later; one that lands while a heartbeat is in
+  // flight ends the next wait at once, since that heartbeat may have been answered before the change
+  let wake = new AbortController();
+  nc.subscribe(CONTROL_SUBJECT, { callback: () => wake.abort() });
   const heartbeatLoop = (async () => {
     while (!stopping.signal.aborted) {
-      await sleep(heartbeatMs, undefined, { signal: stopping.signal }).catch(() => undefined);
+      const signal = AbortSignal.any([stopping.signal, wake.signal]);
+      await sleep(heartbeatMs, undefined, { signal }).catch(() => undefined);
+      if (wake.signal.aborted) wake = new AbortController();
       if (!stopping.signal.aborted) await heartbeat();
     }
   })();

@@ -55,6 +55,8 @@ export interface CoordinatorDeps {
   planSweep: PlanSweepFn;
   timeouts: ResolvedTimeouts;
   logger: Logger;
+  /** Tells agents that pools or cancels changed (CONTROL_SUBJECT), so they need not wait for a heartbeat. */
+  announce?: (e: { sweepId: string; kind: "submitted" | "cancelled" }) => void;
 }
 
 /** Shard publishes whose acks are awaited together at submit. */
@@ -246,6 +248,7 @@ export class Coordinator {
     rec.published = true;
     await this.d.sweeps.save(rec);
     await this.emit({ sweepId: rec.sweepId, kind: "submitted", cellsTotal: rec.placementsTotal });
+    this.d.announce?.({ sweepId: rec.sweepId, kind: "submitted" });
   }
 
   /** A sweep's progress; manifests and shards are left empty (getSweep() carries them). */
@@ -321,6 +324,7 @@ export class Coordinator {
       rec.settledCounts = await this.d.progress.settle(sweepId);
       await this.d.sweeps.save(rec);
       await this.emit({ sweepId, kind: "cancelled", cellsTotal: rec.placementsTotal });
+      this.d.announce?.({ sweepId, kind: "cancelled" });
       this.d.logger.info({ sweep: sweepId }, "sweep cancelled");
     }
     return this.status(sweepId);

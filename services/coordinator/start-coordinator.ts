@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { JOBS_STREAM, RESULTS_STREAM } from "../../core/nats-names.js";
+import { CONTROL_SUBJECT, JOBS_STREAM, RESULTS_STREAM } from "../../core/nats-names.js";
 import { natsLogin, redactNatsUrl } from "../../core/nats-credentials.js";
 import { decodeCellResult } from "../../core/wire/nats-payloads.js";
 import { AgentRegistry } from "./agent-registry.js";
@@ -62,6 +62,7 @@ export async function startCoordinator(opts: CoordinatorOptions): Promise<Runnin
     planSweep: opts.planSweep,
     timeouts,
     logger,
+    announce: (e) => nc.publish(CONTROL_SUBJECT, JSON.stringify(e)),
   });
   completion.coordinator = coordinator;
   const stalled = new StalledSweeps({

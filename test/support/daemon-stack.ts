@@ -29,6 +29,8 @@ export interface DaemonStackOptions {
   modelDirs: string[];
   /** Planned shard duration. @default the coordinator's (5 minutes) */
   targetShardMs?: number;
+  /** The coordinator's heartbeat period, which agents take at registration. @default 500 */
+  heartbeatMs?: number;
   /** Agent name. @default "stack-agent" */
   agentName?: string;
   /**
@@ -80,7 +82,7 @@ export async function startDaemonStack(o: DaemonStackOptions): Promise<DaemonSta
       natsUrl: nats.url,
       token: TOKEN,
       logger: silent,
-      heartbeatMs: 500,
+      heartbeatMs: o.heartbeatMs ?? 500,
       ...coordinatorPlanning(o.targetShardMs === undefined ? {} : { targetShardMs: o.targetShardMs }),
     });
     const address = `127.0.0.1:${coordinator.port}`;
