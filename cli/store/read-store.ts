@@ -5,7 +5,7 @@ import type Database from "better-sqlite3";
 
 import type { Cell } from "../../core/cell.js";
 import { METRIC_FIELDS, type CellMetrics, type CellStatus } from "../../core/metrics.js";
-import { results as resultsTable, type MetricKey } from "./schema.js";
+import { cells as cellsTable, results as resultsTable, type MetricKey } from "./schema.js";
 import type { HostSnapshot, ModelRecord, StoredResult, SweepRecord, SweepSummary } from "./store-records.js";
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
@@ -19,7 +19,8 @@ export interface ReadResultsOptions {
 }
 
 const R = resultsTable;
-/** The result's own columns, in StoredResult's order; the metric columns and the cell's params follow. */
+const C = cellsTable;
+/** The result's own columns, in StoredResult's order; the metric columns follow. */
 const IDENTITY = [
   R.sweepId,
   R.cellId,
@@ -50,9 +51,28 @@ type ResultTuple = [
   startedAt: string,
   finishedAt: string,
   stderrTail: string | null,
-  params: string | null,
   ...metrics: (string | number | null)[],
 ];
+
+/**
+ * The cells of one sweep (or all), parsed once each: a cell has a result per host that ran it, so parsing
+ * its params per result (a join) would parse and copy the same JSON once per host. Results share the
+ * parsed cell; nothing downstream mutates it.
+ */
+function readCells(sqlite: Database.Database, sweepId?: string): Map<string, Cell> {
+  const rows = sqlite
+    .prepare<unknown[], [sweepId: string, cellId: string, params: string]>(
+      `SELECT ${[C.sweepId, C.cellId, C.params].map((c) => c.name).join(", ")} FROM cells
+        ${sweepId === undefined ? "" : `WHERE ${C.sweepId.name} = ?`}`,
+    )
+    .raw()
+    .all(...(sweepId === undefined ? [] : [sweepId]));
+  const cells = new Map<string, Cell>();
+  for (const [sweep, cellId, params] of rows) cells.set(cellKey(sweep, cellId), JSON.parse(params) as Cell);
+  return cells;
+}
+
+const cellKey = (sweepId: string, cellId: string): string => `${sweepId}\0${cellId}`;
 
 export function readResults(
   sqlite: Database.Database,
@@ -65,19 +85,17 @@ export function readResults(
     name: f.name,
     json: f.type === "reals" || f.type === "message",
   }));
-  const identity = IDENTITY.map((c) =>
-    c === R.stderrTail.name && omit.has("stderrTail") ? "NULL" : `r.${c}`,
-  );
+  const identity = IDENTITY.map((c) => (c === R.stderrTail.name && omit.has("stderrTail") ? "NULL" : c));
+  const cells = readCells(sqlite, sweepId);
   const rows = sqlite
     .prepare<unknown[], ResultTuple>(
-      `SELECT ${identity.join(", ")}, c.params, ${fields.map((f) => `r.${f.name}`).join(", ")}
-         FROM results r LEFT JOIN cells c ON c.sweep_id = r.sweep_id AND c.cell_id = r.cell_id
-        ${sweepId === undefined ? "" : "WHERE r.sweep_id = ?"}
-        ORDER BY r.sweep_id, r.host_id, r.cell_id`,
+      `SELECT ${[...identity, ...fields.map((f) => f.name)].join(", ")} FROM results
+        ${sweepId === undefined ? "" : `WHERE ${R.sweepId.name} = ?`}
+        ORDER BY ${[R.sweepId, R.hostId, R.cellId].map((c) => c.name).join(", ")}`,
     )
     .raw()
     .all(...(sweepId === undefined ? [] : [sweepId]));
-  const first = IDENTITY.length + 1;
+  const first = IDENTITY.length;
   return rows.map((row) => {
     let metrics: Record<string, unknown> | undefined;
     for (let i = 0; i < fields.length; i++) {
@@ -86,7 +104,6 @@ export function readResults(
       const f = fields[i]!;
       (metrics ??= {})[f.key] = f.json ? (JSON.parse(v as string) as unknown) : v;
     }
-    const params = row[13];
     return {
       sweepId: row[0],
       cellId: row[1],
@@ -102,7 +119,7 @@ export function readResults(
       finishedAt: row[11],
       metrics: metrics as CellMetrics | undefined,
       stderrTail: opt(row[12]),
-      cell: params === null ? undefined : (JSON.parse(params) as Cell),
+      cell: cells.get(cellKey(row[0], row[1])),
     };
   });
 }
