@@ -1,14 +1,18 @@
 // Bulk, idempotent ingest of CellResults. This is the hot path of `results pull` (tens of thousands of
 // results per sweep), so it runs raw prepared statements in one transaction, not drizzle's builder (~10x per
 // row): new results go in by multi-row INSERTs; only the rows one of them did not insert (a result already
-// stored) take the per-row path that decides which version to keep. The column list is the schema's.
+// stored) take the per-row path that decides which version to keep. The column list is the schema's. An
+// INSERT returns only its count (RETURNING the keys of every new row cost ~10 % of the ingest CPU); a
+// statement that inserted fewer rows than it was given is the rare case, sorted out by id afterwards.
 import type Database from "better-sqlite3";
-import { getTableColumns } from "drizzle-orm";
+import { getTableColumns, getTableName } from "drizzle-orm";
 
 import { METRIC_FIELDS, type CellResult } from "../../core/metrics.js";
 import { decideIngest, type ResultVersion } from "./decide-ingest.js";
-import { results as resultsTable, type MetricKey } from "./schema.js";
+import { results as resultsTable, sweeps as sweepsTable, type MetricKey } from "./schema.js";
 import type { IngestCounts } from "./store-records.js";
+
+const R = resultsTable;
 
 type SqlValue = string | number | null;
 type ResultColumnKey = Exclude<keyof typeof resultsTable.$inferInsert, "id">;
@@ -57,7 +61,8 @@ const COLUMNS = Object.entries(getTableColumns(resultsTable))
     };
   });
 
-const KEY_COLUMNS = ["sweep_id", "cell_id", "host_id"];
+/** The (sweep, cell, host) a result is stored under: the schema's unique key. */
+const KEY_COLUMNS = [R.sweepId, R.cellId, R.hostId].map((c) => c.name);
 /** Rows per INSERT statement: far under SQLite's 32,766 bound parameters, large enough to amortize a statement. */
 const ROWS_PER_INSERT = 100;
 
@@ -69,26 +74,31 @@ export function ingestResults(sqlite: Database.Database): (results: CellResult[]
   const insertOf = (rows: number): Database.Statement => {
     let stmt = inserts.get(rows);
     if (stmt === undefined) {
-      stmt = sqlite
-        .prepare(
-          `INSERT INTO results (${names.join(", ")}) VALUES ${Array.from({ length: rows }, () => tuple).join(", ")}
-           ON CONFLICT (sweep_id, cell_id, host_id) DO NOTHING RETURNING sweep_id, cell_id, host_id`,
-        )
-        .raw();
+      stmt = sqlite.prepare(
+        `INSERT INTO ${getTableName(R)} (${names.join(", ")}) VALUES ${Array.from({ length: rows }, () => tuple).join(", ")}
+           ON CONFLICT (${KEY_COLUMNS.join(", ")}) DO NOTHING`,
+      );
       inserts.set(rows, stmt);
     }
     return stmt;
   };
+  const S = sweepsTable;
   const ensureSweep = sqlite.prepare(
-    "INSERT INTO sweeps (sweep_id, state, updated_at) VALUES (?, 'unknown', ?) ON CONFLICT(sweep_id) DO NOTHING",
+    `INSERT INTO ${getTableName(S)} (${S.sweepId.name}, ${S.state.name}, ${S.updatedAt.name}) VALUES (?, 'unknown', ?)
+       ON CONFLICT (${S.sweepId.name}) DO NOTHING`,
   );
-  const find = sqlite.prepare<[string, string, string], ResultVersion>(
-    "SELECT status, attempt, finished_at AS finishedAt FROM results WHERE sweep_id = ? AND cell_id = ? AND host_id = ?",
+  const find = sqlite.prepare<[string, string, string], ResultVersion & { id: number }>(
+    `SELECT ${R.id.name} AS id, ${R.status.name} AS status, ${R.attempt.name} AS attempt,
+            ${R.finishedAt.name} AS finishedAt
+       FROM ${getTableName(R)} WHERE ${KEY_COLUMNS.map((k) => `${k} = ?`).join(" AND ")}`,
   );
+  const lastId = sqlite
+    .prepare<[], number | null>(`SELECT max(${R.id.name}) FROM ${getTableName(R)}`)
+    .pluck();
   const keyAt = KEY_COLUMNS.map((k) => names.indexOf(k));
   const updated = names.map((n, i) => ({ n, i })).filter(({ n }) => !KEY_COLUMNS.includes(n));
   const update = sqlite.prepare(
-    `UPDATE results SET ${updated.map(({ n }) => `${n} = ?`).join(", ")}
+    `UPDATE ${getTableName(R)} SET ${updated.map(({ n }) => `${n} = ?`).join(", ")}
       WHERE ${KEY_COLUMNS.map((k) => `${k} = ?`).join(" AND ")}`,
   );
   const rowOf = (r: CellResult, at: string): SqlValue[] => COLUMNS.map((c) => c.value(r, at));
@@ -98,20 +108,24 @@ export function ingestResults(sqlite: Database.Database): (results: CellResult[]
     const now = new Date().toISOString();
     for (const sweepId of new Set(batch.map((r) => r.sweepId))) ensureSweep.run(sweepId, now);
     const notInserted: CellResult[] = [];
+    // Ids only grow (AUTOINCREMENT), so the rows a statement inserted are the ones above every id before it.
+    let idsBefore = lastId.get() ?? 0;
     for (let at = 0; at < batch.length; at += ROWS_PER_INSERT) {
       const chunk = batch.slice(at, at + ROWS_PER_INSERT);
       const params: SqlValue[] = [];
       for (const r of chunk) for (const c of COLUMNS) params.push(c.value(r, now));
-      const inserted = insertOf(chunk.length).all(params) as string[][];
-      counts.inserted += inserted.length;
-      if (inserted.length === chunk.length) continue;
-      // A row that met a stored (sweep, cell, host), or an earlier row of this batch, was not inserted.
-      const isNew = new Set(inserted.map((k) => k.join("\0")));
-      for (const r of chunk) {
-        const key = [r.sweepId, r.cellId, r.hostId].join("\0");
-        if (isNew.has(key)) isNew.delete(key);
-        else notInserted.push(r);
+      const { changes } = insertOf(chunk.length).run(params);
+      counts.inserted += changes;
+      if (changes < chunk.length) {
+        // A row that met a stored (sweep, cell, host), or an earlier row of this batch, was not inserted.
+        const seen = new Set<string>();
+        for (const r of chunk) {
+          const key = [r.sweepId, r.cellId, r.hostId].join("\0");
+          if (seen.has(key) || find.get(r.sweepId, r.cellId, r.hostId)!.id <= idsBefore) notInserted.push(r);
+          seen.add(key);
+        }
       }
+      if (changes > 0) idsBefore = lastId.get() ?? 0;
     }
     for (const r of notInserted) {
       const stored = find.get(r.sweepId, r.cellId, r.hostId)!;

@@ -103,6 +103,20 @@ describe("ingestResults", () => {
     expect(s.results("sw-fake")).toHaveLength(data.results.length);
   });
 
+  it("sorts out a batch that mixes new results, stored ones and repeats of a new one", () => {
+    const s = open();
+    const [a, b, c, d] = data.results as [CellResult, CellResult, CellResult, CellResult];
+    s.ingestResults([a, b]);
+    // c arrives twice in the batch, the second time as a newer attempt: the first is inserted, the second
+    // replaces it; a and b were stored before; d is new. Over 100 rows, so the mix spans two INSERTs.
+    const fresh = data.results.slice(4, 150);
+    const batch = [a, c, d, b, { ...c, attempt: c.attempt + 1 }, ...fresh, a];
+    expect(s.ingestResults(batch)).toEqual({ inserted: 2 + fresh.length, updated: 1, duplicates: 3 });
+    const stored = s.results("sw-fake");
+    expect(stored).toHaveLength(4 + fresh.length);
+    expect(stored.find((r) => r.cellId === c.cellId && r.hostId === c.hostId)!.attempt).toBe(c.attempt + 1);
+  });
+
   it("keeps a valid result when a failed duplicate arrives later, and takes a valid retry of a failure", () => {
     const s = open();
     const ok = data.results[1]!;
