@@ -49,7 +49,7 @@ export const LAB_SHAPE: LabShape = {
 
 export const LAB_DEFAULTS = {
   targetMib: 160,
-  draftDepths: [20, 12, 8, 6] as readonly number[],
+  draftDepths: [20, 12, 8, 7, 6] as readonly number[],
   refineScale: 0.6,
   refineDecay: 0.8,
   draftConfidence: 0.5,
@@ -60,7 +60,7 @@ export interface LabFamilyOptions {
   seed: number;
   /** Target file size in MiB (1 MiB = 2^20 bytes); the FFN padding is sized to reach it. @default 160 */
   targetMib?: number;
-  /** One early-exit draft per depth: the number of the target's blocks it keeps. @default [20, 12, 8, 6] */
+  /** One early-exit draft per depth: the number of the target's blocks it keeps. @default [20, 12, 8, 7, 6] */
   draftDepths?: readonly number[];
   /** eps of the first refining block: how much each refining block changes the output. @default 0.6 */
   refineScale?: number;

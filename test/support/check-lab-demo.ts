@@ -15,7 +15,7 @@ try {
   if (sweep === undefined) throw new Error(`${file} holds no sweep; run specgrid demo first`);
   const claims = labDemoClaims(store, sweep.sweepId, {
     aligned: "target+draft-d20",
-    moderate: "target+draft-d8",
+    moderate: "target+draft-d7",
     control: "target+draft-control",
   });
   const { contended, total } = contendedCells(store, sweep.sweepId);

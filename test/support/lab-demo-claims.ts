@@ -73,8 +73,14 @@ export function labDemoClaims(store: Store, sweepId: string, pairs: LabDemoPairs
   if (pairs.moderate !== undefined)
     claims.push(interiorBestK(groups(pairs.moderate, tLow), pairs.moderate, tLow));
 
-  // 3. acceptance falls with temperature beyond the spread between prompts (pooled per prompt over K, repeats)
-  for (const pair of [pairs.aligned, pairs.moderate]) {
+  // 3. acceptance falls with temperature (pooled per prompt over K, repeats): for the aligned pair beyond
+  // the spread between prompts, as the issue asks of aligned pairs; for the moderately aligned one (about
+  // 0.35 accepted at T = 0, where a poorly aligned draft's acceptance barely moves with T) on the mean over
+  // prompts
+  for (const [pair, strict] of [
+    [pairs.aligned, true],
+    [pairs.moderate, false],
+  ] as const) {
     if (pair === undefined) continue;
     const perPrompt = (t: number): number[] => {
       const byPrompt = new Map<number, { a: number; d: number }>();
@@ -91,9 +97,15 @@ export function labDemoClaims(store: Store, sweepId: string, pairs: LabDemoPairs
     };
     const low = perPrompt(tLow);
     const high = perPrompt(tHigh);
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
     claims.push({
-      claim: `${pair}: acceptance falls from T=${tLow} to T=${tHigh} beyond the spread between prompts`,
-      holds: low.length > 0 && high.length > 0 && Math.min(...low) > Math.max(...high),
+      claim: strict
+        ? `${pair}: acceptance falls from T=${tLow} to T=${tHigh} beyond the spread between prompts`
+        : `${pair}: acceptance falls from T=${tLow} to T=${tHigh} on the mean over prompts`,
+      holds:
+        low.length > 0 &&
+        high.length > 0 &&
+        (strict ? Math.min(...low) > Math.max(...high) : mean(low) > mean(high)),
       needsQuietHost: false,
       figures: `per prompt at T=${tLow}: ${low.map((x) => fmt(x)).join(", ")}; at T=${tHigh}: ${high.map((x) => fmt(x)).join(", ")}`,
     });
