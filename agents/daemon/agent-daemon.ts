@@ -260,6 +260,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       });
     runningDone.add(p);
   };
+  // Pulls in flight: a pool added later (a new sweep) stops them, so an agent whose one slot waits out a 1 s
+  // pull on a pool with nothing in it starts the new work at once. A JetStream pull cannot expire sooner
+  // than 1 s; without this the new pool's first shard waited for that expiry (0.98 s of the real-sweep tiny
+  // grid's 4.8 s). A pull in flight found its pool empty when it was asked; should a shard land there in the
+  // moment between the stop and the server dropping the request, it is delivered again after ack_wait.
+  const idlePulls = new Map<string, { stop(): void }>();
   const pullLoop = async (pool: string, signal: AbortSignal): Promise<void> => {
     let consumer: Consumer | undefined;
     let info = { ackWaitMs: 30_000, maxDeliver: 5 };
@@ -280,7 +286,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
           const ci = await consumer.info(true);
           info = { ackWaitMs: (ci.config.ack_wait ?? 30e9) / 1e6, maxDeliver: ci.config.max_deliver ?? 5 };
         }
-        const m = await consumer.next({ expires: o.pullExpiresMs ?? 1_000 });
+        const m = await pullOne(consumer, o.pullExpiresMs ?? 1_000, (batch) =>
+          idlePulls.set(pool, batch),
+        ).finally(() => idlePulls.delete(pool));
         delivered = m !== null;
         if (m) {
           if (signal.aborted) {
@@ -305,6 +313,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   };
 
   const setPools = (wanted: string[]): void => {
+    if (wanted.some((pool) => !pools.has(pool))) {
+      for (const pull of idlePulls.values()) pull.stop();
+      idlePulls.clear();
+    }
     for (const pool of wanted) {
       if (pools.has(pool) || stopping.signal.aborted) continue;
       const abort = new AbortController();
@@ -431,6 +443,21 @@ async function registerTakingOver<T>(register: () => Promise<T>, log: Logger): P
       await sleep(Math.min(1_000, livenessMs / 3));
     }
   }
+}
+
+/**
+ * One shard from the pool, or null when none came within `expiresMs` or the pull was stopped. `started`
+ * gets the pull in flight, for a caller that may stop it (see idlePulls).
+ */
+async function pullOne(
+  consumer: Consumer,
+  expiresMs: number,
+  started: (pull: { stop(): void }) => void,
+): Promise<JsMsg | null> {
+  const batch = await consumer.fetch({ max_messages: 1, expires: expiresMs });
+  started(batch);
+  for await (const m of batch) return m;
+  return null;
 }
 
 /**

@@ -31,6 +31,8 @@ export interface DaemonStackOptions {
   targetShardMs?: number;
   /** The coordinator's heartbeat period, which agents take at registration. @default 500 */
   heartbeatMs?: number;
+  /** How long one pull waits for a shard (the agent's pullExpiresMs). @default 1000 */
+  pullExpiresMs?: number;
   /** Agent name. @default "stack-agent" */
   agentName?: string;
   /**
@@ -100,6 +102,7 @@ export async function startDaemonStack(o: DaemonStackOptions): Promise<DaemonSta
       slots: 1,
       skipGpuProbe: true,
       drainTimeoutMs: 5_000,
+      ...(o.pullExpiresMs === undefined ? {} : { pullExpiresMs: o.pullExpiresMs }),
     });
     const natsUrl = nats.url;
     return {
