@@ -20,6 +20,7 @@ import { JOBS_STREAM, RESULTS_STREAM, resultMsgId, resultsSubject } from "../../
 import { createCoordinatorClient } from "../../core/wire/coordinator-client.js";
 import { decodeShard, encodeCellResult } from "../../core/wire/nats-payloads.js";
 import { getModelFamily } from "../support/model-family.js";
+import { registerHolder } from "../integration/runtime-cluster.js";
 import { launchBenchNats } from "./bench-nats.js";
 import { writeGridManifest } from "./bench-manifests.js";
 import { benchResult, type BenchResult } from "./bench-result.js";
@@ -83,24 +84,7 @@ export async function runCoordinatorMemory(dir: string): Promise<CoordinatorMemo
     const { address } = JSON.parse(await coordinator.firstLine) as { address: string };
     const pid = coordinator.proc.pid!;
     const client = createCoordinatorClient({ address, token, callTimeoutMs: 300_000 });
-    const reg = await client.register({
-      name: "mem-holder",
-      slots: 1,
-      host: {
-        hostId: "mem-holder",
-        hostname: "mem-holder",
-        os: "",
-        cpu: "",
-        cpuCores: 1,
-        memoryMib: 1,
-        gpus: [],
-        llamaBuilds: [],
-        engines: ["in-process"],
-        labels: {},
-        agentVersion: "",
-      },
-      inventory: { models: models.map((m) => ({ ...m, bytes: 1 })) },
-    });
+    const reg = await registerHolder(client, "mem-holder", models);
 
     const t0 = epochMs();
     const sub = await client.submitSweep(await manifestForSubmit(manifest));

@@ -59,6 +59,26 @@ function specgrid(args: string[], env: NodeJS.ProcessEnv): ReturnType<typeof spa
   });
 }
 
+/** `specgrid run` of the tiny manifest with `--llama-bin bin` (which wins over the cached build), into `out`. */
+function runWithFlag(bin: string, out: string): ReturnType<typeof spawnSync> {
+  return specgrid(
+    [
+      "run",
+      manifest,
+      "--engine",
+      "llama-server",
+      "--llama-bin",
+      bin,
+      "--models",
+      models,
+      "--out",
+      out,
+      "--json",
+    ],
+    { XDG_CACHE_HOME: path.join(dir, "cache") },
+  );
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "specgrid-run-llama-"));
   const family = await getModelFamily();
@@ -146,22 +166,7 @@ describe("specgrid run --engine llama-server (embedded, fake llama.cpp)", () => 
   it("uses --llama-bin over the cache", async () => {
     const bin = path.join(dir, "flag-bin");
     await fakeBuild(bin);
-    const res = specgrid(
-      [
-        "run",
-        manifest,
-        "--engine",
-        "llama-server",
-        "--llama-bin",
-        bin,
-        "--models",
-        models,
-        "--out",
-        path.join(dir, "flag"),
-        "--json",
-      ],
-      { XDG_CACHE_HOME: path.join(dir, "cache") },
-    );
+    const res = runWithFlag(bin, path.join(dir, "flag"));
     expect(res.status, `${String(res.stderr).slice(-3000)}\n${String(res.stdout).slice(-3000)}`).toBe(0);
     const out = JSON.parse(String(res.stdout)) as RunJson;
     expect(out.llama).toEqual({ bin_dir: bin, source: "flag" });
@@ -170,26 +175,7 @@ describe("specgrid run --engine llama-server (embedded, fake llama.cpp)", () => 
 
   it("reproduce runs the stored sweep again on the same build (--llama-bin), and without one says how to get it", () => {
     const bin = path.join(dir, "flag-bin");
-    const first = JSON.parse(
-      String(
-        specgrid(
-          [
-            "run",
-            manifest,
-            "--engine",
-            "llama-server",
-            "--llama-bin",
-            bin,
-            "--models",
-            models,
-            "--out",
-            path.join(dir, "repro"),
-            "--json",
-          ],
-          { XDG_CACHE_HOME: path.join(dir, "cache") },
-        ).stdout,
-      ),
-    ) as RunJson;
+    const first = JSON.parse(String(runWithFlag(bin, path.join(dir, "repro")).stdout)) as RunJson;
     const args = [
       "reproduce",
       first.sweep_id,

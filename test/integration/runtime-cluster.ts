@@ -332,8 +332,8 @@ export async function registerHolder(
   client: CoordinatorClient,
   name: string,
   models: { file: string; sha256: string }[],
-): Promise<void> {
-  await client.register({
+): Promise<{ agentId: string }> {
+  return client.register({
     name,
     slots: 1,
     host: {
