@@ -21,4 +21,16 @@ export abstract class SpecgridCommand extends Command {
     process.exitCode ??= exitCodeOf(err);
     return super.catch(err);
   }
+
+  /**
+   * A flag or argument error as --json prints it: its message (which names what was wrong) and exit code,
+   * not oclif's whole parse state (every flag's definition and the argv, a hundred lines before the message).
+   */
+  protected override toErrorJson(err: unknown): unknown {
+    if (err instanceof Error && "parse" in err) {
+      const { parse: _parse, ...rest } = err as Error & Record<string, unknown>;
+      return { error: { ...rest, name: err.name, message: err.message } };
+    }
+    return super.toErrorJson(err) as unknown;
+  }
 }

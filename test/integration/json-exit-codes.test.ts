@@ -15,6 +15,7 @@ const cases: { why: string; args: string[] }[] = [
   { why: "an invalid manifest", args: ["validate", bad] },
   { why: "a missing results database", args: ["results", "list", "--db", path.join(dir, "none.db")] },
   { why: "an unknown flag", args: ["theory", "--alpha", "0.5", "--no-such-flag"] },
+  { why: "a missing argument", args: ["report", "--db", path.join(dir, "none.db")] },
 ];
 
 describe("exit codes with --json", () => {
@@ -26,8 +27,10 @@ describe("exit codes with --json", () => {
       ]);
       expect(plain.status, plain.stderr).toBe(2);
       expect(json.status, json.stdout + json.stderr).toBe(2);
-      const doc = JSON.parse(json.stdout) as { error?: { message?: string } };
+      const doc = JSON.parse(json.stdout) as { error?: { message?: string; parse?: unknown } };
       expect(doc.error?.message ?? "").not.toBe("");
+      // the message, not oclif's parse state (every flag's definition) around it
+      expect(doc.error?.parse).toBeUndefined();
     }, 300_000);
   }
 
