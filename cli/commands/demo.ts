@@ -71,7 +71,7 @@ export default class Demo extends SpecgridCommand {
     const engine = flags.engine as ManifestEngine;
     // before anything is written: a llama.cpp engine with no build fails here, saying how to get one
     const llamaBin = await llamaBinFor(engine, flags["llama-bin"]).catch((err: unknown) =>
-      this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
+      this.badInput(err),
     );
     const out = path.resolve(flags.out);
     const existing = await demoFilesIn(out);
@@ -146,7 +146,7 @@ export default class Demo extends SpecgridCommand {
       outDir: out,
       write: (t) => process.stderr.write(t),
       tty,
-    }).catch((err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }));
+    }).catch((err: unknown) => this.badInput(err));
     this.log(
       `${runSummaryLine("demo sweep", result)}; ${(result.wall_ms / 1000).toFixed(0)} s, ${threads} thread(s) per engine`,
     );

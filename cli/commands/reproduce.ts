@@ -92,9 +92,7 @@ export default class Reproduce extends SpecgridCommand {
       );
     const engine = flags.engine as EngineName;
     const llamaBin = embedded
-      ? await llamaBinFor(engine, flags["llama-bin"]).catch((err: unknown) =>
-          this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
-        )
+      ? await llamaBinFor(engine, flags["llama-bin"]).catch((err: unknown) => this.badInput(err))
       : undefined;
     const store = openStoreOr((m) => this.error(m, { exit: 2 }), flags.db, { sweepId: args.sweep });
     const stack = embedded

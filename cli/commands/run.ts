@@ -52,11 +52,11 @@ export default class Run extends SpecgridCommand {
       ? path.join(manifestDir, "models")
       : manifestDir;
     const manifest = await loadManifest(args.manifest, manifestOptions(flags)).catch((err: unknown) =>
-      this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
+      this.badInput(err),
     );
     const engine = (flags.engine ?? manifest.engine) as ManifestEngine;
     const llamaBin = await llamaBinFor(engine, flags["llama-bin"]).catch((err: unknown) =>
-      this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
+      this.badInput(err),
     );
     const result = await runEmbedded({
       manifest: args.manifest,
@@ -69,7 +69,7 @@ export default class Run extends SpecgridCommand {
       outDir: flags.out,
       write: (t) => process.stderr.write(t),
       tty: process.stderr.isTTY === true,
-    }).catch((err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }));
+    }).catch((err: unknown) => this.badInput(err));
     this.printSummary(result);
     return result;
   }

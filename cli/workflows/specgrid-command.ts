@@ -17,6 +17,11 @@ export function exitCodeOf(err: unknown): number {
 }
 
 export abstract class SpecgridCommand extends Command {
+  /** Stops with exit 2 (bad input) and the error's message: what the user gave was wrong, not the run. */
+  protected badInput(err: unknown): never {
+    return this.error(err instanceof Error ? err.message : String(err), { exit: 2 });
+  }
+
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     process.exitCode ??= exitCodeOf(err);
     return super.catch(err);

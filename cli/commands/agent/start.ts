@@ -101,8 +101,7 @@ export default class AgentStart extends SpecgridCommand {
     const coordinator = clientFromFlags(flags, (m) => this.error(m, { exit: 2 }));
     const logger = createLogger({ name: "agent" });
     const engineName = flags.engine as EngineName;
-    const fail = (err: unknown): never =>
-      this.error(err instanceof Error ? err.message : String(err), { exit: 2 });
+    const fail = (err: unknown) => this.badInput(err);
     const llamaBin = await llamaBinFor(engineName, flags["llama-bin"]).catch(fail);
     if (llamaBin !== undefined) {
       process.stderr.write(`${describeLlamaBin(llamaBin)}\n`);

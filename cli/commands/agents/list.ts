@@ -38,9 +38,7 @@ export default class AgentsList extends SpecgridCommand {
     const { flags } = await this.parse(AgentsList);
     const client = clientFromFlags(flags, (m) => this.error(m, { exit: 2 }));
     try {
-      const agents = await client
-        .listAgents()
-        .catch((err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }));
+      const agents = await client.listAgents().catch((err: unknown) => this.badInput(err));
       const out = agents.map((a): AgentJson => ({
         agent_id: a.agentId,
         name: a.name,

@@ -19,9 +19,7 @@ export default class SweepCancel extends SpecgridCommand {
     const { args, flags } = await this.parse(SweepCancel);
     const client = clientFromFlags(flags, (m) => this.error(m, { exit: 2 }));
     try {
-      const s = await client
-        .cancelSweep(args.id)
-        .catch((err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }));
+      const s = await client.cancelSweep(args.id).catch((err: unknown) => this.badInput(err));
       this.log(`${s.sweepId}: ${s.state} (${s.done}/${s.placementsTotal} cells had finished)`);
       return sweepStatusJson(s);
     } finally {

@@ -23,9 +23,7 @@ export default class SweepList extends SpecgridCommand {
     const { flags } = await this.parse(SweepList);
     const client = clientFromFlags(flags, (m) => this.error(m, { exit: 2 }));
     try {
-      const sweeps = await client
-        .listSweeps()
-        .catch((err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }));
+      const sweeps = await client.listSweeps().catch((err: unknown) => this.badInput(err));
       if (sweeps.length === 0) this.log("no sweeps");
       for (const s of sweeps) {
         this.log(

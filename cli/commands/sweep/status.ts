@@ -25,9 +25,7 @@ export default class SweepStatus extends SpecgridCommand {
     const { args, flags } = await this.parse(SweepStatus);
     const client = clientFromFlags(flags, (m) => this.error(m, { exit: 2 }));
     try {
-      const s = await client
-        .getSweep(args.id)
-        .catch((err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }));
+      const s = await client.getSweep(args.id).catch((err: unknown) => this.badInput(err));
       for (const line of renderProgress(s, Date.now())) this.log(line);
       return sweepStatusJson(s);
     } finally {

@@ -42,11 +42,9 @@ export default class SweepSubmit extends SpecgridCommand {
     const client = clientFromFlags(flags, (m) => this.error(m, { exit: 2 }));
     try {
       const req = await manifestForSubmit(args.manifest, manifestOptions(flags)).catch((err: unknown) =>
-        this.error(err instanceof Error ? err.message : String(err), { exit: 2 }),
+        this.badInput(err),
       );
-      const res = await client
-        .submitSweep(req)
-        .catch((err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }));
+      const res = await client.submitSweep(req).catch((err: unknown) => this.badInput(err));
       this.log(`${res.sweepId}  (${res.cells} cells, ${res.shards} shards, ${res.placements} placements)`);
       for (const w of res.warnings) this.warn(w);
       const out: SweepSubmitResult = {

@@ -27,7 +27,7 @@ export default class SweepWatch extends SpecgridCommand {
         write: (t) => process.stderr.write(t),
         tty: process.stderr.isTTY === true && !this.jsonEnabled(),
         signal: abort.signal,
-      }).catch((err: unknown) => this.error(err instanceof Error ? err.message : String(err), { exit: 2 }));
+      }).catch((err: unknown) => this.badInput(err));
       return sweepStatusJson(final);
     } finally {
       process.off("SIGINT", onSigint);
