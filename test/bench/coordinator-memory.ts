@@ -24,7 +24,7 @@ import { registerHolder } from "../integration/runtime-cluster.js";
 import { launchBenchNats } from "./bench-nats.js";
 import { writeGridManifest } from "./bench-manifests.js";
 import { benchResult, type BenchResult } from "./bench-result.js";
-import { FLEET_64, bundleChildren, procFigures, spawnChild, stopChild } from "./fleet.js";
+import { FLEET_64, bundleChildren, pacedEstimate, procFigures, spawnChild, stopChild } from "./fleet.js";
 import type { FleetCoordinatorArgs, FleetCoordinatorReport } from "./fleet-coordinator-child.js";
 import { epochMs } from "./paced-engine.js";
 
@@ -63,7 +63,7 @@ export async function runCoordinatorMemory(dir: string): Promise<CoordinatorMemo
     if (f === undefined) throw new Error("model family lacks a draft the fleet sweep names");
     models.push({ file: path.basename(f), sha256: await sha256File(f) });
   }
-  const estimate = { decode_tps: 8_000 / FLEET_64.meanCellMs, speculative_factor: 1, load_ms: 0 };
+  const estimate = pacedEstimate(FLEET_64.meanCellMs);
   const manifest = await writeGridManifest(runDir, "coordinator-memory", FLEET_64.spread, { estimate });
 
   const token = randomBytes(16).toString("hex");

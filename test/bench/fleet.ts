@@ -63,6 +63,14 @@ export const FLEET_64: FleetConfig = {
 };
 
 /**
+ * The manifests' `estimate` for a paced engine whose cells take `meanCellMs` on average, so the planner cuts
+ * shards of the target duration from them: the grid's 8 tokens per cell in `meanCellMs`.
+ */
+export function pacedEstimate(meanCellMs: number) {
+  return { decode_tps: 8_000 / Math.max(meanCellMs, 1), speculative_factor: 1, load_ms: 0 };
+}
+
+/**
  * Which drafts agent i holds: one in four holds all four, the others two neighbouring ones, rotating with the
  * group of four, so slow agents are spread over the draft sets alike and every pool has about the same
  * capacity.
@@ -215,7 +223,7 @@ export async function runFleet(dir: string, c: FleetConfig): Promise<FleetFigure
     for (const k of set) await hardlinkOrCopy(drafts[k]!, path.join(d, path.basename(drafts[k]!)));
     setDirs.set(key, d);
   }
-  const estimate = { decode_tps: 8_000 / Math.max(c.meanCellMs, 1), speculative_factor: 1, load_ms: 0 };
+  const estimate = pacedEstimate(c.meanCellMs);
   const spreadFile = await writeGridManifest(runDir, "fleet-spread", c.spread, { estimate });
   const everyFile = await writeGridManifest(runDir, "fleet-every-host", c.everyHost, {
     estimate,
