@@ -47,6 +47,9 @@ export interface PullOptions {
   consumerInactiveMs?: number;
 }
 
+/** Consecutive failed fetches a pull retries before it gives up with the last error. */
+const MAX_STALLS = 5;
+
 /** Default lifetime of an idle pull durable: long enough for any pause between pulls of a live database. */
 export const CONSUMER_INACTIVE_MS = 30 * 24 * 3600_000;
 
@@ -54,6 +57,11 @@ export interface PullProgress extends IngestCounts {
   received: number;
   /** Messages that are not CellResults (terminated on the stream so they are not redelivered). */
   undecodable: number;
+  /**
+   * Fetches that ended in an error (the server's heartbeats missed for two intervals: a stalled or starved
+   * nats-server; a 409 such as a leadership change) and were retried; what each had delivered was kept.
+   */
+  stalled: number;
   /** Messages the consumer still has to deliver, as of the last batch. */
   pending: number;
   /**
@@ -100,6 +108,7 @@ export async function pullResults(opts: PullOptions): Promise<PullSummary> {
     updated: 0,
     duplicates: 0,
     undecodable: 0,
+    stalled: 0,
     pending: 0,
   };
   const sweeps = new Set<string>();
@@ -138,13 +147,37 @@ export async function pullResults(opts: PullOptions): Promise<PullSummary> {
       });
     }
     const consumer = await jetstream(nc).consumers.get(RESULTS_STREAM, durable);
+    /** Fetches in a row that ended in an error. */
+    let stalls = 0;
 
     while (opts.signal?.aborted !== true) {
       // Drain each fetch into an array before the (synchronous) ingest: a slow handler inside the fetch
       // loop makes the v3 client report missed heartbeats.
       const msgs: JsMsg[] = [];
-      const iter = await consumer.fetch({ max_messages: batchSize, expires: Math.max(idleMs, 1000) });
-      for await (const m of iter) msgs.push(m);
+      try {
+        const iter = await consumer.fetch({ max_messages: batchSize, expires: Math.max(idleMs, 1000) });
+        for await (const m of iter) msgs.push(m);
+        stalls = 0;
+      } catch (err) {
+        // A fetch that ends in an error still delivered what it received before: those messages are stored
+        // and acked below like any batch. Dropped, they would stay pending on this durable for the ack wait
+        // (60 s), and a pull that ends meanwhile (run's final pull, which stops once nothing more comes)
+        // would leave them out of the database: a run that stopped its live pull this way lost a shard.
+        summary.stalled++;
+        if (nc.isClosed() || ++stalls > MAX_STALLS) {
+          for (const m of msgs) m.nak();
+          throw new Error(
+            `pulling ${RESULTS_STREAM} from ${login.servers.join(", ")} failed ${stalls} time(s) in a row ` +
+              `(${err instanceof Error ? err.message : String(err)}); nothing unstored was acknowledged, so ` +
+              "`specgrid results pull` gets the rest once the server answers again",
+            { cause: err },
+          );
+        }
+        if (msgs.length === 0) {
+          await new Promise((r) => setTimeout(r, 250));
+          continue;
+        }
+      }
       if (msgs.length === 0 && opts.follow === true) continue;
       if (msgs.length === 0) {
         // a consumer reads its own node's copy of the stream; on a cluster that node may still be catching
@@ -173,14 +206,14 @@ export async function pullResults(opts: PullOptions): Promise<PullSummary> {
       try {
         counts = opts.store.ingestResults(results);
       } catch (err) {
-        // Acks follow the commit, so a batch that could not be stored was not acked: JetStream delivers it
-        // again to the next pull of this database once the ack wait (60 s) has passed.
+        // Acks follow the commit, so a batch that could not be stored was not acked; nak'd, JetStream
+        // delivers it again to the next pull of this database at once (a crash leaves it to the 60 s ack wait).
+        for (const m of decoded) m.nak();
         if (err instanceof StoreError)
           throw new StoreError(
             "STORE_UNAVAILABLE",
             `${err.message} None of these ${results.length} results was acknowledged: they stay on ` +
-              `${RESULTS_STREAM}, and \`specgrid results pull\` gets them again once the problem is fixed ` +
-              "(after the 60 s ack wait).",
+              `${RESULTS_STREAM}, and \`specgrid results pull\` gets them again once the problem is fixed.`,
             err.details,
             err,
           );

@@ -9,6 +9,8 @@ export interface TestNats {
   storeDir?: string;
   /** Native only: stop and start again on the same port and store (reconnect tests). */
   restart?: () => Promise<void>;
+  /** Native only: SIGSTOP the server for `ms`, then SIGCONT (a stalled or starved server). */
+  pause?: (ms: number) => Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +68,14 @@ export async function startTestNats(opts: { native?: boolean } = {}): Promise<Te
       await server.kill();
       server = await launchNatsServer({ storeDir, port });
       log(`native restarted ${server.url}`);
+    },
+    async pause(ms: number) {
+      process.kill(server.pid, "SIGSTOP");
+      try {
+        await new Promise((r) => setTimeout(r, ms));
+      } finally {
+        process.kill(server.pid, "SIGCONT");
+      }
     },
     async stop() {
       if (stopped) return;

@@ -16,6 +16,8 @@ export interface ResultsPullResult {
   updated: number;
   duplicates: number;
   undecodable: number;
+  /** Fetches that ended in an error and were retried (a stalled or overloaded NATS server). */
+  stalled: number;
   sweep_ids: string[];
   /** Sweep definitions fetched from the coordinator (only with a token). */
   synced: Array<{ sweep_id: string; state: string; cells: number; hosts: number; models: number }>;
@@ -121,7 +123,8 @@ export default class ResultsPull extends SpecgridCommand {
         );
       this.log(
         `${summary.received} received: ${summary.inserted} new, ${summary.updated} updated, ${summary.duplicates} already stored` +
-          `${summary.undecodable > 0 ? `, ${summary.undecodable} undecodable` : ""} (consumer ${summary.durable})`,
+          `${summary.undecodable > 0 ? `, ${summary.undecodable} undecodable` : ""}` +
+          `${summary.stalled > 0 ? `, ${summary.stalled} stalled fetch(es) retried` : ""} (consumer ${summary.durable})`,
       );
       return {
         db: flags.db,
@@ -131,6 +134,7 @@ export default class ResultsPull extends SpecgridCommand {
         updated: summary.updated,
         duplicates: summary.duplicates,
         undecodable: summary.undecodable,
+        stalled: summary.stalled,
         sweep_ids: summary.sweepIds,
         synced: synced.map((s) => ({
           sweep_id: s.sweepId,
