@@ -25,9 +25,10 @@ it("pulls again until the database holds every counted result, writing that it w
       store,
       sweepId,
       results.length,
-      async () => {
+      () => {
         pulls++;
         store.ingestResults(late.shift() ?? []);
+        return Promise.resolve();
       },
       (t) => lines.push(t),
     );
