@@ -3,7 +3,9 @@
 // It exists for the one case the stream cannot serve: a result the stream lost after the coordinator counted
 // it (a node failover, confirm-stored.ts) can only be put back from here. Nothing here is state: a restarted
 // coordinator replays the stream and writes a fresh copy, and a sweep's file is removed when the sweep ends.
-import { mkdir, mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
+// A coordinator killed before close() (SIGKILL, the OOM killer) leaves its files behind: the next one removes
+// them (temp dirs named after a process that is gone; every copy in a directory it is given).
+import { mkdir, mkdtemp, open, readdir, rm, type FileHandle } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
@@ -22,24 +24,67 @@ interface SweepFile {
 /** Reads of a sweep's file in order are batched into windows of this many bytes. */
 const READ_WINDOW_BYTES = 1024 * 1024;
 
+/** A coordinator's temp dir: this prefix, its pid, a dash and mkdtemp's suffix. */
+const TEMP_PREFIX = "specgrid-coordinator-results-";
+const COPY_SUFFIX = ".results";
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, someone else's
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes the temp dirs under `root` of coordinators that are no longer running; returns their names. */
+export async function removeOrphanedCopies(root: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(root).catch(() => [])) {
+    const pid = new RegExp(`^${TEMP_PREFIX}(\\d+)-`).exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) continue;
+    await rm(path.join(root, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 export class ResultSpill {
   private readonly files = new Map<string, SweepFile>();
   private dir: Promise<string> | undefined;
 
-  /** @param dir Directory for the files; a fresh temp dir (removed by close) when omitted. */
-  constructor(private readonly dirOption?: string) {}
+  /**
+   * @param dirOption Directory for the files, this coordinator's alone (copies already in it are removed
+   *   first); a fresh temp dir under `tmpRoot` (removed by close) when omitted.
+   * @param tmpRoot Where temp dirs go; orphans of killed coordinators there are removed first.
+   */
+  constructor(
+    private readonly dirOption?: string,
+    private readonly tmpRoot = os.tmpdir(),
+  ) {}
 
   private async baseDir(): Promise<string> {
-    this.dir ??= this.dirOption
-      ? mkdir(this.dirOption, { recursive: true }).then(() => this.dirOption!)
-      : mkdtemp(path.join(os.tmpdir(), "specgrid-coordinator-results-"));
+    this.dir ??= this.dirOption ? this.ownDir(this.dirOption) : this.tempDir();
     return this.dir;
+  }
+
+  private async ownDir(dir: string): Promise<string> {
+    await mkdir(dir, { recursive: true });
+    for (const name of await readdir(dir))
+      if (name.endsWith(COPY_SUFFIX)) await rm(path.join(dir, name), { force: true });
+    return dir;
+  }
+
+  private async tempDir(): Promise<string> {
+    await removeOrphanedCopies(this.tmpRoot);
+    return mkdtemp(path.join(this.tmpRoot, `${TEMP_PREFIX}${process.pid}-`));
   }
 
   private file(sweepId: string): SweepFile {
     let f = this.files.get(sweepId);
     if (f === undefined) {
-      const handle = this.baseDir().then((d) => open(path.join(d, `${sweepId}.results`), "w+"));
+      const handle = this.baseDir().then((d) => open(path.join(d, `${sweepId}${COPY_SUFFIX}`), "w+"));
       f = { handle, size: 0 };
       this.files.set(sweepId, f);
     }
@@ -97,7 +142,7 @@ export class ResultSpill {
     this.files.delete(sweepId);
     const fh = await f.handle.catch(() => undefined);
     await fh?.close().catch(() => undefined);
-    await rm(path.join(await this.baseDir(), `${sweepId}.results`), { force: true });
+    await rm(path.join(await this.baseDir(), `${sweepId}${COPY_SUFFIX}`), { force: true });
   }
 
   async close(): Promise<void> {
