@@ -133,6 +133,32 @@ describe("llama-cli engine on replayed tools", () => {
     }
   });
 
+  it("a warm-up whose closing lines were lost is run again: the record names a complete run's tokens", async () => {
+    const capture = "llama-speculative-simple-n05-k4-t0";
+    await play("llama-speculative-simple", [
+      step(capture, { behavior: "truncate", dropLines: 8 }),
+      step(capture),
+      step(capture),
+    ]);
+    const c = cell();
+    const before = (await install.invocations()).length;
+    const engine = new LlamaCliEngine({ tool: "llama-speculative-simple", build, timeoutMs: 60_000 });
+    const session = await engine.openSession({
+      key: { engine: "llama-speculative-simple", target: c.target, llama: c.llama },
+      models,
+      cells: [c],
+    });
+    try {
+      const outcome = await session.runCell(c);
+      expect(outcome.status, outcome.message).toBe("ok");
+      const runs = (await install.invocations()).slice(before).filter((i) => i.kind === "run");
+      expect(runs.map((r) => r.argv.join(" ").includes(`-n ${WARMUP_TOKENS}`))).toEqual([true, true, false]);
+      expect(outcome.metrics?.warmup?.nDecoded).toBe(printed(`${capture}.stderr`, /decoded\s+(\d+) tokens/));
+    } finally {
+      await session.close();
+    }
+  });
+
   it("an old build gets the old spellings", async () => {
     const dir = await mkdtemp(path.join(root, "old-"));
     const old = await installReplayLlama(dir, {

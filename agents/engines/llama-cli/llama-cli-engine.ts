@@ -132,18 +132,30 @@ class LlamaCliSession implements EngineSession {
       if (err instanceof RejectedParameterError) return; // the cell fails on its own when it runs
       throw err;
     }
-    const run = await runProcess(argv, {
-      timeoutMs: this.opts.timeoutMs ?? 600_000,
-      ...(this.session.signal ? { signal: this.session.signal } : {}),
-      ...(this.opts.env ? { env: this.opts.env } : {}),
-    });
-    const m = readCliRun(tool, cell, run).outcome.metrics;
-    if (m === undefined) {
-      log?.warn({ tool, exitCode: run.exitCode }, "warm-up run failed: the first cell runs cold");
+    // A run whose closing lines were lost at exit is run again, as a cell's is: its figures (the tokens
+    // decoded among them) are missing, and a warm-up record without them is no record of a warm-up.
+    const reruns = this.opts.maxTruncatedReruns ?? 2;
+    for (let attempt = 0; attempt <= reruns; attempt++) {
+      const run = await runProcess(argv, {
+        timeoutMs: this.opts.timeoutMs ?? 600_000,
+        ...(this.session.signal ? { signal: this.session.signal } : {}),
+        ...(this.opts.env ? { env: this.opts.env } : {}),
+      });
+      const verdict = readCliRun(tool, cell, run);
+      if (verdict.kind === "truncated") continue;
+      const m = verdict.outcome.status === "ok" ? verdict.outcome.metrics : undefined;
+      if (m?.nDecoded === undefined) {
+        log?.warn(
+          { tool, exitCode: run.exitCode, message: verdict.outcome.message },
+          "warm-up run failed: the first cell runs cold",
+        );
+        return;
+      }
+      this.warmup = { nDecoded: m.nDecoded, wallMs: m.wallMs, decodeTps: m.decodeTps };
+      log?.info({ tool, ...this.warmup }, "warm-up generation run and discarded");
       return;
     }
-    this.warmup = { nDecoded: m.nDecoded, wallMs: m.wallMs, decodeTps: m.decodeTps };
-    log?.info({ tool, ...this.warmup }, "warm-up generation run and discarded");
+    log?.warn({ tool, runs: reruns + 1 }, "warm-up output truncated on every run: the first cell runs cold");
   }
 
   async runCell(cell: Cell, signal?: AbortSignal): Promise<CellOutcome> {
