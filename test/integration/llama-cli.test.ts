@@ -107,10 +107,8 @@ describe("llama-cli engine on replayed tools", () => {
     );
   });
 
-  it("a session with planned cells runs one discarded warm-up process first, cut to a few tokens", async () => {
-    const capture = "llama-speculative-simple-n05-k4-t0";
-    await play("llama-speculative-simple", [step(capture), step(capture)]);
-    const c = cell();
+  /** One cell on a session that was told its planned cells (so it warms up first), and the runs it made. */
+  async function runPlanned(c: Cell) {
     const before = (await install.invocations()).length;
     const engine = new LlamaCliEngine({ tool: "llama-speculative-simple", build, timeoutMs: 60_000 });
     const session = await engine.openSession({
@@ -120,17 +118,25 @@ describe("llama-cli engine on replayed tools", () => {
     });
     try {
       const outcome = await session.runCell(c);
-      expect(outcome.status, outcome.message).toBe("ok");
       const runs = (await install.invocations()).slice(before).filter((i) => i.kind === "run");
-      expect(runs).toHaveLength(2);
-      // the warm-up asked for WARMUP_TOKENS, the cell for its own n_predict
-      expect(runs[0]!.argv.join(" ")).toContain(`-n ${WARMUP_TOKENS}`);
-      expect(runs[1]!.argv.join(" ")).toContain(`-n ${c.nPredict}`);
-      expect(outcome.metrics?.warmup?.nDecoded).toBeGreaterThan(0);
-      expect(outcome.metrics?.warmup?.wallMs).toBeGreaterThan(0);
+      return { outcome, runs };
     } finally {
       await session.close();
     }
+  }
+
+  it("a session with planned cells runs one discarded warm-up process first, cut to a few tokens", async () => {
+    const capture = "llama-speculative-simple-n05-k4-t0";
+    await play("llama-speculative-simple", [step(capture), step(capture)]);
+    const c = cell();
+    const { outcome, runs } = await runPlanned(c);
+    expect(outcome.status, outcome.message).toBe("ok");
+    expect(runs).toHaveLength(2);
+    // the warm-up asked for WARMUP_TOKENS, the cell for its own n_predict
+    expect(runs[0]!.argv.join(" ")).toContain(`-n ${WARMUP_TOKENS}`);
+    expect(runs[1]!.argv.join(" ")).toContain(`-n ${c.nPredict}`);
+    expect(outcome.metrics?.warmup?.nDecoded).toBeGreaterThan(0);
+    expect(outcome.metrics?.warmup?.wallMs).toBeGreaterThan(0);
   });
 
   it("a warm-up whose closing lines were lost is run again: the record names a complete run's tokens", async () => {
@@ -140,23 +146,10 @@ describe("llama-cli engine on replayed tools", () => {
       step(capture),
       step(capture),
     ]);
-    const c = cell();
-    const before = (await install.invocations()).length;
-    const engine = new LlamaCliEngine({ tool: "llama-speculative-simple", build, timeoutMs: 60_000 });
-    const session = await engine.openSession({
-      key: { engine: "llama-speculative-simple", target: c.target, llama: c.llama },
-      models,
-      cells: [c],
-    });
-    try {
-      const outcome = await session.runCell(c);
-      expect(outcome.status, outcome.message).toBe("ok");
-      const runs = (await install.invocations()).slice(before).filter((i) => i.kind === "run");
-      expect(runs.map((r) => r.argv.join(" ").includes(`-n ${WARMUP_TOKENS}`))).toEqual([true, true, false]);
-      expect(outcome.metrics?.warmup?.nDecoded).toBe(printed(`${capture}.stderr`, /decoded\s+(\d+) tokens/));
-    } finally {
-      await session.close();
-    }
+    const { outcome, runs } = await runPlanned(cell());
+    expect(outcome.status, outcome.message).toBe("ok");
+    expect(runs.map((r) => r.argv.join(" ").includes(`-n ${WARMUP_TOKENS}`))).toEqual([true, true, false]);
+    expect(outcome.metrics?.warmup?.nDecoded).toBe(printed(`${capture}.stderr`, /decoded\s+(\d+) tokens/));
   });
 
   it("an old build gets the old spellings", async () => {
