@@ -250,3 +250,39 @@ async function consumerBehind(jsm: JetStreamManager, durable: string, filter: st
   // consumer_seq also counts redeliveries: it can only make this smaller, so the pull never waits for nothing
   return Math.max(0, held - consumer.delivered.consumer_seq);
 }
+
+/** How long a command waits for results the coordinator counted to reach its database: the ack wait + 15 s. */
+const COUNTED_WAIT_MS = 75_000;
+
+/**
+ * The sweep's results in the database, pulled again until they are at least the `counted` the coordinator
+ * saw on the stream (one row per placement; a shard that ran twice can add rows, never remove one), or until
+ * `waitMs` has passed. `run` and `reproduce` must not report on a sweep with results missing from their
+ * database: a batch an earlier pull held and did not acknowledge comes back only after the stream's 60 s ack
+ * wait. Returns how many are stored; `onWait` hears how many are missing before it starts waiting.
+ */
+export async function awaitCounted(
+  store: Pick<Store, "listSweeps">,
+  sweepId: string,
+  counted: number,
+  pullAgain: () => Promise<void>,
+  opts: { onWait?: (missing: number) => void; waitMs?: number } = {},
+): Promise<number> {
+  const stored = (): number => store.listSweeps(sweepId)[0]?.results ?? 0;
+  const deadline = Date.now() + (opts.waitMs ?? COUNTED_WAIT_MS);
+  let have = stored();
+  if (have < counted) opts.onWait?.(counted - have);
+  while (have < counted && Date.now() < deadline) {
+    await pullAgain();
+    have = stored();
+  }
+  return have;
+}
+
+/** The warning when `awaitCounted` gave up, with how to get the rest. */
+export function missingResultsWarning(stored: number, counted: number, howToGetThem: string): string {
+  return (
+    `${counted - stored} of the ${counted} results the coordinator counted are not in the database; ` +
+    howToGetThem
+  );
+}

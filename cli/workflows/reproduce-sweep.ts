@@ -5,7 +5,7 @@ import { parseDocument } from "yaml";
 
 import type { CoordinatorClient } from "../../core/wire/coordinator-client.js";
 import type { Store } from "../store/open-store.js";
-import { pullResults } from "./pull-results.js";
+import { awaitCounted, missingResultsWarning, pullResults } from "./pull-results.js";
 import { StoreError } from "../store/store-error.js";
 import type { HostSnapshot, StoredResult } from "../store/store-records.js";
 import { syncSweep } from "./sync-sweep.js";
@@ -114,15 +114,36 @@ export async function reproduceSweep(o: ReproduceOptions): Promise<ReproduceResu
   log(`submitted ${submitted.sweepId} (${submitted.cells} cells) to reproduce ${o.sweepId}`);
   const warnings = [...submitted.warnings];
   let state = "running";
+  let counted = 0;
   while (o.signal?.aborted !== true) {
     const status = await o.client.getSweep(submitted.sweepId);
     state = status.state;
+    counted = status.done;
     if (state !== "running" && state !== "submitted" && state !== "") break;
     log(`  ${status.done}/${status.placementsTotal} done`);
     await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
   }
   await syncSweep(o.store, o.client, submitted.sweepId);
-  await pullResults({ natsServers: o.natsServers, store: o.store, sweepId: submitted.sweepId, idleMs: 500 });
+  const pull = { natsServers: o.natsServers, store: o.store, sweepId: submitted.sweepId };
+  await pullResults({ ...pull, idleMs: 500 });
+  // a verdict on a sweep whose results are partly missing would compare the wrong runs
+  const stored = await awaitCounted(
+    o.store,
+    submitted.sweepId,
+    counted,
+    async () => {
+      await pullResults({ ...pull, idleMs: 2000 });
+    },
+    { onWait: (missing) => log(`waiting for ${missing} result(s) the coordinator counted`) },
+  );
+  if (stored < counted)
+    warnings.push(
+      missingResultsWarning(
+        stored,
+        counted,
+        "the comparison leaves them out; `specgrid results pull` gets them while the NATS server holding them runs",
+      ),
+    );
   warnings.push(...hostDifferences(o.store.hosts(o.sweepId), o.store.hosts(submitted.sweepId)));
   const repro = loadValidSweep(o.store, submitted.sweepId);
   const comparison = compareSweeps(o.sweepId, original, submitted.sweepId, repro, {

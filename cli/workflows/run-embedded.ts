@@ -3,8 +3,8 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { pino } from "pino";
-import { openStore, type Store } from "../store/open-store.js";
-import { pullResults } from "./pull-results.js";
+import { openStore } from "../store/open-store.js";
+import { awaitCounted, missingResultsWarning, pullResults } from "./pull-results.js";
 import { syncSweep } from "./sync-sweep.js";
 import { writeReport } from "../report/write-report.js";
 import { startEmbeddedStack } from "./embedded-stack.js";
@@ -130,8 +130,15 @@ export async function runEmbedded(o: RunEmbeddedOptions): Promise<RunEmbeddedRes
         async () => {
           await pullResults({ natsServers: stack.natsUrl, store, sweepId: sub.sweepId, idleMs: 2000 });
         },
-        o.write,
+        {
+          onWait: (missing) =>
+            o.write(`waiting for ${missing} result(s) the coordinator counted to reach ${o.dbFile}\n`),
+        },
       );
+      if (stored < final.done)
+        o.write(
+          `warning: ${missingResultsWarning(stored, final.done, "the embedded NATS server holding them stops with this run, so run the sweep again")}\n`,
+        );
       let reportFiles: string[] = [];
       let reportError: string | undefined;
       try {
@@ -160,38 +167,4 @@ export async function runEmbedded(o: RunEmbeddedOptions): Promise<RunEmbeddedRes
     await stack.stop();
     logger.flush();
   }
-}
-
-/** How long run waits for results the coordinator counted to reach the database: the stream's ack wait + 15 s. */
-const COUNTED_WAIT_MS = 75_000;
-
-/**
- * The sweep's results in the database, pulled again until they are at least the `counted` the coordinator
- * saw on the stream (one row per placement; a shard that ran twice can add rows, never remove one). A run
- * must not report a sweep done with results missing from its database: a batch an earlier pull held and did
- * not acknowledge comes back only after the stream's 60 s ack wait. Says so when it waits, and when it gave up.
- */
-export async function awaitCounted(
-  store: Pick<Store, "file" | "listSweeps">,
-  sweepId: string,
-  counted: number,
-  pullAgain: () => Promise<void>,
-  write: (text: string) => void,
-  waitMs = COUNTED_WAIT_MS,
-): Promise<number> {
-  const stored = (): number => store.listSweeps(sweepId)[0]?.results ?? 0;
-  const deadline = Date.now() + waitMs;
-  let have = stored();
-  if (have < counted)
-    write(`waiting for ${counted - have} result(s) the coordinator counted to reach ${store.file}\n`);
-  while (have < counted && Date.now() < deadline) {
-    await pullAgain();
-    have = stored();
-  }
-  if (have < counted)
-    write(
-      `warning: ${counted - have} of the ${counted} results the coordinator counted are not in the database; ` +
-        "the embedded NATS server holding them stops with this run, so run the sweep again to get them\n",
-    );
-  return have;
 }
