@@ -118,6 +118,20 @@ class LlamaCliSession implements EngineSession {
     return { tool, argv: buildCliArgv(tool, binPath, caps, cell, this.models, accepted) };
   }
 
+  /** Times a run whose closing lines were lost is run again (warm-up and cells alike). */
+  private get reruns(): number {
+    return this.opts.maxTruncatedReruns ?? 2;
+  }
+
+  /** One process of a llama.cpp tool, under the engine's time limit and environment. */
+  private runTool(argv: string[], signal: AbortSignal | undefined): ReturnType<typeof runProcess> {
+    return runProcess(argv, {
+      timeoutMs: this.opts.timeoutMs ?? 600_000,
+      ...(signal ? { signal } : {}),
+      ...(this.opts.env ? { env: this.opts.env } : {}),
+    });
+  }
+
   /** One short run of the first planned cell, discarded. */
   async warmUp(): Promise<void> {
     const first = this.order[0];
@@ -134,13 +148,8 @@ class LlamaCliSession implements EngineSession {
     }
     // A run whose closing lines were lost at exit is run again, as a cell's is: its figures (the tokens
     // decoded among them) are missing, and a warm-up record without them is no record of a warm-up.
-    const reruns = this.opts.maxTruncatedReruns ?? 2;
-    for (let attempt = 0; attempt <= reruns; attempt++) {
-      const run = await runProcess(argv, {
-        timeoutMs: this.opts.timeoutMs ?? 600_000,
-        ...(this.session.signal ? { signal: this.session.signal } : {}),
-        ...(this.opts.env ? { env: this.opts.env } : {}),
-      });
+    for (let attempt = 0; attempt <= this.reruns; attempt++) {
+      const run = await this.runTool(argv, this.session.signal);
       const verdict = readCliRun(tool, cell, run);
       if (verdict.kind === "truncated") continue;
       const m = verdict.outcome.status === "ok" ? verdict.outcome.metrics : undefined;
@@ -155,7 +164,10 @@ class LlamaCliSession implements EngineSession {
       log?.info({ tool, ...this.warmup }, "warm-up generation run and discarded");
       return;
     }
-    log?.warn({ tool, runs: reruns + 1 }, "warm-up output truncated on every run: the first cell runs cold");
+    log?.warn(
+      { tool, runs: this.reruns + 1 },
+      "warm-up output truncated on every run: the first cell runs cold",
+    );
   }
 
   async runCell(cell: Cell, signal?: AbortSignal): Promise<CellOutcome> {
@@ -170,15 +182,10 @@ class LlamaCliSession implements EngineSession {
       if (!(err instanceof RejectedParameterError)) throw err;
       return { status: "failed", invalidReason: "rejected-parameter", message: err.message, backend };
     }
-    const reruns = this.opts.maxTruncatedReruns ?? 2;
     let last: CellOutcome | undefined;
-    for (let attempt = 0; attempt <= reruns; attempt++) {
+    for (let attempt = 0; attempt <= this.reruns; attempt++) {
       const sampler = this.opts.startVramSampler?.();
-      const run = await runProcess(argv, {
-        timeoutMs: this.opts.timeoutMs ?? 600_000,
-        ...(signal ? { signal } : {}),
-        ...(this.opts.env ? { env: this.opts.env } : {}),
-      });
+      const run = await this.runTool(argv, signal);
       const vram = await sampler?.stop();
       const verdict = readCliRun(tool, cell, run);
       last = { ...verdict.outcome, backend };
@@ -196,7 +203,7 @@ class LlamaCliSession implements EngineSession {
     }
     return {
       ...(last as CellOutcome),
-      message: `${(last as CellOutcome).message ?? ""} (still truncated after ${reruns + 1} runs)`,
+      message: `${(last as CellOutcome).message ?? ""} (still truncated after ${this.reruns + 1} runs)`,
     };
   }
 
