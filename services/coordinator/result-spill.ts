@@ -26,7 +26,12 @@ const READ_WINDOW_BYTES = 1024 * 1024;
 
 /** A coordinator's temp dir: this prefix, its pid, a dash and mkdtemp's suffix. */
 const TEMP_PREFIX = "specgrid-coordinator-results-";
+const TEMP_DIR_PID = new RegExp(`^${TEMP_PREFIX}(\\d+)-`);
 const COPY_SUFFIX = ".results";
+
+function copyPath(dir: string, sweepId: string): string {
+  return path.join(dir, `${sweepId}${COPY_SUFFIX}`);
+}
 
 function processAlive(pid: number): boolean {
   try {
@@ -38,16 +43,13 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Removes the temp dirs under `root` of coordinators that are no longer running; returns their names. */
-export async function removeOrphanedCopies(root: string): Promise<string[]> {
-  const removed: string[] = [];
+/** Removes the temp dirs under `root` of coordinators that are no longer running. */
+async function removeOrphanedCopies(root: string): Promise<void> {
   for (const name of await readdir(root).catch(() => [])) {
-    const pid = new RegExp(`^${TEMP_PREFIX}(\\d+)-`).exec(name)?.[1];
+    const pid = TEMP_DIR_PID.exec(name)?.[1];
     if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) continue;
     await rm(path.join(root, name), { recursive: true, force: true });
-    removed.push(name);
   }
-  return removed;
 }
 
 export class ResultSpill {
@@ -84,7 +86,7 @@ export class ResultSpill {
   private file(sweepId: string): SweepFile {
     let f = this.files.get(sweepId);
     if (f === undefined) {
-      const handle = this.baseDir().then((d) => open(path.join(d, `${sweepId}${COPY_SUFFIX}`), "w+"));
+      const handle = this.baseDir().then((d) => open(copyPath(d, sweepId), "w+"));
       f = { handle, size: 0 };
       this.files.set(sweepId, f);
     }
@@ -142,7 +144,7 @@ export class ResultSpill {
     this.files.delete(sweepId);
     const fh = await f.handle.catch(() => undefined);
     await fh?.close().catch(() => undefined);
-    await rm(path.join(await this.baseDir(), `${sweepId}${COPY_SUFFIX}`), { force: true });
+    await rm(copyPath(await this.baseDir(), sweepId), { force: true });
   }
 
   async close(): Promise<void> {
