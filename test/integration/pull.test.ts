@@ -15,6 +15,7 @@ import { openStore } from "../../cli/store/open-store.js";
 import { pullResults, type PullProgress } from "../../cli/workflows/pull-results.js";
 import { fakeSweep } from "../support/fake-results.js";
 import { startTestNats, type TestNats } from "../support/nats-server.js";
+import { waitFor } from "./runtime-cluster.js";
 
 let nats: TestNats;
 let nc: NatsConnection;
@@ -49,15 +50,6 @@ afterAll(async () => {
   await nats?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Polls `check` every 20 ms until it holds, failing after `ms`. */
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("pullResults", () => {
   const data = fakeSweep({
@@ -155,7 +147,11 @@ describe("pullResults", () => {
         signal: follow.signal,
         onProgress: (p) => (last = p),
       });
-      await until(() => stored() === 5, "the first 5 results");
+      await waitFor(
+        () => stored() === 5,
+        10_000,
+        () => "the first 5 results",
+      );
 
       // A batch arrives and the server stops before the fetch holding it ends: no expiry status and no
       // heartbeat reaches the client, which gives the fetch up after two missed 500 ms heartbeats. The stop
@@ -166,13 +162,21 @@ describe("pullResults", () => {
         sent += 5;
         await new Promise((r) => setTimeout(r, 60));
         await nats.pause!(2_000);
-        await until(() => stored() === sent, `the ${sent} results published so far`);
+        await waitFor(
+          () => stored() === sent,
+          10_000,
+          () => `the ${sent} results published so far`,
+        );
       }
       expect(last?.stalled ?? 0, "a fetch ended in missed heartbeats").toBeGreaterThan(0);
 
       // the live pull is still running: later results come in through it
       await publish(results.slice(sent));
-      await until(() => stored() === results.length, "every result through the live pull");
+      await waitFor(
+        () => stored() === results.length,
+        10_000,
+        () => "every result through the live pull",
+      );
       follow.abort();
       await following;
 

@@ -233,7 +233,7 @@ function freePort(): Promise<number> {
 }
 
 export async function waitFor(
-  check: () => Promise<boolean>,
+  check: () => boolean | Promise<boolean>,
   timeoutMs: number,
   why: () => string,
 ): Promise<void> {
